@@ -1,0 +1,45 @@
+#!/bin/sh
+# Install the Debian packages xdpdns needs, if any are missing.
+#
+# Usage: scripts/deps.sh [build|test|all]
+#
+# Idempotent and quiet when everything is present. Needs root (apt-get) only
+# when something is missing; otherwise it prints nothing and exits 0.
+set -eu
+
+build_pkgs="clang llvm make gcc pkg-config libbpf-dev libxdp-dev libelf-dev
+zlib1g-dev libknot-dev bpftool linux-libc-dev iproute2"
+test_pkgs="libcmocka-dev libclang-rt-14-dev knot knot-dnsutils nsd
+python3-pytest python3-dnspython ethtool bind9-dnsutils dnsperf"
+
+case "${1:-all}" in
+build) want="$build_pkgs" ;;
+test | all) want="$build_pkgs $test_pkgs" ;;
+*)
+	echo "usage: $0 [build|test|all]" >&2
+	exit 2
+	;;
+esac
+
+missing=""
+for p in $want; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "xdpdns: missing Debian packages:$missing" >&2
+	echo "xdpdns: run as root, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+
+echo "xdpdns: installing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,6 @@
+# zonec/: the zone model, the answer engine, and xdpdns-zonec.
+LIB_SRCS += zonec/arena.c zonec/dname.c zonec/diag.c zonec/rdata.c \
+	zonec/zone.c zonec/zonecheck.c
+
+PROGS += xdpdns-zonec
+xdpdns-zonec_SRCS := zonec/main.c
