@@ -1,21 +1,513 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+/*
+ * xdpdns-zonec: check, compile, dump and query DNS zones for xdpdns.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <libknot/libknot.h>
+
+#include "answer.h"
+#include "cdb.h"
+#include "compile.h"
+#include "dump.h"
 #include "zone.h"
+
+#define EXIT_BAD_INPUT 1
+#define EXIT_USAGE 2
+
+static const char *prog = "xdpdns-zonec";
+
+static const char usage_main[] =
+	"Usage: xdpdns-zonec COMMAND [OPTIONS] ...\n"
+	"\n"
+	"Check, compile and inspect DNS zones for xdpdns, the XDP fast path of\n"
+	"an authoritative DNS node.\n"
+	"\n"
+	"Commands:\n"
+	"  check    ZONE...            check zone files as a server must\n"
+	"                              before serving them\n"
+	"  compile  -o OUT ZONE...     compile zone files into OUT\n"
+	"  dump     SOURCE...          print every compiled entry and the\n"
+	"                              response it gives (canonical form)\n"
+	"  answer   -n NAME SOURCE...  print the response to one query\n"
+	"  help     [COMMAND]          show help for a command\n"
+	"\n"
+	"ZONE is FILE or NAME=FILE: a master file (RFC 1035) read with Knot\n"
+	"DNS's libzscanner. With NAME, NAME is the zone's name, its initial\n"
+	"$ORIGIN and the apex it must have. With FILE alone the initial origin\n"
+	"is the root and the apex is the owner of the file's first SOA record.\n"
+	"$INCLUDE, $ORIGIN, $TTL and RFC 3597 unknown types (\\# syntax) work.\n"
+	"Several zones can be given at once; each keeps its own apex.\n"
+	"\n"
+	"SOURCE is one compiled file (from 'compile') or ZONE arguments.\n"
+	"\n"
+	"Exit status: 0 success, 1 a zone or file was refused (the reasons,\n"
+	"with file and line, are on standard error), 2 usage error.\n"
+	"\n"
+	"Run 'xdpdns-zonec help COMMAND' for the options of a command.\n";
+
+static const char usage_check[] =
+	"Usage: xdpdns-zonec check [-q] ZONE...\n"
+	"\n"
+	"Read and check every ZONE, then compile them in memory to prove they\n"
+	"can be served. Nothing is written. Refused, with file, line and the\n"
+	"offending record:\n"
+	"  - syntax errors, classes other than IN, records outside the zone;\n"
+	"  - no SOA at the apex, or several; SOA records below the apex;\n"
+	"  - no NS records at the apex;\n"
+	"  - CNAME beside other data (RRSIG and NSEC aside), several CNAMEs\n"
+	"    at one name;\n"
+	"  - data at or below a zone cut that is not glue (A/AAAA), NS at a\n"
+	"    wildcard, DS at the apex, DNAME (not supported yet);\n"
+	"  - the same zone given twice; an answer larger than 64 KiB.\n"
+	"Warned about, and served: RRsets whose records have different TTLs\n"
+	"(all served with the lowest, RFC 2181 5.2), duplicate records\n"
+	"(dropped).\n"
+	"\n"
+	"Options:\n"
+	"  -q, --quiet   print nothing on success\n"
+	"  -h, --help    show this help\n"
+	"\n"
+	"On success prints one line per zone: name, serial, record count.\n";
+
+static const char usage_compile[] =
+	"Usage: xdpdns-zonec compile [-q] -o OUT ZONE...\n"
+	"\n"
+	"Check and compile ZONEs into the compiled file OUT, the input of\n"
+	"'xdpdns-zonec apply', xdpdns-server and 'dump'. The file is written\n"
+	"to a temporary name and renamed over OUT only when complete: on any\n"
+	"error OUT is left as it was. The format is described in\n"
+	"docs/compiled-format.md.\n"
+	"\n"
+	"Options:\n"
+	"  -o, --output OUT  the compiled file to write (required)\n"
+	"  -q, --quiet       print nothing on success\n"
+	"  -h, --help        show this help\n"
+	"\n"
+	"On success prints the zones, names, entries, templates and bytes.\n";
+
+static const char usage_dump[] =
+	"Usage: xdpdns-zonec dump [-o FILE] SOURCE...\n"
+	"\n"
+	"Print the canonical text form of a compiled database: per zone its\n"
+	"serial and NXDOMAIN answer, then every entry in DNSSEC canonical\n"
+	"name order. An entry is a name and a type ('*' is the name's default,\n"
+	"for every type without an entry of its own); below it come the\n"
+	"answer's kind, RCODE and flags, the sizes at which it can be cut when\n"
+	"a client's buffer is small ('tc' marks cuts that set TC), and the\n"
+	"response's records, one per line, tagged an/ns/ar by section. Owner\n"
+	"names are shown as a query for the entry's own name receives them.\n"
+	"\n"
+	"Options:\n"
+	"  -o, --output FILE  write to FILE instead of standard output\n"
+	"  -h, --help         show this help\n";
+
+static const char usage_answer[] =
+	"Usage: xdpdns-zonec answer [OPTIONS] -n NAME SOURCE...\n"
+	"\n"
+	"Build the query NAME/TYPE, answer it with the answer engine from\n"
+	"SOURCE, and print the response as xdpdns-server and the XDP path\n"
+	"send it: header, then records by section.\n"
+	"\n"
+	"Options:\n"
+	"  -n, --name NAME    query name (case is kept, as a client sends it)\n"
+	"  -t, --type TYPE    query type, mnemonic or number (default A)\n"
+	"  -e, --edns SIZE    add an OPT record with this UDP size\n"
+	"  -d, --do           set the DO bit (implies --edns 1232)\n"
+	"      --tcp          answer as over TCP (no size limit)\n"
+	"  -x, --hex          also print the response bytes in hex\n"
+	"  -h, --help         show this help\n";
+
+__attribute__((format(printf, 2, 3), noreturn)) static void
+usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n\n%s", usage);
+	exit(EXIT_USAGE);
+}
+
+/* Load SOURCE arguments: one compiled file, or zone specs compiled now. */
+static int load_source(char **args, int n, struct xd_cdb *db,
+		       struct xd_compile_stats *stats)
+{
+	struct xd_diag d;
+
+	xd_cdb_init(db);
+	if (n == 1 && xd_cdb_is_compiled(args[0])) {
+		const char *why = NULL;
+		int r = xd_cdb_load(db, args[0], &why);
+		if (r < 0) {
+			fprintf(stderr, "%s: %s: %s\n", prog, args[0],
+				why ? why : strerror(-r));
+			return -1;
+		}
+		return 0;
+	}
+	xd_diag_init(&d, stderr);
+	if (xd_compile_files(args, n, db, &d, stats) < 0) {
+		xd_cdb_free(db);
+		fprintf(stderr, "%s: refused: %u error(s), %u warning(s)\n",
+			prog, d.errors, d.warnings);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool quiet = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			fputs(usage_check, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "\n%s", usage_check);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		usage_error(usage_check, "%s", "no zone file given");
+
+	struct xd_zoneset zs;
+	struct xd_diag d;
+	int bad = 0;
+	xd_zoneset_init(&zs);
+	xd_diag_init(&d, stderr);
+	for (int i = optind; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		if (eq && eq != argv[i]) {
+			*eq = '\0';
+			bad |= xd_zoneset_load_file(&zs, eq + 1, argv[i], &d);
+			*eq = '=';
+		} else {
+			bad |= xd_zoneset_load_file(&zs, argv[i], NULL, &d);
+		}
+	}
+	bad |= xd_zoneset_check(&zs, &d);
+	if (!bad) {
+		struct xd_cdb db;
+		xd_cdb_init(&db);
+		bad |= xd_compile(&zs, &db, &d, NULL);
+		xd_cdb_free(&db);
+	}
+	if (bad) {
+		fprintf(stderr, "%s: refused: %u error(s), %u warning(s)\n",
+			prog, d.errors, d.warnings);
+	} else if (!quiet) {
+		char name[XD_DNAME_STR_MAX];
+		for (struct xd_zone *z = zs.zones; z; z = z->next)
+			printf("%s serial %u, %zu records: ok\n",
+			       xd_dname_str(z->apex, name), z->serial,
+			       z->nrecords);
+		if (d.warnings)
+			printf("%u warning(s)\n", d.warnings);
+	}
+	xd_zoneset_free(&zs);
+	return bad ? EXIT_BAD_INPUT : 0;
+}
+
+static int cmd_compile(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *out = NULL;
+	bool quiet = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			fputs(usage_compile, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "\n%s", usage_compile);
+			return EXIT_USAGE;
+		}
+	}
+	if (!out)
+		usage_error(usage_compile, "%s", "-o OUT is required");
+	if (optind >= argc)
+		usage_error(usage_compile, "%s", "no zone file given");
+
+	struct xd_cdb db;
+	struct xd_compile_stats st = { 0 };
+	struct xd_diag d;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	xd_cdb_init(&db);
+	xd_diag_init(&d, stderr);
+	if (xd_compile_files(argv + optind, argc - optind, &db, &d, &st) <
+	    0) {
+		fprintf(stderr,
+			"%s: refused: %u error(s), %u warning(s); %s "
+			"not written\n",
+			prog, d.errors, d.warnings, out);
+		xd_cdb_free(&db);
+		return EXIT_BAD_INPUT;
+	}
+	int r = xd_cdb_write(&db, out);
+	xd_cdb_free(&db);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, out,
+			strerror(-r));
+		return EXIT_BAD_INPUT;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!quiet) {
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		printf("%s: %zu zone(s), %zu names, %zu entries, %zu "
+		       "templates (%zu bytes) in %.3f s, peak RSS %ld KiB\n",
+		       out, st.zones, st.names, st.entries, st.templates,
+		       st.template_bytes,
+		       (double)(t1.tv_sec - t0.tv_sec) +
+			       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		       ru.ru_maxrss);
+		if (d.warnings)
+			printf("%u warning(s)\n", d.warnings);
+	}
+	return 0;
+}
+
+static int cmd_dump(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *out = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			fputs(usage_dump, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "\n%s", usage_dump);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		usage_error(usage_dump, "%s", "no source given");
+	struct xd_cdb db;
+	if (load_source(argv + optind, argc - optind, &db, NULL) < 0)
+		return EXIT_BAD_INPUT;
+	FILE *f = out ? fopen(out, "w") : stdout;
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", prog, out, strerror(errno));
+		xd_cdb_free(&db);
+		return EXIT_BAD_INPUT;
+	}
+	int r = xd_dump(&db, f);
+	if (out && fclose(f) != 0)
+		r = -1;
+	xd_cdb_free(&db);
+	if (r < 0) {
+		fprintf(stderr, "%s: dump failed\n", prog);
+		return EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+static int cmd_answer(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "type", required_argument, NULL, 't' },
+		{ "edns", required_argument, NULL, 'e' },
+		{ "do", no_argument, NULL, 'd' },
+		{ "tcp", no_argument, NULL, 'T' },
+		{ "hex", no_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *name = NULL, *type = "A";
+	long edns = -1;
+	bool do_bit = false, tcp = false, hex = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "n:t:e:dxh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			name = optarg;
+			break;
+		case 't':
+			type = optarg;
+			break;
+		case 'e': {
+			char *end;
+			edns = strtol(optarg, &end, 10);
+			if (*end || edns < 0 || edns > 65535)
+				usage_error(usage_answer,
+					    "bad EDNS size '%s'", optarg);
+			break;
+		}
+		case 'd':
+			do_bit = true;
+			break;
+		case 'T':
+			tcp = true;
+			break;
+		case 'x':
+			hex = true;
+			break;
+		case 'h':
+			fputs(usage_answer, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "\n%s", usage_answer);
+			return EXIT_USAGE;
+		}
+	}
+	if (!name)
+		usage_error(usage_answer, "%s", "-n NAME is required");
+	if (optind >= argc)
+		usage_error(usage_answer, "%s", "no source given");
+	uint16_t qtype;
+	if (knot_rrtype_from_string(type, &qtype) != 0) {
+		char *end;
+		unsigned long v = strtoul(type, &end, 10);
+		if (*end || v > 65535)
+			usage_error(usage_answer, "unknown type '%s'", type);
+		qtype = (uint16_t)v;
+	}
+	uint8_t wire[XD_DNAME_MAX];
+	if (!knot_dname_from_str(wire, name, sizeof(wire)))
+		usage_error(usage_answer, "bad name '%s'", name);
+	if (do_bit && edns < 0)
+		edns = XD_EDNS_MAX_UDP;
+
+	uint8_t q[512], out[65536];
+	size_t nlen = xd_dname_len(wire), len = 12;
+	memset(q, 0, 12);
+	q[0] = 0x12;
+	q[1] = 0x34;
+	q[5] = 1; /* QDCOUNT */
+	memcpy(q + len, wire, nlen);
+	len += nlen;
+	q[len++] = (uint8_t)(qtype >> 8);
+	q[len++] = (uint8_t)qtype;
+	q[len++] = 0;
+	q[len++] = 1;
+	if (edns >= 0) {
+		const uint8_t opt[11] = { 0, 0, 41, (uint8_t)(edns >> 8),
+					  (uint8_t)edns, 0, 0,
+					  do_bit ? 0x80 : 0, 0, 0, 0 };
+		memcpy(q + len, opt, sizeof(opt));
+		len += sizeof(opt);
+		q[11] = 1; /* ARCOUNT */
+	}
+
+	struct xd_cdb db;
+	if (load_source(argv + optind, argc - optind, &db, NULL) < 0)
+		return EXIT_BAD_INPUT;
+	struct xd_answer_opts ao = { .tcp = tcp };
+	struct xd_answer_info info = { 0 };
+	size_t n = xd_answer(&db, q, len, out, sizeof(out), &ao, &info);
+	if (!n) {
+		printf("no response\n");
+	} else {
+		printf(";; %s, %s, %zu bytes, flags:%s%s%s%s, "
+		       "an %u ns %u ar %u\n",
+		       xd_rcode_str(info.rcode),
+		       info.kind ? xd_kind_str(info.kind) : "error", n,
+		       (out[2] & 0x04) ? " aa" : "", (out[2] & 0x02) ? " tc" : "",
+		       (out[2] & 0x01) ? " rd" : "", (out[3] & 0x10) ? " cd" : "",
+		       out[6] << 8 | out[7], out[8] << 8 | out[9],
+		       out[10] << 8 | out[11]);
+		xd_print_response(out, n, "", stdout);
+		if (hex) {
+			for (size_t i = 0; i < n; i++)
+				printf("%02x%s", out[i],
+				       (i % 16 == 15 || i == n - 1) ? "\n" :
+								      " ");
+		}
+	}
+	xd_cdb_free(&db);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	struct xd_zoneset zs;
-	struct xd_diag d;
-	xd_zoneset_init(&zs);
-	xd_diag_init(&d, stderr);
-	for (int i = 2; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
-		if (eq) { *eq = 0; xd_zoneset_load_file(&zs, eq + 1, argv[i], &d); }
-		else xd_zoneset_load_file(&zs, argv[i], NULL, &d);
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
 	}
-	int r = xd_zoneset_check(&zs, &d);
-	printf("zones %zu records %zu errors %u warnings %u\n", zs.nzones, zs.nrecords, d.errors, d.warnings);
-	xd_zoneset_free(&zs);
-	return r ? 1 : 0;
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") ||
+	    (!strcmp(cmd, "help") && argc == 2)) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("xdpdns-zonec (xdpdns) compiled-format %u\n",
+		       XD_CDB_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help")) {
+		const char *t = argv[2];
+		const char *u = !strcmp(t, "check")   ? usage_check :
+				!strcmp(t, "compile") ? usage_compile :
+				!strcmp(t, "dump")    ? usage_dump :
+				!strcmp(t, "answer")  ? usage_answer :
+							NULL;
+		if (!u) {
+			fprintf(stderr, "%s: no command '%s'\n\n%s", prog, t,
+				usage_main);
+			return EXIT_USAGE;
+		}
+		fputs(u, stdout);
+		return 0;
+	}
+	int sub_argc = argc - 1;
+	char **sub_argv = argv + 1;
+	if (!strcmp(cmd, "check"))
+		return cmd_check(sub_argc, sub_argv);
+	if (!strcmp(cmd, "compile"))
+		return cmd_compile(sub_argc, sub_argv);
+	if (!strcmp(cmd, "dump"))
+		return cmd_dump(sub_argc, sub_argv);
+	if (!strcmp(cmd, "answer"))
+		return cmd_answer(sub_argc, sub_argv);
+	fprintf(stderr, "%s: unknown command '%s'\n\n%s", prog, cmd,
+		usage_main);
+	return EXIT_USAGE;
 }

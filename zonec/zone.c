@@ -13,6 +13,7 @@
 #include <libzscanner/scanner.h>
 
 #include "dname.h"
+#include "rdata.h"
 
 #define DEFAULT_TTL 3600
 
@@ -355,7 +356,10 @@ static void on_record(zs_scanner_t *s)
 	rr->line = (uint32_t)s->line_counter;
 	rr->file = (uint16_t)fi;
 	rr->rdlen = (uint16_t)s->r_data_length;
-	memcpy(rr->rdata, s->r_data, s->r_data_length);
+	/* Names in record data are kept lowercase for the types RFC 4034 6.2
+	 * lists (as knotd does): comparisons and answers stay consistent. */
+	xd_rdata_canonical(s->r_type, s->r_data, (uint16_t)s->r_data_length,
+			   rr->rdata);
 
 	uint8_t owner[XD_DNAME_MAX];
 	size_t olen = xd_dname_lower(owner, s->r_owner);

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "answer.h"
+
+#include <string.h>
+
+#define HDR 12
+#define OPT_LEN 11	/* root owner, type, class, ttl, rdlength */
+#define EDE_LEN 6	/* option code, length, info code */
+#define EDE_NOT_AUTH 20 /* RFC 8914 "Not Authoritative" */
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Skip a possibly compressed name; returns the offset after it or 0. */
+static size_t skip_name(const uint8_t *pkt, size_t len, size_t off)
+{
+	size_t total = 0;
+
+	while (off < len) {
+		uint8_t l = pkt[off];
+		if (l == 0)
+			return off + 1;
+		if ((l & 0xc0) == 0xc0)
+			return off + 2 <= len ? off + 2 : 0;
+		if (l & 0xc0)
+			return 0;
+		total += l + 1u;
+		if (total > XD_DNAME_MAX - 1)
+			return 0;
+		off += l + 1u;
+	}
+	return 0;
+}
+
+static enum xd_parse malformed(struct xd_query *q)
+{
+	/* knotd answers a query it cannot parse without OPT. */
+	q->edns = false;
+	return XD_PARSE_FORMERR;
+}
+
+enum xd_parse xd_query_parse(const uint8_t *pkt, size_t len,
+			     struct xd_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	if (len < HDR)
+		return XD_PARSE_DROP;
+	if (pkt[2] & 0x80) /* QR: a response; never answer it */
+		return XD_PARSE_DROP;
+	q->id = get16(pkt);
+	q->opcode = (pkt[2] >> 3) & 0xf;
+	q->rd = pkt[2] & 0x01;
+	q->cd = pkt[3] & 0x10;
+	q->qdcount = get16(pkt + 4);
+	uint16_t an = get16(pkt + 6), ns = get16(pkt + 8),
+		 ar = get16(pkt + 10);
+
+	size_t off = HDR;
+	for (unsigned i = 0; i < q->qdcount; i++) {
+		if (i == 0 && q->qdcount == 1) {
+			int nl = xd_dname_check(pkt + off, len - off);
+			if (nl < 0 || off + (size_t)nl + 4 > len)
+				return malformed(q);
+			q->qname_len = (uint8_t)nl;
+			xd_dname_lower(q->lname, pkt + off);
+			q->qtype = get16(pkt + off + (size_t)nl);
+			q->qclass = get16(pkt + off + (size_t)nl + 2);
+			q->question_len = (size_t)nl + 4;
+			off += q->question_len;
+			q->has_question = true;
+			continue;
+		}
+		off = skip_name(pkt, len, off);
+		if (!off || off + 4 > len)
+			return malformed(q);
+		off += 4;
+	}
+	/* Records: an OPT only once, only in the additional section, owned
+	 * by the root (RFC 6891 6.1.1); a TSIG only as the last record. */
+	unsigned total = (unsigned)an + ns + ar;
+	for (unsigned i = 0; i < total; i++) {
+		size_t name_at = off;
+		off = skip_name(pkt, len, off);
+		if (!off || off + 10 > len)
+			return malformed(q);
+		uint16_t type = get16(pkt + off);
+		uint16_t rdlen = get16(pkt + off + 8);
+		bool additional = i >= (unsigned)an + ns;
+		if (off + 10 + rdlen > len)
+			return malformed(q);
+		if (type == XD_TYPE_OPT) {
+			if (!additional || q->edns || pkt[name_at] != 0)
+				return malformed(q);
+			q->edns = true;
+			q->edns_size = get16(pkt + off + 2);
+			q->edns_version = pkt[off + 5];
+			q->edns_do = pkt[off + 6] & 0x80;
+			/* Options must tile the rdata exactly. */
+			size_t o = off + 10, end = off + 10 + rdlen;
+			while (o < end) {
+				if (o + 4 > end ||
+				    o + 4 + get16(pkt + o + 2) > end)
+					return malformed(q);
+				o += 4u + get16(pkt + o + 2);
+			}
+		} else if (type == 250 /* TSIG */) {
+			if (!additional || i != total - 1)
+				return malformed(q);
+			q->tsig = true;
+		}
+		off += 10u + rdlen;
+	}
+	if (off != len) /* trailing bytes */
+		return malformed(q);
+	if (q->qdcount != 1)
+		return XD_PARSE_FORMERR;
+	return XD_PARSE_OK;
+}
+
+/* ---- lookup (mirrored by the XDP program) ---------------------- */
+
+static bool found_tmpl(const struct xd_cdb *db, uint32_t off, size_t nlen,
+		       bool walk, struct xd_found *out)
+{
+	const struct xd_tmpl *t = xd_cdb_tmpl(db, off);
+
+	out->tmpl = t;
+	out->via_walk = walk;
+	out->delta = 0;
+	if (t->flags & XD_TF_RELOC) {
+		if (nlen < t->base_len)
+			return false;
+		out->delta = (int)nlen - t->base_len;
+	} else if (walk) {
+		return false; /* cannot answer another name: a compiler bug */
+	}
+	return true;
+}
+
+bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
+	       uint16_t qtype, struct xd_found *out)
+{
+	const struct xd_cdb_entry *e = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (qtype != XD_TYPE_NODE)
+		e = xd_cdb_find(db, lname, nlen, qtype);
+	if (!e)
+		e = xd_cdb_find(db, lname, nlen, XD_TYPE_NODE);
+	if (e)
+		return found_tmpl(db, e->tmpl, nlen, false, out);
+
+	/* Walk up to the closest encloser. */
+	size_t off = 0;
+	while (lname[off]) {
+		off += lname[off] + 1u;
+		const uint8_t *anc = lname + off;
+		size_t alen = nlen - off;
+		e = xd_cdb_find(db, anc, alen, XD_TYPE_NODE);
+		if (!e)
+			continue;
+		if (e->nflags & XD_NF_DELEG)
+			return found_tmpl(db, e->tmpl, nlen, true, out);
+		if (e->nflags & XD_NF_WILDCARD) {
+			uint8_t wname[XD_DNAME_MAX + 2];
+			if (alen + 2 > XD_DNAME_MAX)
+				return false;
+			wname[0] = 1;
+			wname[1] = '*';
+			memcpy(wname + 2, anc, alen);
+			const struct xd_cdb_entry *w = NULL;
+			if (qtype != XD_TYPE_NODE)
+				w = xd_cdb_find(db, wname, alen + 2, qtype);
+			if (!w)
+				w = xd_cdb_find(db, wname, alen + 2,
+						XD_TYPE_NODE);
+			if (!w)
+				return false;
+			return found_tmpl(db, w->tmpl, nlen, true, out);
+		}
+		return found_tmpl(db, db->zones[e->zone].nxdomain, nlen, true,
+				  out);
+	}
+	return false;
+}
+
+/* ---- rendering --------------------------------------------------- */
+
+static size_t put_opt(uint8_t *p, uint16_t our_udp, uint8_t ext_rcode,
+		      bool do_bit, uint16_t ede)
+{
+	p[0] = 0; /* root */
+	put16(p + 1, XD_TYPE_OPT);
+	put16(p + 3, our_udp);
+	p[5] = ext_rcode;
+	p[6] = 0; /* version */
+	p[7] = do_bit ? 0x80 : 0;
+	p[8] = 0;
+	if (!ede) {
+		put16(p + 9, 0);
+		return OPT_LEN;
+	}
+	put16(p + 9, EDE_LEN);
+	put16(p + 11, 15); /* EDE, RFC 8914 */
+	put16(p + 13, 2);
+	put16(p + 15, ede);
+	return OPT_LEN + EDE_LEN;
+}
+
+static void put_header(uint8_t *out, const struct xd_query *q, bool aa,
+		       bool tc, uint8_t rcode, uint16_t qd, uint16_t an,
+		       uint16_t ns, uint16_t ar)
+{
+	put16(out, q->id);
+	/* QR, the query's opcode and RD; RA, AD and Z clear. CD is copied
+	 * (RFC 8906 8.1.3, RFC 4035 3.2.2). */
+	out[2] = (uint8_t)(0x80 | q->opcode << 3 | (aa ? 0x04 : 0) |
+			   (tc ? 0x02 : 0) | (q->rd ? 0x01 : 0));
+	out[3] = (uint8_t)((q->cd ? 0x10 : 0) | (rcode & 0x0f));
+	put16(out + 4, qd);
+	put16(out + 6, an);
+	put16(out + 8, ns);
+	put16(out + 10, ar);
+}
+
+size_t xd_render(const struct xd_query *q, const uint8_t *question,
+		 const struct xd_tmpl *t, int delta, size_t limit,
+		 uint16_t our_udp, uint8_t *out, size_t cap,
+		 struct xd_answer_info *info)
+{
+	size_t opt = q->edns ? OPT_LEN : 0;
+	size_t fixed = HDR + q->question_len + opt;
+
+	if (limit > cap)
+		limit = cap;
+	if (fixed > limit)
+		return 0;
+	size_t avail = limit - fixed;
+	const struct xd_cut *cuts = xd_tmpl_cuts(t);
+	const struct xd_cut *cut = &cuts[0];
+	for (unsigned i = t->ncuts; i-- > 0;)
+		if (cuts[i].len <= avail) {
+			cut = &cuts[i];
+			break;
+		}
+	if (cut->len > avail)
+		return 0;
+
+	uint8_t rcode = cut->tc ? XD_RCODE_NOERROR : t->rcode;
+	put_header(out, q, t->flags & XD_TF_AA, cut->tc, rcode, 1, cut->an,
+		   cut->ns, (uint16_t)(cut->ar + (q->edns ? 1 : 0)));
+	memcpy(out + HDR, question, q->question_len);
+	uint8_t *body = out + HDR + q->question_len;
+	memcpy(body, xd_tmpl_bytes(t), cut->len);
+	const uint16_t *relocs = xd_tmpl_relocs(t);
+	for (unsigned i = 0; delta && i < t->nrelocs; i++) {
+		if (relocs[i] + 2u > cut->len)
+			break;
+		uint16_t ptr = (uint16_t)(get16(body + relocs[i]) & 0x3fff);
+		put16(body + relocs[i], (uint16_t)(0xc000 | (ptr + delta)));
+	}
+	size_t len = HDR + q->question_len + cut->len;
+	if (q->edns)
+		len += put_opt(out + len, our_udp, 0, q->edns_do, 0);
+	if (info) {
+		info->rcode = rcode;
+		info->kind = t->kind;
+		info->truncated = cut->tc;
+	}
+	return len;
+}
+
+/* A response without data: the question (when there is one) and OPT. */
+static size_t error_response(const struct xd_query *q, const uint8_t *pkt,
+			     unsigned rcode, uint16_t our_udp, uint8_t *out,
+			     size_t cap, struct xd_answer_info *info)
+{
+	size_t qlen = q->has_question ? q->question_len : 0;
+	uint16_t ede = rcode == XD_RCODE_REFUSED ? EDE_NOT_AUTH : 0;
+	size_t need = HDR + qlen + (q->edns ? OPT_LEN + EDE_LEN : 0);
+
+	if (need > cap)
+		return 0;
+	put_header(out, q, false, false, (uint8_t)(rcode & 0x0f),
+		   q->has_question ? 1 : 0, 0, 0, q->edns ? 1 : 0);
+	memcpy(out + HDR, pkt + HDR, qlen);
+	size_t len = HDR + qlen;
+	if (q->edns)
+		len += put_opt(out + len, our_udp, (uint8_t)(rcode >> 4),
+			       q->edns_do, ede);
+	if (info) {
+		info->rcode = (uint8_t)rcode;
+		info->kind = 0;
+		info->truncated = false;
+	}
+	return len;
+}
+
+static bool is_apex(const struct xd_cdb *db, const struct xd_query *q)
+{
+	const struct xd_cdb_entry *e =
+		xd_cdb_find(db, q->lname, q->qname_len, XD_TYPE_NODE);
+	return e && (e->nflags & XD_NF_APEX);
+}
+
+size_t xd_answer(const struct xd_cdb *db, const uint8_t *pkt, size_t len,
+		 uint8_t *out, size_t cap, const struct xd_answer_opts *opts,
+		 struct xd_answer_info *info)
+{
+	struct xd_query q;
+	uint16_t our_udp = opts && opts->max_udp ? opts->max_udp :
+						   XD_EDNS_MAX_UDP;
+	bool tcp = opts && opts->tcp;
+
+	switch (xd_query_parse(pkt, len, &q)) {
+	case XD_PARSE_DROP:
+		return 0;
+	case XD_PARSE_FORMERR:
+		/* Echo the question only when it parsed. */
+		return error_response(&q, pkt, XD_RCODE_FORMERR, our_udp, out,
+				      cap, info);
+	case XD_PARSE_OK:
+		break;
+	}
+	if (q.edns && q.edns_version != 0)
+		return error_response(&q, pkt, XD_RCODE_BADVERS, our_udp, out,
+				      cap, info);
+	if (q.opcode != 0)
+		return error_response(&q, pkt, XD_RCODE_NOTIMP, our_udp, out,
+				      cap, info);
+	if (q.qclass != XD_CLASS_IN && q.qclass != 255 /* ANY */)
+		return error_response(&q, pkt, XD_RCODE_REFUSED, our_udp, out,
+				      cap, info);
+	if (q.tsig) /* no keys are configured (RFC 8945 5.2: BADKEY) */
+		return error_response(&q, pkt, XD_RCODE_NOTAUTH, our_udp, out,
+				      cap, info);
+	if (q.qtype == 0)
+		return error_response(&q, pkt, XD_RCODE_NOTIMP, our_udp, out,
+				      cap, info);
+	if (q.qtype == XD_TYPE_AXFR || q.qtype == XD_TYPE_IXFR) {
+		unsigned rc = !is_apex(db, &q)	       ? XD_RCODE_REFUSED :
+			      tcp		       ? XD_RCODE_REFUSED :
+			      q.qtype == XD_TYPE_AXFR ? XD_RCODE_NOTIMP :
+							XD_RCODE_NOTAUTH;
+		return error_response(&q, pkt, rc, our_udp, out, cap, info);
+	}
+
+	struct xd_found f;
+	if (!xd_lookup(db, q.lname, q.qname_len, q.qtype, &f))
+		return error_response(&q, pkt, XD_RCODE_REFUSED, our_udp, out,
+				      cap, info);
+	size_t limit;
+	if (tcp)
+		limit = 65535;
+	else if (!q.edns)
+		limit = XD_UDP_MIN;
+	else {
+		limit = q.edns_size < our_udp ? q.edns_size : our_udp;
+		if (limit < XD_UDP_MIN)
+			limit = XD_UDP_MIN;
+	}
+	size_t n = xd_render(&q, pkt + HDR, f.tmpl, f.delta, limit, our_udp,
+			     out, cap, info);
+	if (!n)
+		return error_response(&q, pkt, XD_RCODE_SERVFAIL, our_udp, out,
+				      cap, info);
+	return n;
+}

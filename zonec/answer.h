@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The answer engine: from a query's bytes and the compiled database to the
+ * response's bytes. xdpdns-server answers with it; the XDP program answers
+ * the same queries from the same templates with the same lookup, so both
+ * paths give byte-identical responses (DESIGN.md, invariant 1).
+ */
+#ifndef XDPDNS_ANSWER_H
+#define XDPDNS_ANSWER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cdb.h"
+#include "dname.h"
+#include "dns.h"
+
+#define XD_EDNS_MAX_UDP 1232 /* our UDP payload size (DNS flag day 2020) */
+#define XD_UDP_MIN 512	     /* RFC 1035 without EDNS */
+
+enum xd_rcode {
+	XD_RCODE_NOERROR = 0,
+	XD_RCODE_FORMERR = 1,
+	XD_RCODE_SERVFAIL = 2,
+	XD_RCODE_NXDOMAIN = 3,
+	XD_RCODE_NOTIMP = 4,
+	XD_RCODE_REFUSED = 5,
+	XD_RCODE_NOTAUTH = 9,
+	XD_RCODE_BADVERS = 16, /* extended: 1 in the OPT, 0 in the header */
+};
+
+/* A parsed query. Offsets are into the query's bytes. */
+struct xd_query {
+	uint16_t id;
+	uint8_t opcode;
+	bool rd, cd;
+	uint16_t qdcount;
+	bool has_question;   /* exactly one question, well formed */
+	size_t question_len; /* qname + type + class */
+	uint8_t qname_len;
+	uint8_t lname[XD_DNAME_MAX]; /* qname lowercased */
+	uint16_t qtype, qclass;
+	bool edns;	      /* one valid OPT record */
+	uint16_t edns_size;   /* requestor's UDP payload size */
+	uint8_t edns_version;
+	bool edns_do;
+	bool tsig;	      /* a TSIG record is present */
+};
+
+enum xd_parse {
+	XD_PARSE_OK,	  /* a query to answer */
+	XD_PARSE_DROP,	  /* send nothing: not a query, or too short */
+	XD_PARSE_FORMERR, /* malformed: answer FORMERR */
+};
+
+/* Parse pkt (len bytes) into q. */
+enum xd_parse xd_query_parse(const uint8_t *pkt, size_t len,
+			     struct xd_query *q);
+
+/* Result of the lookup shared with the XDP program. */
+struct xd_found {
+	const struct xd_tmpl *tmpl; /* NULL: not in any zone (REFUSED) */
+	int delta;		    /* pointer relocation, bytes */
+	bool via_walk;		    /* found through an ancestor */
+};
+
+/*
+ * Find the template answering (lowercase name, qtype): the entry for the
+ * type, else the name's node entry, else the closest existing ancestor's
+ * referral, wildcard or its zone's NXDOMAIN. Returns false when the name
+ * is in no zone.
+ */
+bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
+	       uint16_t qtype, struct xd_found *out);
+
+struct xd_answer_opts {
+	bool tcp;	  /* no UDP size limit */
+	uint16_t max_udp; /* our EDNS UDP size; 0 means XD_EDNS_MAX_UDP */
+};
+
+/* What was answered, for counters and tests. */
+struct xd_answer_info {
+	uint8_t rcode; /* full RCODE, extended included */
+	uint8_t kind;  /* enum xd_kind, 0 for errors */
+	bool truncated;
+};
+
+/*
+ * Answer the query in pkt into out (cap bytes, at least 65535 for TCP or
+ * 4096 for UDP). Returns the response length, or 0 when nothing is sent.
+ */
+size_t xd_answer(const struct xd_cdb *db, const uint8_t *pkt, size_t len,
+		 uint8_t *out, size_t cap, const struct xd_answer_opts *opts,
+		 struct xd_answer_info *info);
+
+/*
+ * Render a response from a template (the splice the XDP program does):
+ * header from the query, its question bytes, the longest cut of the
+ * template that fits in limit, the OPT when the query had one.
+ */
+size_t xd_render(const struct xd_query *q, const uint8_t *question,
+		 const struct xd_tmpl *t, int delta, size_t limit,
+		 uint16_t our_udp, uint8_t *out, size_t cap,
+		 struct xd_answer_info *info);
+
+#endif

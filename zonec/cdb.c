@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "cdb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dname.h"
+
+struct file_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t flags;
+	uint32_t nzones;
+	uint32_t nentries;
+	uint32_t names_len;
+	uint32_t tmpls_len;
+	uint64_t checksum; /* FNV-1a 64 of everything after the header */
+	uint8_t reserved[24];
+};
+
+_Static_assert(sizeof(struct file_header) == 64, "header layout");
+_Static_assert(sizeof(struct xd_cdb_entry) == 16, "entry layout");
+_Static_assert(sizeof(struct xd_cdb_zone) == 16, "zone layout");
+
+void xd_cdb_init(struct xd_cdb *db)
+{
+	memset(db, 0, sizeof(*db));
+}
+
+void xd_cdb_free(struct xd_cdb *db)
+{
+	if (db->map) {
+		munmap(db->map, db->map_len);
+	} else {
+		free(db->names);
+		free(db->tmpls);
+		free(db->entries);
+		free(db->zones);
+	}
+	free(db->index);
+	memset(db, 0, sizeof(*db));
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap : 64;
+	while (ncap < need)
+		ncap *= 2;
+	void *np = realloc(*p, ncap * elem);
+	if (!np)
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+uint32_t xd_cdb_add_name(struct xd_cdb *db, const uint8_t *lname)
+{
+	size_t len = xd_dname_len(lname);
+
+	if (db->names_len + len > UINT32_MAX - 4 ||
+	    grow((void **)&db->names, &db->names_cap, db->names_len + len, 1))
+		return UINT32_MAX;
+	memcpy(db->names + db->names_len, lname, len);
+	db->names_len += len;
+	return (uint32_t)(db->names_len - len);
+}
+
+uint32_t xd_cdb_add_tmpl(struct xd_cdb *db, struct xd_tw *w)
+{
+	size_t size = xd_tw_finish(w, NULL);
+
+	if (!size || db->tmpls_len + size > UINT32_MAX - 4 ||
+	    grow((void **)&db->tmpls, &db->tmpls_cap, db->tmpls_len + size,
+		 1))
+		return UINT32_MAX;
+	xd_tw_finish(w, (struct xd_tmpl *)(db->tmpls + db->tmpls_len));
+	db->tmpls_len += size;
+	return (uint32_t)(db->tmpls_len - size);
+}
+
+int xd_cdb_add_entry(struct xd_cdb *db, uint32_t name, uint8_t nlen,
+		     uint16_t type, uint8_t nflags, uint32_t tmpl, uint32_t zone)
+{
+	if (db->nentries >= UINT32_MAX - 1 ||
+	    grow((void **)&db->entries, &db->entries_cap, db->nentries + 1,
+		 sizeof(*db->entries)))
+		return -1;
+	db->entries[db->nentries++] = (struct xd_cdb_entry){
+		.name = name,
+		.nlen = nlen,
+		.type = type,
+		.nflags = nflags,
+		.tmpl = tmpl,
+		.zone = zone,
+	};
+	return 0;
+}
+
+static uint64_t key_hash(const uint8_t *lname, size_t len, uint16_t type)
+{
+	return xd_hash_bytes(lname, len, 0x243f6a8885a308d3ull ^ type);
+}
+
+int xd_cdb_index(struct xd_cdb *db)
+{
+	size_t size = 16;
+
+	while (size < db->nentries * 2)
+		size *= 2;
+	uint32_t *idx = calloc(size, sizeof(*idx));
+	if (!idx)
+		return -1;
+	for (size_t i = 0; i < db->nentries; i++) {
+		const struct xd_cdb_entry *e = &db->entries[i];
+		size_t b = key_hash(db->names + e->name, e->nlen, e->type) &
+			   (size - 1);
+		while (idx[b])
+			b = (b + 1) & (size - 1);
+		idx[b] = (uint32_t)i + 1;
+	}
+	free(db->index);
+	db->index = idx;
+	db->index_size = size;
+	return 0;
+}
+
+const struct xd_cdb_entry *xd_cdb_find(const struct xd_cdb *db,
+				       const uint8_t *lname, size_t nlen,
+				       uint16_t type)
+{
+	if (!db->index_size)
+		return NULL;
+	size_t b = key_hash(lname, nlen, type) & (db->index_size - 1);
+	for (;;) {
+		uint32_t i = db->index[b];
+		if (!i)
+			return NULL;
+		const struct xd_cdb_entry *e = &db->entries[i - 1];
+		if (e->type == type && e->nlen == nlen &&
+		    memcmp(db->names + e->name, lname, nlen) == 0)
+			return e;
+		b = (b + 1) & (db->index_size - 1);
+	}
+}
+
+/* ---- files -------------------------------------------------------- */
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+#define FNV_INIT 0xcbf29ce484222325ull
+
+static const uint8_t zero_pad[4];
+
+static size_t pad4(size_t n)
+{
+	return (4 - (n & 3)) & 3;
+}
+
+static int write_all(int fd, const void *p, size_t n, uint64_t *sum)
+{
+	const uint8_t *b = p;
+
+	if (sum)
+		*sum = fnv1a(*sum, p, n);
+	while (n) {
+		ssize_t w = write(fd, b, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int write_body(const struct xd_cdb *db, int fd, uint64_t *sum)
+{
+	int r;
+
+	if ((r = write_all(fd, db->zones, db->nzones * sizeof(*db->zones),
+			   sum)) ||
+	    (r = write_all(fd, db->entries,
+			   db->nentries * sizeof(*db->entries), sum)) ||
+	    (r = write_all(fd, db->names, db->names_len, sum)) ||
+	    (r = write_all(fd, zero_pad, pad4(db->names_len), sum)) ||
+	    (r = write_all(fd, db->tmpls, db->tmpls_len, sum)))
+		return r;
+	return 0;
+}
+
+int xd_cdb_write(const struct xd_cdb *db, const char *path)
+{
+	struct file_header h = {
+		.version = XD_CDB_VERSION,
+		.nzones = (uint32_t)db->nzones,
+		.nentries = (uint32_t)db->nentries,
+		.names_len = (uint32_t)db->names_len,
+		.tmpls_len = (uint32_t)db->tmpls_len,
+	};
+	char tmp[4096];
+	int r;
+
+	memcpy(h.magic, XD_CDB_MAGIC, 8);
+	/* The checksum is computed as the body is written, then the header
+	 * is rewritten with it. */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	uint64_t sum = FNV_INIT;
+	if ((r = write_all(fd, &h, sizeof(h), NULL)) ||
+	    (r = write_body(db, fd, &sum)))
+		goto fail;
+	h.checksum = sum;
+	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+		r = -errno;
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		r = -errno;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return r;
+}
+
+bool xd_cdb_is_compiled(const char *path)
+{
+	char magic[8];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool yes = false;
+
+	if (fd < 0)
+		return false;
+	if (read(fd, magic, 8) == 8 && memcmp(magic, XD_CDB_MAGIC, 8) == 0)
+		yes = true;
+	close(fd);
+	return yes;
+}
+
+/* Every template must stay inside tmpls and be consistent in itself. */
+static bool tmpl_valid(const struct xd_cdb *db, uint32_t off)
+{
+	if (off & 3 || (size_t)off + sizeof(struct xd_tmpl) > db->tmpls_len)
+		return false;
+	const struct xd_tmpl *t = xd_cdb_tmpl(db, off);
+	if ((size_t)off + xd_tmpl_size(t) > db->tmpls_len || t->ncuts == 0 ||
+	    t->rcode > 15)
+		return false;
+	const struct xd_cut *c = xd_tmpl_cuts(t);
+	if (c[t->ncuts - 1].len != t->len)
+		return false;
+	for (unsigned i = 0; i < t->ncuts; i++)
+		if (c[i].len > t->len || (i && c[i].len < c[i - 1].len))
+			return false;
+	const uint16_t *r = xd_tmpl_relocs(t);
+	for (unsigned i = 0; i < t->nrelocs; i++)
+		if ((size_t)r[i] + 2 > t->len)
+			return false;
+	return true;
+}
+
+static bool name_valid(const struct xd_cdb *db, uint32_t off, size_t nlen)
+{
+	if ((size_t)off + nlen > db->names_len)
+		return false;
+	int l = xd_dname_check(db->names + off, nlen);
+	return l == (int)nlen;
+}
+
+static const char *validate(struct xd_cdb *db)
+{
+	for (size_t i = 0; i < db->nzones; i++) {
+		const struct xd_cdb_zone *z = &db->zones[i];
+		if (z->apex >= db->names_len ||
+		    xd_dname_check(db->names + z->apex,
+				   db->names_len - z->apex) < 0)
+			return "zone apex outside the name table";
+		if (!tmpl_valid(db, z->nxdomain))
+			return "bad NXDOMAIN template";
+	}
+	for (size_t i = 0; i < db->nentries; i++) {
+		const struct xd_cdb_entry *e = &db->entries[i];
+		if (!name_valid(db, e->name, e->nlen))
+			return "entry name outside the name table";
+		if (!tmpl_valid(db, e->tmpl))
+			return "bad template";
+		if (e->zone >= db->nzones)
+			return "entry zone out of range";
+	}
+	return NULL;
+}
+
+int xd_cdb_load(struct xd_cdb *db, const char *path, const char **err)
+{
+	struct stat st;
+	const char *why = NULL;
+	int r = -EINVAL;
+
+	xd_cdb_init(db);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if ((size_t)st.st_size < sizeof(struct file_header)) {
+		close(fd);
+		if (err)
+			*err = "file too short for a compiled zone";
+		return -EINVAL;
+	}
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+			 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return -errno;
+	db->map = map;
+	db->map_len = (size_t)st.st_size;
+
+	const struct file_header *h = map;
+	if (memcmp(h->magic, XD_CDB_MAGIC, 8) != 0) {
+		why = "not a compiled zone file (bad magic)";
+		goto bad;
+	}
+	if (h->version != XD_CDB_VERSION) {
+		why = "compiled by an incompatible version of xdpdns-zonec";
+		goto bad;
+	}
+	size_t off = sizeof(*h);
+	size_t zsz = (size_t)h->nzones * sizeof(struct xd_cdb_zone);
+	size_t esz = (size_t)h->nentries * sizeof(struct xd_cdb_entry);
+	size_t need = off + zsz + esz + h->names_len + pad4(h->names_len) +
+		      h->tmpls_len;
+	if (need != db->map_len) {
+		why = "file size does not match its header (truncated?)";
+		goto bad;
+	}
+	if (fnv1a(FNV_INIT, (const uint8_t *)map + off, db->map_len - off) !=
+	    h->checksum) {
+		why = "checksum mismatch (file damaged)";
+		goto bad;
+	}
+	uint8_t *base = map;
+	db->zones = (struct xd_cdb_zone *)(base + off);
+	db->nzones = h->nzones;
+	db->entries = (struct xd_cdb_entry *)(base + off + zsz);
+	db->nentries = h->nentries;
+	db->names = base + off + zsz + esz;
+	db->names_len = h->names_len;
+	db->tmpls = db->names + h->names_len + pad4(h->names_len);
+	db->tmpls_len = h->tmpls_len;
+	if ((why = validate(db)))
+		goto bad;
+	if (xd_cdb_index(db) < 0) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	return 0;
+bad:
+	if (err)
+		*err = why;
+fail:
+	xd_cdb_free(db);
+	return r;
+}

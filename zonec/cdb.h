@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The compiled zone database: every answer the zones can give, as entries
+ * keyed by (name, type) pointing at answer templates. The XDP maps and
+ * xdpdns-server are both filled from it, and the answer engine looks
+ * queries up in it the same way the XDP program does.
+ *
+ * Entries:
+ *  - (name, type) for each type a name answers with data, a CNAME chain,
+ *    or a NODATA that differs from the name's default;
+ *  - (name, 0), the name's node entry: node flags and the default
+ *    template for types without their own entry (NODATA, a CNAME answer,
+ *    or a referral at a zone cut). Every name that exists in a zone has
+ *    one, empty non-terminals included, so a name without a node entry
+ *    does not exist.
+ * Per zone: the NXDOMAIN template (base name: the apex).
+ *
+ * The file format is described in docs/compiled-format.md.
+ */
+#ifndef XDPDNS_CDB_H
+#define XDPDNS_CDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tmpl.h"
+
+#define XD_CDB_MAGIC "XDPDNSC\n"
+#define XD_CDB_VERSION 1
+#define XD_TYPE_NODE 0
+
+enum xd_node_entry_flags {
+	XD_NF_APEX = 1 << 0,	 /* zone apex */
+	XD_NF_DELEG = 1 << 1,	 /* zone cut: names below get the referral */
+	XD_NF_WILDCARD = 1 << 2, /* has a "*" child */
+};
+
+struct xd_cdb_entry {
+	uint32_t name;	/* offset of the lowercase name in names */
+	uint16_t type;	/* XD_TYPE_NODE for the node entry */
+	uint8_t nflags; /* enum xd_node_entry_flags, node entries */
+	uint8_t nlen;	/* name length */
+	uint32_t tmpl;	/* offset of the template in tmpls */
+	uint32_t zone;	/* index of the zone */
+};
+
+struct xd_cdb_zone {
+	uint32_t apex; /* offset in names */
+	uint32_t serial;
+	uint32_t nxdomain; /* template offset */
+	uint32_t nodes;	   /* names in the zone */
+};
+
+struct xd_cdb {
+	uint8_t *names;
+	size_t names_len, names_cap;
+	uint8_t *tmpls;
+	size_t tmpls_len, tmpls_cap;
+	struct xd_cdb_entry *entries;
+	size_t nentries, entries_cap;
+	struct xd_cdb_zone *zones;
+	size_t nzones, zones_cap;
+	uint32_t *index; /* open addressing; entry index + 1, 0 empty */
+	size_t index_size;
+	void *map; /* when loaded from a file */
+	size_t map_len;
+};
+
+void xd_cdb_init(struct xd_cdb *db);
+void xd_cdb_free(struct xd_cdb *db);
+
+/* Building (the compiler). Offsets returned, or UINT32_MAX when OOM. */
+uint32_t xd_cdb_add_name(struct xd_cdb *db, const uint8_t *lname);
+uint32_t xd_cdb_add_tmpl(struct xd_cdb *db, struct xd_tw *w);
+int xd_cdb_add_entry(struct xd_cdb *db, uint32_t name, uint8_t nlen,
+		     uint16_t type, uint8_t nflags, uint32_t tmpl,
+		     uint32_t zone);
+/* Build the lookup index once every entry is in. */
+int xd_cdb_index(struct xd_cdb *db);
+
+static inline const struct xd_tmpl *xd_cdb_tmpl(const struct xd_cdb *db,
+						uint32_t off)
+{
+	return (const struct xd_tmpl *)(db->tmpls + off);
+}
+
+static inline const uint8_t *xd_cdb_name(const struct xd_cdb *db,
+					 uint32_t off)
+{
+	return db->names + off;
+}
+
+/* Entry for (lowercase name, type), or NULL. */
+const struct xd_cdb_entry *xd_cdb_find(const struct xd_cdb *db,
+				       const uint8_t *lname, size_t nlen,
+				       uint16_t type);
+
+/*
+ * Write to path atomically (a temporary file renamed over it): readers see
+ * the old file or the new one, and a failure leaves no partial file.
+ * Returns 0 or -errno.
+ */
+int xd_cdb_write(const struct xd_cdb *db, const char *path);
+
+/*
+ * Load a compiled file, checking its header, sizes, checksum and that
+ * every offset stays inside it. Returns 0, -errno, or -EINVAL with a
+ * reason in err (when not NULL).
+ */
+int xd_cdb_load(struct xd_cdb *db, const char *path, const char **err);
+
+/* True when the file at path starts with the compiled-file magic. */
+bool xd_cdb_is_compiled(const char *path);
+
+#endif

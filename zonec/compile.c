@@ -1,0 +1,779 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/*
+ * Resolution of (name, type) pairs into answer templates, and the choice of
+ * which pairs get an entry of their own.
+ *
+ * The resolver follows RFC 1034 4.3.2 as knotd 3.2 implements it: a name
+ * at or below a zone cut gets a referral (except DS at the cut), a CNAME is
+ * followed inside the zone up to 5 times, a name that does not exist is
+ * matched against the closest encloser's wildcard, and additional A/AAAA
+ * records are added for NS, MX, SRV, SVCB and HTTPS targets in the zone.
+ */
+#include "compile.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dname.h"
+#include "rdata.h"
+
+#define CNAME_CHAIN_MAX 5
+#define MAX_PKT_SETS 1024
+#define MAX_VISITED 16
+#define MAX_TRAIL 16
+/* Largest template that still fits a 64 KiB message after the header, the
+ * longest question and an OPT record. */
+#define TMPL_MAX (65535 - 12 - 259 - 11)
+
+enum state { ST_HIT, ST_NODATA, ST_MISS, ST_DELEG, ST_FOLLOW };
+
+/* An RRset placed in the answer or authority section. */
+struct pset {
+	const struct xd_rrset *set;
+	const struct xd_node *node;
+	const uint8_t *owner; /* as written; NULL: the query name */
+	bool synth;	      /* owner rewritten from a wildcard */
+};
+
+struct res {
+	const struct xd_zone *z;
+	struct xd_tw *w;
+	uint16_t qtype;
+	bool at_qname;	     /* still resolving the query name itself */
+	const uint8_t *name; /* current name (lowercase) */
+	uint8_t namebuf[XD_DNAME_MAX];
+	struct pset sets[MAX_PKT_SETS];
+	unsigned nsets;
+	const struct xd_node *visited[MAX_VISITED];
+	unsigned nvisited;
+	int chain;
+	const struct xd_node *deleg; /* node deciding a referral */
+	/* Nodes whose data decided the answer, for the candidate types. */
+	const struct xd_node *trail[MAX_TRAIL];
+	unsigned ntrail;
+	bool overflow; /* more RRsets than MAX_PKT_SETS */
+};
+
+/* ---- zone lookups ------------------------------------------------- */
+
+/* Node for name in z, or NULL with *encloser set to the closest ancestor
+ * that exists (NULL when name is outside z). */
+static const struct xd_node *find(const struct xd_zone *z, const uint8_t *name,
+				  const struct xd_node **encloser)
+{
+	*encloser = NULL;
+	if (!xd_dname_in(name, z->apex))
+		return NULL;
+	const struct xd_node *n = xd_zone_find(z, name);
+	if (n)
+		return n;
+	for (const uint8_t *p = xd_dname_parent(name); p;
+	     p = xd_dname_parent(p)) {
+		n = xd_zone_find(z, p);
+		if (n) {
+			*encloser = n;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+static const struct xd_node *wildcard_child(const struct xd_zone *z,
+					    const struct xd_node *n)
+{
+	uint8_t name[XD_DNAME_MAX + 2];
+
+	if (n->nlen + 2 > XD_DNAME_MAX)
+		return NULL;
+	name[0] = 1;
+	name[1] = '*';
+	memcpy(name + 2, n->name, n->nlen);
+	return xd_zone_find(z, name);
+}
+
+/* The node or the wildcard covering name (knotd's additional lookup). */
+static const struct xd_node *find_or_wildcard(const struct xd_zone *z,
+					      const uint8_t *name)
+{
+	const struct xd_node *enc;
+	const struct xd_node *n = find(z, name, &enc);
+
+	if (!n && enc && (enc->flags & XD_NODE_WILDCARD))
+		n = wildcard_child(z, enc);
+	return n;
+}
+
+/* ---- writing ------------------------------------------------------ */
+
+static void trail_add(struct res *r, const struct xd_node *n)
+{
+	if (r->ntrail < MAX_TRAIL)
+		r->trail[r->ntrail++] = n;
+}
+
+static bool already_written(const struct res *r, const struct xd_rrset *s)
+{
+	for (unsigned i = 0; i < r->nsets; i++)
+		if (r->sets[i].set == s && !r->sets[i].synth)
+			return true;
+	return false;
+}
+
+static void write_set(struct res *r, const uint8_t *owner,
+		      const struct xd_rrset *s, uint32_t ttl, bool required)
+{
+	for (const struct xd_rr *rr = s->rrs; rr; rr = rr->next)
+		xd_tw_rr(r->w, owner, s->type, ttl, rr->rdata, rr->rdlen);
+	xd_tw_mark(r->w, required);
+}
+
+/* Put an RRset in the answer or authority section, remembered for the
+ * additional section. */
+static void put_set(struct res *r, const struct xd_node *node,
+		    const uint8_t *owner, const struct xd_rrset *s, bool synth,
+		    uint32_t ttl, bool required)
+{
+	if (r->nsets == MAX_PKT_SETS) {
+		r->overflow = true;
+		return;
+	}
+	r->sets[r->nsets++] = (struct pset){
+		.set = s, .node = node, .owner = owner, .synth = synth
+	};
+	write_set(r, owner, s, ttl, required);
+}
+
+/* The owner to write for the current name: the question when resolving
+ * the query name itself. */
+static const uint8_t *cur_owner(const struct res *r)
+{
+	return r->at_qname ? NULL : r->name;
+}
+
+static uint32_t soa_negative_ttl(const struct xd_rrset *soa)
+{
+	const uint8_t *rd = soa->rrs->rdata;
+	size_t off = xd_dname_len(rd);
+	off += xd_dname_len(rd + off);
+	off += 16; /* serial, refresh, retry, expire */
+	uint32_t minimum = (uint32_t)rd[off] << 24 | (uint32_t)rd[off + 1] << 16 |
+			   (uint32_t)rd[off + 2] << 8 | rd[off + 3];
+	return soa->ttl < minimum ? soa->ttl : minimum;
+}
+
+/* ---- resolution --------------------------------------------------- */
+
+static bool visited(const struct res *r, const struct xd_node *n)
+{
+	for (unsigned i = 0; i < r->nvisited; i++)
+		if (r->visited[i] == n)
+			return true;
+	return false;
+}
+
+static void visit(struct res *r, const struct xd_node *n)
+{
+	if (r->nvisited < MAX_VISITED)
+		r->visited[r->nvisited++] = n;
+}
+
+static enum state follow_cname(struct res *r, const struct xd_node *n)
+{
+	const struct xd_rrset *cn = xd_node_rrset(n, XD_TYPE_CNAME);
+	bool wild = xd_dname_is_wildcard(n->name);
+
+	if (++r->chain > CNAME_CHAIN_MAX)
+		return ST_HIT;
+	/* A CNAME already in the answer means a loop: stop there. */
+	if (!wild && already_written(r, cn))
+		return ST_HIT;
+	put_set(r, n, cur_owner(r), cn, wild, cn->ttl, true);
+	if (wild) {
+		if (visited(r, n))
+			return ST_HIT;
+		visit(r, n);
+	}
+	memcpy(r->namebuf, cn->rrs->rdata, xd_dname_len(cn->rrs->rdata));
+	r->name = r->namebuf;
+	r->at_qname = false;
+	return ST_FOLLOW;
+}
+
+static enum state name_found(struct res *r, const struct xd_node *n)
+{
+	uint16_t t = r->qtype;
+
+	trail_add(r, n);
+	if (((n->flags & XD_NODE_DELEG) && t != XD_TYPE_DS) ||
+	    (n->flags & XD_NODE_OCCLUDED)) {
+		r->deleg = n;
+		return ST_DELEG;
+	}
+	if (xd_node_rrset(n, XD_TYPE_CNAME) && t != XD_TYPE_CNAME &&
+	    t != XD_TYPE_RRSIG && t != XD_TYPE_NSEC && t != XD_TYPE_ANY)
+		return follow_cname(r, n);
+
+	/* RFC 8482: ANY gets one RRset, the lowest type, as knotd does. */
+	const struct xd_rrset *s = NULL;
+	if (t == XD_TYPE_ANY) {
+		for (unsigned i = 0; i < n->nsets; i++)
+			if (!s || n->sets[i].type < s->type)
+				s = &n->sets[i];
+	} else {
+		s = xd_node_rrset(n, t);
+	}
+	if (!s)
+		return ST_NODATA;
+	put_set(r, n, cur_owner(r), s, xd_dname_is_wildcard(n->name), s->ttl,
+		true);
+	return ST_HIT;
+}
+
+static enum state name_not_found(struct res *r, const struct xd_node *enc)
+{
+	if (enc->flags & XD_NODE_WILDCARD) {
+		const struct xd_node *wc = wildcard_child(r->z, enc);
+		enum state st = name_found(r, wc);
+		if (!visited(r, wc))
+			visit(r, wc);
+		return st;
+	}
+	/* Empty non-terminals and glue lead up to the node that decides. */
+	const struct xd_node *n = enc;
+	while (n->parent && (n->nsets == 0 || (n->flags & XD_NODE_OCCLUDED)))
+		n = n->parent;
+	trail_add(r, n);
+	if (n->flags & XD_NODE_DELEG) {
+		r->deleg = n;
+		return ST_DELEG;
+	}
+	return ST_MISS;
+}
+
+static enum state solve_name(struct res *r)
+{
+	const struct xd_node *enc;
+	const struct xd_node *n = find(r->z, r->name, &enc);
+
+	if (n)
+		return name_found(r, n);
+	if (enc)
+		return name_not_found(r, enc);
+	return ST_HIT; /* a CNAME target outside the zone ends the chain */
+}
+
+static bool needs_additional(uint16_t type)
+{
+	return type == XD_TYPE_NS || type == XD_TYPE_MX ||
+	       type == XD_TYPE_SRV || type == 64 /* SVCB */ ||
+	       type == 65 /* HTTPS */;
+}
+
+struct glue {
+	const uint8_t *target; /* name in the rdata */
+	const struct xd_node *node;
+	bool mandatory;
+};
+
+static void put_glue(struct res *r, const struct pset *ps,
+		     const struct glue *g, bool deleg)
+{
+	uint16_t types[3] = { XD_TYPE_A, XD_TYPE_AAAA, ps->set->type };
+	unsigned ntypes = ps->set->type == 64 || ps->set->type == 65 ? 3 : 2;
+
+	for (unsigned k = 0; k < ntypes; k++) {
+		const struct xd_rrset *s = xd_node_rrset(g->node, types[k]);
+		if (!s || already_written(r, s))
+			continue;
+		if (r->nsets == MAX_PKT_SETS) {
+			r->overflow = true;
+			return;
+		}
+		r->sets[r->nsets++] = (struct pset){ .set = s, .node = g->node };
+		write_set(r, g->target, s, s->ttl, deleg && g->mandatory);
+	}
+}
+
+/* Additional records for the RRsets in answer and authority: mandatory
+ * glue first, then the other targets, each in record order. */
+static void solve_additional(struct res *r, bool deleg)
+{
+	unsigned n = r->nsets;
+
+	xd_tw_section(r->w, XD_SEC_ADDITIONAL);
+	for (unsigned i = 0; i < n; i++) {
+		const struct pset *ps = &r->sets[i];
+		if (!needs_additional(ps->set->type))
+			continue;
+		struct glue *g = calloc(ps->set->count, sizeof(*g));
+		unsigned ng = 0;
+		if (!g) {
+			r->w->failed = true;
+			return;
+		}
+		for (const struct xd_rr *rr = ps->set->rrs; rr; rr = rr->next) {
+			struct xd_rdname names[XD_RDATA_MAX_NAMES];
+			if (xd_rdata_names(ps->set->type, rr->rdata, rr->rdlen,
+					   names) < 1)
+				continue;
+			const uint8_t *target = rr->rdata + names[0].off;
+			uint8_t lower[XD_DNAME_MAX];
+			xd_dname_lower(lower, target);
+			const struct xd_node *gn = find_or_wildcard(r->z, lower);
+			if (!gn)
+				continue;
+			g[ng].target = target;
+			g[ng].node = gn;
+			g[ng].mandatory =
+				(gn->flags & (XD_NODE_DELEG | XD_NODE_OCCLUDED)) &&
+				ps->set->type == XD_TYPE_NS &&
+				xd_dname_in(gn->name, ps->node->name);
+			ng++;
+		}
+		for (int pass = 0; pass < 2; pass++)
+			for (unsigned k = 0; k < ng; k++)
+				if (g[k].mandatory == (pass == 0))
+					put_glue(r, ps, &g[k], deleg);
+		free(g);
+	}
+}
+
+/*
+ * Resolve (base, qtype) in zone z into the template writer w, which the
+ * caller initialised for base. Returns the final state.
+ */
+static enum state resolve(struct res *r, const struct xd_zone *z,
+			  const uint8_t *base, uint16_t qtype,
+			  struct xd_tw *w)
+{
+	memset(r, 0, offsetof(struct res, sets));
+	r->nsets = 0;
+	r->nvisited = 0;
+	r->ntrail = 0;
+	r->overflow = false;
+	r->z = z;
+	r->w = w;
+	r->qtype = qtype;
+	r->name = base;
+	r->at_qname = true;
+
+	xd_tw_section(w, XD_SEC_ANSWER);
+	enum state st = solve_name(r);
+	bool aa = st != ST_DELEG;
+	while (st == ST_FOLLOW)
+		st = solve_name(r);
+
+	xd_tw_section(w, XD_SEC_AUTHORITY);
+	const struct xd_rrset *soa = xd_node_rrset(z->apex_node, XD_TYPE_SOA);
+	switch (st) {
+	case ST_MISS:
+		w->rcode = 3; /* NXDOMAIN */
+		/* fall through */
+	case ST_NODATA:
+		/* RFC 2308 3: the SOA's TTL is the lesser of TTL and MINIMUM.
+		 * knotd leaves it out, without TC, when it does not fit. */
+		write_set(r, z->apex, soa, soa_negative_ttl(soa), false);
+		break;
+	case ST_DELEG: {
+		const struct xd_node *d = r->deleg;
+		while (!(d->flags & XD_NODE_DELEG))
+			d = d->parent;
+		r->deleg = d;
+		put_set(r, d, d->name, xd_node_rrset(d, XD_TYPE_NS), false,
+			xd_node_rrset(d, XD_TYPE_NS)->ttl, true);
+		break;
+	}
+	default:
+		break;
+	}
+	solve_additional(r, st == ST_DELEG);
+
+	w->kind = st == ST_MISS	    ? XD_KIND_NXDOMAIN :
+		  st == ST_NODATA   ? XD_KIND_NODATA :
+		  st == ST_DELEG    ? XD_KIND_REFERRAL :
+		  w->count[0] == 0 ? XD_KIND_NODATA :
+				      XD_KIND_POSITIVE;
+	if (aa)
+		w->flags |= XD_TF_AA;
+	if (r->nsets && r->sets[0].set->type == XD_TYPE_CNAME &&
+	    qtype != XD_TYPE_CNAME)
+		w->flags |= XD_TF_CNAME;
+	return st;
+}
+
+/* ---- the database ------------------------------------------------- */
+
+struct tmpl_index {
+	uint32_t *slots; /* template offset + 1 */
+	size_t size, count;
+};
+
+struct cctx {
+	struct xd_zoneset *zs;
+	struct xd_cdb *db;
+	struct xd_diag *d;
+	struct res *res;
+	struct tmpl_index ti;
+	uint8_t *scratch;
+	uint16_t t_other; /* a type no zone uses: "any other type" */
+	uint32_t zone_idx;
+	uint32_t nodata, nxdomain; /* the current zone's shared templates */
+	size_t templates;
+};
+
+static uint64_t tmpl_hash(const void *p, size_t n)
+{
+	return xd_hash_bytes(p, n, 0x7e3a);
+}
+
+static int ti_grow(struct tmpl_index *ti, const struct xd_cdb *db)
+{
+	size_t nsize = ti->size ? ti->size * 2 : 4096;
+	uint32_t *ns = calloc(nsize, sizeof(*ns));
+
+	if (!ns)
+		return -1;
+	for (size_t i = 0; i < ti->size; i++) {
+		if (!ti->slots[i])
+			continue;
+		const struct xd_tmpl *t = xd_cdb_tmpl(db, ti->slots[i] - 1);
+		size_t b = tmpl_hash(t, xd_tmpl_size(t)) & (nsize - 1);
+		while (ns[b])
+			b = (b + 1) & (nsize - 1);
+		ns[b] = ti->slots[i];
+	}
+	free(ti->slots);
+	ti->slots = ns;
+	ti->size = nsize;
+	return 0;
+}
+
+/* Store the finished template (deduplicated); UINT32_MAX on failure. */
+static uint32_t store_tmpl(struct cctx *c, struct xd_tw *w)
+{
+	size_t size = xd_tw_finish(w, NULL);
+
+	if (!size || w->len > TMPL_MAX)
+		return UINT32_MAX;
+	xd_tw_finish(w, (struct xd_tmpl *)c->scratch);
+	if (c->ti.count + 1 > c->ti.size / 2 && ti_grow(&c->ti, c->db) < 0)
+		return UINT32_MAX;
+	size_t b = tmpl_hash(c->scratch, size) & (c->ti.size - 1);
+	while (c->ti.slots[b]) {
+		uint32_t off = c->ti.slots[b] - 1;
+		const struct xd_tmpl *t = xd_cdb_tmpl(c->db, off);
+		if (xd_tmpl_size(t) == size && memcmp(t, c->scratch, size) == 0)
+			return off;
+		b = (b + 1) & (c->ti.size - 1);
+	}
+	uint32_t off = xd_cdb_add_tmpl(c->db, w);
+	if (off == UINT32_MAX)
+		return off;
+	c->ti.slots[b] = off + 1;
+	c->ti.count++;
+	c->templates++;
+	return off;
+}
+
+static void tmpl_error(struct cctx *c, const struct xd_zone *z,
+		       const uint8_t *name, uint16_t type, struct xd_tw *w)
+{
+	char n[XD_DNAME_STR_MAX], t[16];
+
+	xd_diag_error(c->d, c->zs->files[z->file], 0, NULL,
+		      "answer for %s %s %s", xd_dname_str(name, n),
+		      xd_type_str(type, t, sizeof(t)),
+		      w->failed ? "is larger than a DNS message can carry" :
+				  "has too many RRsets");
+}
+
+/*
+ * Build the template for (name, qtype) in zone z. A plain NODATA for the
+ * name itself uses the zone's shared NODATA template. Returns the template
+ * offset or UINT32_MAX (error reported).
+ */
+static uint32_t build(struct cctx *c, const struct xd_zone *z,
+		      const uint8_t *name, bool wild, bool reloc,
+		      uint16_t qtype)
+{
+	struct xd_tw w;
+
+	xd_tw_init(&w, name, wild, reloc || wild);
+	enum state st = resolve(c->res, z, name, qtype, &w);
+	uint32_t off;
+	if (st == ST_NODATA && c->res->nsets == 0 && !c->res->overflow &&
+	    !w.failed) {
+		off = c->nodata;
+	} else if (c->res->overflow || w.failed) {
+		tmpl_error(c, z, name, qtype, &w);
+		off = UINT32_MAX;
+	} else {
+		off = store_tmpl(c, &w);
+		if (off == UINT32_MAX)
+			tmpl_error(c, z, name, qtype, &w);
+	}
+	xd_tw_free(&w);
+	return off;
+}
+
+/* The zone's NXDOMAIN and NODATA templates: SOA in authority. */
+static int build_zone_templates(struct cctx *c, const struct xd_zone *z)
+{
+	const struct xd_rrset *soa = xd_node_rrset(z->apex_node, XD_TYPE_SOA);
+
+	for (int nx = 0; nx < 2; nx++) {
+		struct xd_tw w;
+		xd_tw_init(&w, z->apex, false, true);
+		xd_tw_section(&w, XD_SEC_AUTHORITY);
+		for (const struct xd_rr *rr = soa->rrs; rr; rr = rr->next)
+			xd_tw_rr(&w, z->apex, XD_TYPE_SOA, soa_negative_ttl(soa),
+				 rr->rdata, rr->rdlen);
+		xd_tw_mark(&w, false);
+		w.kind = nx ? XD_KIND_NXDOMAIN : XD_KIND_NODATA;
+		w.rcode = nx ? 3 : 0;
+		w.flags = XD_TF_AA;
+		uint32_t off = store_tmpl(c, &w);
+		xd_tw_free(&w);
+		if (off == UINT32_MAX)
+			return -1;
+		if (nx)
+			c->nxdomain = off;
+		else
+			c->nodata = off;
+	}
+	return 0;
+}
+
+static bool type_listed(const uint16_t *v, unsigned n, uint16_t t)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (v[i] == t)
+			return true;
+	return false;
+}
+
+static int emit_node(struct cctx *c, const struct xd_zone *z,
+		     const struct xd_node *n, uint32_t name_off)
+{
+	bool wild = xd_dname_is_wildcard(n->name);
+	bool deleg = n->flags & XD_NODE_DELEG;
+	uint8_t nflags = (uint8_t)(((n->flags & XD_NODE_APEX) ? XD_NF_APEX : 0) |
+				   (deleg ? XD_NF_DELEG : 0) |
+				   ((n->flags & XD_NODE_WILDCARD) ? XD_NF_WILDCARD :
+								    0));
+
+	/* The default answer, for every type without an entry of its own.
+	 * A referral answers names below the cut too. */
+	uint32_t def = build(c, z, n->name, wild, deleg, c->t_other);
+	if (def == UINT32_MAX)
+		return -1;
+	if (xd_cdb_add_entry(c->db, name_off, n->nlen, XD_TYPE_NODE, nflags,
+			     def, c->zone_idx) < 0)
+		return -1;
+
+	/* Types whose answer may differ from the default: those at the node,
+	 * ANY, DS at a cut, and those of the nodes a CNAME chain reached. */
+	uint16_t cand[512];
+	unsigned ncand = 0;
+	const struct res *r = c->res;
+	const struct xd_node *trail[MAX_TRAIL];
+	unsigned ntrail = r->ntrail;
+	memcpy(trail, r->trail, ntrail * sizeof(*trail));
+	if (deleg) /* every type but DS gets the referral */
+		ntrail = 0;
+	for (unsigned i = 0; i < ntrail; i++) {
+		const struct xd_node *tn = trail[i];
+		for (unsigned k = 0; k < tn->nsets && ncand < 508; k++)
+			if (!type_listed(cand, ncand, tn->sets[k].type))
+				cand[ncand++] = tn->sets[k].type;
+		if ((tn->flags & XD_NODE_DELEG) &&
+		    !type_listed(cand, ncand, XD_TYPE_DS))
+			cand[ncand++] = XD_TYPE_DS;
+	}
+	if (deleg)
+		cand[ncand++] = XD_TYPE_DS;
+	else if (n->nsets && !type_listed(cand, ncand, XD_TYPE_ANY))
+		cand[ncand++] = XD_TYPE_ANY;
+	for (unsigned i = 0; i < ncand; i++) {
+		uint32_t t = build(c, z, n->name, wild, false, cand[i]);
+		if (t == UINT32_MAX)
+			return -1;
+		if (t != def && xd_cdb_add_entry(c->db, name_off, n->nlen,
+						 cand[i], 0, t,
+						 c->zone_idx) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* DS for a zone's apex is answered by its parent zone when it is served
+ * (RFC 4035 3.1.4.1; knotd picks the zone of the DS owner's parent). */
+static int emit_parent_ds(struct cctx *c, const struct xd_zone *z,
+			  uint32_t name_off, const struct xd_zone *p,
+			  uint32_t pidx, uint32_t p_nodata)
+{
+	uint32_t saved_nodata = c->nodata;
+
+	c->nodata = p_nodata;
+	uint32_t t = build(c, p, z->apex, false, false, XD_TYPE_DS);
+	c->nodata = saved_nodata;
+	if (t == UINT32_MAX)
+		return -1;
+	return xd_cdb_add_entry(c->db, name_off, z->alen, XD_TYPE_DS, 0, t,
+				pidx);
+}
+
+static uint16_t pick_other_type(const struct xd_zoneset *zs)
+{
+	uint8_t *used = calloc(65536 / 8, 1);
+	uint16_t t = 65534;
+
+	if (!used)
+		return t;
+	for (const struct xd_zone *z = zs->zones; z; z = z->next)
+		for (const struct xd_node *n = z->first; n; n = n->list)
+			for (unsigned i = 0; i < n->nsets; i++)
+				used[n->sets[i].type / 8] |=
+					(uint8_t)(1u << (n->sets[i].type % 8));
+	while (t > 256 && (used[t / 8] & (1u << (t % 8))))
+		t--;
+	free(used);
+	return t;
+}
+
+int xd_compile(struct xd_zoneset *zs, struct xd_cdb *db, struct xd_diag *d,
+	       struct xd_compile_stats *stats)
+{
+	struct cctx c = { .zs = zs, .db = db, .d = d };
+	int ret = -1;
+	size_t nzones = 0;
+
+	for (struct xd_zone *z = zs->zones; z; z = z->next) {
+		if (!z->loaded_ok) {
+			xd_diag_error(d, NULL, 0, NULL,
+				      "cannot compile zones that failed their "
+				      "checks");
+			return -1;
+		}
+		nzones++;
+	}
+	c.res = malloc(sizeof(*c.res));
+	c.scratch = malloc(65536 + 65536);
+	uint32_t *nodata_of = calloc(nzones + 1, sizeof(*nodata_of));
+	if (!c.res || !c.scratch || !nodata_of) {
+		xd_diag_error(d, NULL, 0, NULL, "out of memory");
+		goto out;
+	}
+	c.t_other = pick_other_type(zs);
+	db->zones = calloc(nzones ? nzones : 1, sizeof(*db->zones));
+	if (!db->zones) {
+		xd_diag_error(d, NULL, 0, NULL, "out of memory");
+		goto out;
+	}
+	db->zones_cap = nzones;
+
+	/* Pass 1: per-zone templates, so every zone's exist before any
+	 * entry refers to another zone's. */
+	c.zone_idx = 0;
+	for (struct xd_zone *z = zs->zones; z; z = z->next, c.zone_idx++) {
+		if (build_zone_templates(&c, z) < 0) {
+			xd_diag_error(d, NULL, 0, NULL, "out of memory");
+			goto out;
+		}
+		uint32_t apex = xd_cdb_add_name(db, z->apex);
+		if (apex == UINT32_MAX) {
+			xd_diag_error(d, NULL, 0, NULL, "out of memory");
+			goto out;
+		}
+		db->zones[c.zone_idx] = (struct xd_cdb_zone){
+			.apex = apex,
+			.serial = z->serial,
+			.nxdomain = c.nxdomain,
+			.nodes = (uint32_t)z->nnodes,
+		};
+		nodata_of[c.zone_idx] = c.nodata;
+		db->nzones++;
+	}
+
+	/* Pass 2: every node that this zone serves. */
+	c.zone_idx = 0;
+	for (struct xd_zone *z = zs->zones; z; z = z->next, c.zone_idx++) {
+		c.nxdomain = db->zones[c.zone_idx].nxdomain;
+		c.nodata = nodata_of[c.zone_idx];
+		for (const struct xd_node *n = z->first; n; n = n->list) {
+			if (n->flags & (XD_NODE_OCCLUDED | XD_NODE_SHADOWED))
+				continue;
+			uint32_t name_off = n == z->apex_node ?
+						    db->zones[c.zone_idx].apex :
+						    xd_cdb_add_name(db, n->name);
+			if (name_off == UINT32_MAX || emit_node(&c, z, n, name_off))
+				goto fail;
+		}
+		/* DS at this apex from a served parent zone. */
+		struct xd_zone *p = xd_dname_parent(z->apex) ?
+					    xd_zoneset_zone_for(
+						    zs, xd_dname_parent(z->apex)) :
+					    NULL;
+		if (p) {
+			uint32_t pidx = 0;
+			for (struct xd_zone *q = zs->zones; q != p; q = q->next)
+				pidx++;
+			if (emit_parent_ds(&c, z, db->zones[c.zone_idx].apex, p,
+					   pidx, nodata_of[pidx]) < 0)
+				goto fail;
+		}
+	}
+	if (xd_cdb_index(db) < 0) {
+		xd_diag_error(d, NULL, 0, NULL, "out of memory");
+		goto out;
+	}
+	if (stats) {
+		stats->zones = db->nzones;
+		stats->entries = db->nentries;
+		stats->templates = c.templates;
+		stats->template_bytes = db->tmpls_len;
+		stats->names = 0;
+		for (size_t i = 0; i < db->nentries; i++)
+			if (db->entries[i].type == XD_TYPE_NODE)
+				stats->names++;
+	}
+	ret = 0;
+	goto out;
+fail:
+	if (!d->errors)
+		xd_diag_error(d, NULL, 0, NULL, "out of memory");
+out:
+	free(nodata_of);
+	free(c.ti.slots);
+	free(c.scratch);
+	free(c.res);
+	return ret;
+}
+
+int xd_compile_files(char *const *specs, int n, struct xd_cdb *db,
+		     struct xd_diag *d, struct xd_compile_stats *stats)
+{
+	struct xd_zoneset zs;
+	int ret = 0;
+
+	xd_zoneset_init(&zs);
+	for (int i = 0; i < n; i++) {
+		char *spec = specs[i];
+		char *eq = strchr(spec, '=');
+		if (eq && eq != spec) {
+			*eq = '\0';
+			if (xd_zoneset_load_file(&zs, eq + 1, spec, d) < 0)
+				ret = -1;
+			*eq = '=';
+		} else if (xd_zoneset_load_file(&zs, spec, NULL, d) < 0) {
+			ret = -1;
+		}
+	}
+	if (xd_zoneset_check(&zs, d) < 0)
+		ret = -1;
+	if (ret == 0)
+		ret = xd_compile(&zs, db, d, stats);
+	xd_zoneset_free(&zs);
+	return ret;
+}
