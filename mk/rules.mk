@@ -40,6 +40,7 @@ $(LIB) $(LIB_SAN) $(LIB_FUZZ):
 define prog_rule
 $(BUILD)/$(1): $(call objs,$(OBJ),$($(1)_SRCS)) $(LIB)
 	$$(call msg,LINK,$$@)
+	@mkdir -p $$(@D)
 	$(Q)$(CC) $(CFLAGS) -o $$@ $$^ $(DEPS_LDLIBS) $($(1)_LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))

@@ -43,7 +43,6 @@ struct res {
 	bool at_qname;	     /* still resolving the query name itself */
 	const uint8_t *name; /* current name (lowercase) */
 	uint8_t namebuf[XD_DNAME_MAX];
-	struct pset sets[MAX_PKT_SETS];
 	unsigned nsets;
 	const struct xd_node *visited[MAX_VISITED];
 	unsigned nvisited;
@@ -53,6 +52,8 @@ struct res {
 	const struct xd_node *trail[MAX_TRAIL];
 	unsigned ntrail;
 	bool overflow; /* more RRsets than MAX_PKT_SETS */
+	/* Last: everything before it is reset for each resolution. */
+	struct pset sets[MAX_PKT_SETS];
 };
 
 /* ---- zone lookups ------------------------------------------------- */
@@ -348,10 +349,6 @@ static enum state resolve(struct res *r, const struct xd_zone *z,
 			  struct xd_tw *w)
 {
 	memset(r, 0, offsetof(struct res, sets));
-	r->nsets = 0;
-	r->nvisited = 0;
-	r->ntrail = 0;
-	r->overflow = false;
 	r->z = z;
 	r->w = w;
 	r->qtype = qtype;

@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared fixtures for the end-to-end tests: paths, the engine over a pipe,
+knotd on loopback with the test zones."""
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+
+import dns.message
+import dns.rdatatype
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+ZONES = os.path.join(ROOT, "tests", "zones")
+IN_CI = os.environ.get("XDPDNS_CI") == "1"
+
+
+def need(condition, reason):
+    """Skip (outside CI) or fail (in CI) when a prerequisite is missing."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail("prerequisite missing in CI: " + reason)
+    pytest.skip(reason)
+
+
+def zone_files():
+    """(zone name, file) for every test zone; the apex is its $ORIGIN."""
+    out = []
+    for f in sorted(os.listdir(ZONES)):
+        if not f.endswith(".zone"):
+            continue
+        path = os.path.join(ZONES, f)
+        origin = None
+        with open(path) as fh:
+            for line in fh:
+                if line.startswith("$ORIGIN"):
+                    origin = line.split()[1]
+                    break
+        out.append((origin, path))
+    return out
+
+
+class Engine:
+    """The answer engine behind tests/engine-pipe."""
+
+    def __init__(self, sources):
+        exe = os.path.join(BUILD, "tests", "engine-pipe")
+        need(os.path.exists(exe), "build/tests/engine-pipe not built")
+        self.proc = subprocess.Popen([exe] + sources, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE)
+
+    def ask(self, wire, tcp=False):
+        frame = bytes([1 if tcp else 0]) + wire
+        self.proc.stdin.write(struct.pack("!H", len(frame)) + frame)
+        self.proc.stdin.flush()
+        n = struct.unpack("!H", self._read(2))[0]
+        return self._read(n) if n else None
+
+    def _read(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.proc.stdout.read(n - len(data))
+            if not chunk:
+                raise RuntimeError("engine-pipe exited")
+            data += chunk
+        return data
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def engine():
+    specs = ["%s=%s" % (o, p) for o, p in zone_files()]
+    e = Engine(specs)
+    yield e
+    e.close()
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Knotd:
+    """knotd serving the test zones on 127.0.0.1, in a private directory."""
+
+    def __init__(self, zones):
+        need(shutil.which("knotd"), "knotd not installed (Debian knot)")
+        self.dir = tempfile.mkdtemp(prefix="xdpdns-knot-")
+        self.port = free_port()
+        zdir = os.path.join(self.dir, "zones")
+        os.makedirs(zdir)
+        os.makedirs(os.path.join(self.dir, "run"))
+        os.makedirs(os.path.join(self.dir, "db"))
+        conf = [
+            "server:",
+            "    rundir: %s/run" % self.dir,
+            "    listen: 127.0.0.1@%d" % self.port,
+            "    udp-workers: 1",
+            "    tcp-workers: 1",
+            "    background-workers: 1",
+            "database:",
+            "    storage: %s/db" % self.dir,
+            "log:",
+            "  - target: stderr",
+            "    any: error",
+            "template:",
+            "  - id: default",
+            "    storage: %s" % zdir,
+            "    semantic-checks: off",
+            "    zonefile-sync: -1",
+            "    zonefile-load: whole",
+            "    journal-content: none",
+            "zone:",
+        ]
+        for origin, path in zones:
+            shutil.copy(path, zdir)
+            conf.append("  - domain: %s" % origin)
+            conf.append("    file: %s" % os.path.basename(path))
+        self.conf = os.path.join(self.dir, "knot.conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(conf) + "\n")
+        self.log = open(os.path.join(self.dir, "knotd.log"), "w")
+        self.proc = subprocess.Popen(["knotd", "-c", self.conf],
+                                     stdout=self.log, stderr=self.log)
+        self._wait([o for o, _ in zones])
+
+    def _wait(self, origins):
+        deadline = time.monotonic() + 20
+        pending = list(origins)
+        while pending and time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("knotd exited: " + self.logtext())
+            q = dns.message.make_query(pending[0], "SOA")
+            r = self.ask(q.to_wire(), timeout=0.5)
+            if r and dns.message.from_wire(r).answer:
+                pending.pop(0)
+            else:
+                time.sleep(0.1)
+        if pending:
+            raise RuntimeError("knotd did not load %s: %s" %
+                               (pending, self.logtext()))
+
+    def logtext(self):
+        self.log.flush()
+        with open(os.path.join(self.dir, "knotd.log")) as f:
+            return f.read()[-2000:]
+
+    def ask(self, wire, tcp=False, timeout=2.0):
+        if tcp:
+            with socket.create_connection(("127.0.0.1", self.port),
+                                          timeout=timeout) as s:
+                s.sendall(struct.pack("!H", len(wire)) + wire)
+                n = struct.unpack("!H", _recv_all(s, 2))[0]
+                return _recv_all(s, n)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(timeout)
+            s.sendto(wire, ("127.0.0.1", self.port))
+            try:
+                return s.recv(65535)
+            except socket.timeout:
+                return None
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _recv_all(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        if not chunk:
+            raise RuntimeError("connection closed")
+        data += chunk
+    return data
+
+
+@pytest.fixture(scope="session")
+def knotd():
+    k = Knotd(zone_files())
+    yield k
+    k.close()
