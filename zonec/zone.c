@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libknot/libknot.h>
 #include <libzscanner/scanner.h>
@@ -382,12 +383,36 @@ static void on_record(zs_scanner_t *s)
 	c->pending_tail = &p->next;
 }
 
+/* zscanner makes include paths absolute; show them as given when they
+ * are below the working directory. */
+static const char *relative_path(const char *path)
+{
+	static char cwd[4096];
+	size_t n;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		return path;
+	n = strlen(cwd);
+	if (strncmp(path, cwd, n) == 0 && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
+
 static void on_error(zs_scanner_t *s)
 {
 	struct load_ctx *c = s->process.data;
 
-	xd_diag_error(c->diag, s->file.name, s->line_counter, NULL, "%s (%s)",
-		      zs_strerror(s->error.code), zs_errorname(s->error.code));
+	if ((s->error.code == ZS_FILE_OPEN || s->error.code == ZS_FILE_INVALID) &&
+	    s->include_filename[0])
+		xd_diag_error(c->diag, s->file.name, s->line_counter, NULL,
+			      "$INCLUDE %s: %s (%s)",
+			      relative_path(s->include_filename),
+			      zs_strerror(s->error.code),
+			      zs_errorname(s->error.code));
+	else
+		xd_diag_error(c->diag, s->file.name, s->line_counter, NULL,
+			      "%s (%s)", zs_strerror(s->error.code),
+			      zs_errorname(s->error.code));
 	c->failed = true;
 }
 
