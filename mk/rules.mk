@@ -82,3 +82,7 @@ check-format:
 	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+.PHONY: unit
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail

@@ -2,3 +2,9 @@
 
 PROGS += tests/engine-pipe
 tests/engine-pipe_SRCS := tests/tools/engine_pipe.c
+
+UNIT_TESTS += test_answer test_dname test_cdb test_zone
+test_answer_SRCS := tests/unit/test_answer.c
+test_dname_SRCS := tests/unit/test_dname.c
+test_cdb_SRCS := tests/unit/test_cdb.c
+test_zone_SRCS := tests/unit/test_zone.c

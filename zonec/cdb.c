@@ -365,6 +365,11 @@ int xd_cdb_load(struct xd_cdb *db, const char *path, const char **err)
 		why = "compiled by an incompatible version of xdpdns-zonec";
 		goto bad;
 	}
+	static const uint8_t zero[sizeof(h->reserved)];
+	if (h->flags != 0 || memcmp(h->reserved, zero, sizeof(zero)) != 0) {
+		why = "unknown header flags (newer format?)";
+		goto bad;
+	}
 	size_t off = sizeof(*h);
 	size_t zsz = (size_t)h->nzones * sizeof(struct xd_cdb_zone);
 	size_t esz = (size_t)h->nentries * sizeof(struct xd_cdb_entry);

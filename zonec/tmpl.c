@@ -289,9 +289,12 @@ size_t xd_tw_finish(struct xd_tw *w, struct xd_tmpl *out)
 		if (i > 0 && w->sets[i - 1].required)
 			required_after = true;
 	}
-	memcpy((uint8_t *)(cuts + t.ncuts), w->relocs,
-	       w->nrelocs * sizeof(uint16_t));
-	memcpy((uint8_t *)(cuts + t.ncuts) + w->nrelocs * sizeof(uint16_t),
-	       w->buf, w->len);
+	if (w->nrelocs)
+		memcpy((uint8_t *)(cuts + t.ncuts), w->relocs,
+		       w->nrelocs * sizeof(uint16_t));
+	if (w->len)
+		memcpy((uint8_t *)(cuts + t.ncuts) +
+			       w->nrelocs * sizeof(uint16_t),
+		       w->buf, w->len);
 	return size;
 }
