@@ -86,3 +86,14 @@ check-format:
 .PHONY: unit
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
+
+.PHONY: test fuzz
+test:
+	$(Q)sh scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FUZZ_BINS)
+	$(Q)sh tests/run.sh
+
+FUZZ_SECONDS ?= 300
+fuzz:
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)sh tests/fuzz/run.sh $(FUZZ_SECONDS)

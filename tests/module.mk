@@ -8,3 +8,7 @@ test_answer_SRCS := tests/unit/test_answer.c
 test_dname_SRCS := tests/unit/test_dname.c
 test_cdb_SRCS := tests/unit/test_cdb.c
 test_zone_SRCS := tests/unit/test_zone.c
+
+FUZZERS += fuzz_zone fuzz_query
+fuzz_zone_SRCS := tests/fuzz/fuzz_zone.c
+fuzz_query_SRCS := tests/fuzz/fuzz_query.c
