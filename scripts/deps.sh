@@ -8,7 +8,7 @@
 set -eu
 
 build_pkgs="clang llvm make gcc pkg-config libbpf-dev libxdp-dev libelf-dev
-zlib1g-dev libknot-dev bpftool linux-libc-dev iproute2"
+libxxhash-dev libknot-dev bpftool linux-libc-dev iproute2"
 test_pkgs="libcmocka-dev libclang-rt-14-dev knot knot-dnsutils nsd
 python3-pytest python3-dnspython ethtool bind9-dnsutils dnsperf"
 

@@ -245,14 +245,13 @@ size_t xd_render(const struct xd_query *q, const uint8_t *question,
 		return 0;
 	size_t avail = limit - fixed;
 	const struct xd_cut *cuts = xd_tmpl_cuts(t);
-	const struct xd_cut *cut = &cuts[0];
+	const struct xd_cut none = { .tc = (t->flags & XD_TF_TC0) ? 1 : 0 };
+	const struct xd_cut *cut = &none;
 	for (unsigned i = t->ncuts; i-- > 0;)
 		if (cuts[i].len <= avail) {
 			cut = &cuts[i];
 			break;
 		}
-	if (cut->len > avail)
-		return 0;
 
 	uint8_t rcode = cut->tc ? XD_RCODE_NOERROR : t->rcode;
 	put_header(out, q, t->flags & XD_TF_AA, cut->tc, rcode, 1, cut->an,

@@ -4,14 +4,48 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-#define CHUNK_SIZE (1u << 20)
+#define HUGE ((size_t)2 << 20)
+
+/*
+ * Zone data is touched at random by hash lookups; on 4 KiB pages every
+ * lookup also misses the TLB. Large blocks ask for transparent huge
+ * pages (a hint the kernel may ignore).
+ */
+void *xd_big_alloc(size_t size)
+{
+	if (size < HUGE / 2)
+		return malloc(size);
+	size_t len = (size + HUGE - 1) & ~(size_t)(HUGE - 1);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
+void xd_big_free(void *p, size_t size)
+{
+	if (!p)
+		return;
+	if (size < HUGE / 2) {
+		free(p);
+		return;
+	}
+	munmap(p, (size + HUGE - 1) & ~(size_t)(HUGE - 1));
+}
+
 
 struct xd_arena_chunk {
 	struct xd_arena_chunk *next;
 	size_t size;
 	_Alignas(16) unsigned char data[];
 };
+
+/* A chunk and its header fill one huge page. */
+#define CHUNK_SIZE (HUGE - sizeof(struct xd_arena_chunk))
 
 void xd_arena_init(struct xd_arena *a)
 {
@@ -23,7 +57,7 @@ void *xd_arena_alloc(struct xd_arena *a, size_t size)
 	size = (size + 7) & ~(size_t)7;
 	if (!a->head || a->head->size - a->used < size) {
 		size_t csize = size > CHUNK_SIZE / 4 ? size : CHUNK_SIZE;
-		struct xd_arena_chunk *c = malloc(sizeof(*c) + csize);
+		struct xd_arena_chunk *c = xd_big_alloc(sizeof(*c) + csize);
 		if (!c)
 			return NULL;
 		c->size = csize;
@@ -59,7 +93,7 @@ void xd_arena_free(struct xd_arena *a)
 
 	while (c) {
 		struct xd_arena_chunk *n = c->next;
-		free(c);
+		xd_big_free(c, sizeof(*c) + c->size);
 		c = n;
 	}
 	xd_arena_init(a);

@@ -24,4 +24,9 @@ void *xd_arena_alloc(struct xd_arena *a, size_t size);
 void *xd_arena_dup(struct xd_arena *a, const void *src, size_t size);
 void xd_arena_free(struct xd_arena *a);
 
+/* Allocation for big tables: zeroed, on huge pages when possible. Free
+ * with the same size. */
+void *xd_big_alloc(size_t size);
+void xd_big_free(void *p, size_t size);
+
 #endif

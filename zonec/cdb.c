@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "dname.h"
 
 struct file_header {
@@ -20,7 +22,7 @@ struct file_header {
 	uint32_t nentries;
 	uint32_t names_len;
 	uint32_t tmpls_len;
-	uint64_t checksum; /* FNV-1a 64 of everything after the header */
+	uint64_t checksum; /* XXH3-64 of everything after the header */
 	uint8_t reserved[24];
 };
 
@@ -64,7 +66,12 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 uint32_t xd_cdb_add_name(struct xd_cdb *db, const uint8_t *lname)
 {
-	size_t len = xd_dname_len(lname);
+	return xd_cdb_add_name_bytes(db, lname, xd_dname_len(lname));
+}
+
+uint32_t xd_cdb_add_name_bytes(struct xd_cdb *db, const uint8_t *lname,
+			       size_t len)
+{
 
 	if (db->names_len + len > UINT32_MAX - 4 ||
 	    grow((void **)&db->names, &db->names_cap, db->names_len + len, 1))
@@ -83,6 +90,17 @@ uint32_t xd_cdb_add_tmpl(struct xd_cdb *db, struct xd_tw *w)
 		 1))
 		return UINT32_MAX;
 	xd_tw_finish(w, (struct xd_tmpl *)(db->tmpls + db->tmpls_len));
+	db->tmpls_len += size;
+	return (uint32_t)(db->tmpls_len - size);
+}
+
+uint32_t xd_cdb_add_tmpl_bytes(struct xd_cdb *db, const void *t, size_t size)
+{
+	if (db->tmpls_len + size > UINT32_MAX - 4 ||
+	    grow((void **)&db->tmpls, &db->tmpls_cap, db->tmpls_len + size,
+		 1))
+		return UINT32_MAX;
+	memcpy(db->tmpls + db->tmpls_len, t, size);
 	db->tmpls_len += size;
 	return (uint32_t)(db->tmpls_len - size);
 }
@@ -154,18 +172,6 @@ const struct xd_cdb_entry *xd_cdb_find(const struct xd_cdb *db,
 
 /* ---- files -------------------------------------------------------- */
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-#define FNV_INIT 0xcbf29ce484222325ull
 
 static const uint8_t zero_pad[4];
 
@@ -174,12 +180,12 @@ static size_t pad4(size_t n)
 	return (4 - (n & 3)) & 3;
 }
 
-static int write_all(int fd, const void *p, size_t n, uint64_t *sum)
+static int write_all(int fd, const void *p, size_t n, XXH3_state_t *sum)
 {
 	const uint8_t *b = p;
 
-	if (sum)
-		*sum = fnv1a(*sum, p, n);
+	if (sum && n)
+		XXH3_64bits_update(sum, p, n);
 	while (n) {
 		ssize_t w = write(fd, b, n);
 		if (w < 0) {
@@ -193,7 +199,7 @@ static int write_all(int fd, const void *p, size_t n, uint64_t *sum)
 	return 0;
 }
 
-static int write_body(const struct xd_cdb *db, int fd, uint64_t *sum)
+static int write_body(const struct xd_cdb *db, int fd, XXH3_state_t *sum)
 {
 	int r;
 
@@ -229,11 +235,19 @@ int xd_cdb_write(const struct xd_cdb *db, const char *path)
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	uint64_t sum = FNV_INIT;
-	if ((r = write_all(fd, &h, sizeof(h), NULL)) ||
-	    (r = write_body(db, fd, &sum)))
+	XXH3_state_t *sum = XXH3_createState();
+	if (!sum) {
+		r = -ENOMEM;
 		goto fail;
-	h.checksum = sum;
+	}
+	XXH3_64bits_reset(sum);
+	r = write_all(fd, &h, sizeof(h), NULL);
+	if (!r)
+		r = write_body(db, fd, sum);
+	h.checksum = XXH3_64bits_digest(sum);
+	XXH3_freeState(sum);
+	if (r)
+		goto fail;
 	if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
 		r = -errno;
 		goto fail;
@@ -280,11 +294,10 @@ static bool tmpl_valid(const struct xd_cdb *db, uint32_t off)
 	if (off & 3 || (size_t)off + sizeof(struct xd_tmpl) > db->tmpls_len)
 		return false;
 	const struct xd_tmpl *t = xd_cdb_tmpl(db, off);
-	if ((size_t)off + xd_tmpl_size(t) > db->tmpls_len || t->ncuts == 0 ||
-	    t->rcode > 15)
+	if ((size_t)off + xd_tmpl_size(t) > db->tmpls_len || t->rcode > 15)
 		return false;
 	const struct xd_cut *c = xd_tmpl_cuts(t);
-	if (c[t->ncuts - 1].len != t->len)
+	if (t->ncuts ? c[t->ncuts - 1].len != t->len : t->len != 0)
 		return false;
 	for (unsigned i = 0; i < t->ncuts; i++)
 		if (c[i].len > t->len || (i && c[i].len < c[i - 1].len))
@@ -379,7 +392,7 @@ int xd_cdb_load(struct xd_cdb *db, const char *path, const char **err)
 		why = "file size does not match its header (truncated?)";
 		goto bad;
 	}
-	if (fnv1a(FNV_INIT, (const uint8_t *)map + off, db->map_len - off) !=
+	if (XXH3_64bits((const uint8_t *)map + off, db->map_len - off) !=
 	    h->checksum) {
 		why = "checksum mismatch (file damaged)";
 		goto bad;

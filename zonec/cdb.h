@@ -65,6 +65,7 @@ struct xd_cdb {
 	size_t index_size;
 	void *map; /* when loaded from a file */
 	size_t map_len;
+	bool no_index; /* set before compiling when no lookups will follow */
 };
 
 void xd_cdb_init(struct xd_cdb *db);
@@ -72,7 +73,12 @@ void xd_cdb_free(struct xd_cdb *db);
 
 /* Building (the compiler). Offsets returned, or UINT32_MAX when OOM. */
 uint32_t xd_cdb_add_name(struct xd_cdb *db, const uint8_t *lname);
+/* Append len bytes of concatenated names. */
+uint32_t xd_cdb_add_name_bytes(struct xd_cdb *db, const uint8_t *p,
+			       size_t len);
 uint32_t xd_cdb_add_tmpl(struct xd_cdb *db, struct xd_tw *w);
+/* Append an already serialized template of size bytes. */
+uint32_t xd_cdb_add_tmpl_bytes(struct xd_cdb *db, const void *t, size_t size);
 int xd_cdb_add_entry(struct xd_cdb *db, uint32_t name, uint8_t nlen,
 		     uint16_t type, uint8_t nflags, uint32_t tmpl,
 		     uint32_t zone);
@@ -104,7 +110,7 @@ const struct xd_cdb_entry *xd_cdb_find(const struct xd_cdb *db,
 int xd_cdb_write(const struct xd_cdb *db, const char *path);
 
 /*
- * Load a compiled file, checking its header, sizes, checksum and that
+ * Load a compiled file, checking its header, sizes, XXH3 checksum and that
  * every offset stays inside it. Returns 0, -errno, or -EINVAL with a
  * reason in err (when not NULL).
  */

@@ -53,6 +53,7 @@ struct res {
 	unsigned ntrail;
 	bool overflow; /* more RRsets than MAX_PKT_SETS */
 	/* Last: everything before it is reset for each resolution. */
+	struct xd_tw tw; /* reused for every template */
 	struct pset sets[MAX_PKT_SETS];
 };
 
@@ -345,10 +346,10 @@ static void solve_additional(struct res *r, bool deleg)
  * caller initialised for base. Returns the final state.
  */
 static enum state resolve(struct res *r, const struct xd_zone *z,
-			  const uint8_t *base, uint16_t qtype,
-			  struct xd_tw *w)
+			  const uint8_t *base, const struct xd_node *start,
+			  uint16_t qtype, struct xd_tw *w)
 {
-	memset(r, 0, offsetof(struct res, sets));
+	memset(r, 0, offsetof(struct res, tw));
 	r->z = z;
 	r->w = w;
 	r->qtype = qtype;
@@ -356,7 +357,8 @@ static enum state resolve(struct res *r, const struct xd_zone *z,
 	r->at_qname = true;
 
 	xd_tw_section(w, XD_SEC_ANSWER);
-	enum state st = solve_name(r);
+	/* The caller usually knows the node already. */
+	enum state st = start ? name_found(r, start) : solve_name(r);
 	bool aa = st != ST_DELEG;
 	while (st == ST_FOLLOW)
 		st = solve_name(r);
@@ -401,14 +403,17 @@ static enum state resolve(struct res *r, const struct xd_zone *z,
 
 /* ---- the database ------------------------------------------------- */
 
+/* Templates already stored, by content: identical answers are kept once
+ * (many names often share an address, every name shares its zone's
+ * NODATA). Slots hold the hash's upper half and the offset + 1. */
 struct tmpl_index {
-	uint32_t *slots; /* template offset + 1 */
+	uint64_t *slots;
 	size_t size, count;
 };
 
 struct cctx {
 	struct xd_zoneset *zs;
-	struct xd_cdb *db;
+	struct xd_cdb *db; /* where templates, names and entries go */
 	struct xd_diag *d;
 	struct res *res;
 	struct tmpl_index ti;
@@ -424,21 +429,21 @@ static uint64_t tmpl_hash(const void *p, size_t n)
 	return xd_hash_bytes(p, n, 0x7e3a);
 }
 
-static int ti_grow(struct tmpl_index *ti, const struct xd_cdb *db)
+static int ti_grow(struct tmpl_index *ti)
 {
 	size_t nsize = ti->size ? ti->size * 2 : 4096;
-	uint32_t *ns = calloc(nsize, sizeof(*ns));
+	uint64_t *ns = calloc(nsize, sizeof(*ns));
 
 	if (!ns)
 		return -1;
 	for (size_t i = 0; i < ti->size; i++) {
-		if (!ti->slots[i])
+		uint64_t v = ti->slots[i];
+		if (!v)
 			continue;
-		const struct xd_tmpl *t = xd_cdb_tmpl(db, ti->slots[i] - 1);
-		size_t b = tmpl_hash(t, xd_tmpl_size(t)) & (nsize - 1);
+		size_t b = (size_t)(v >> 32) & (nsize - 1);
 		while (ns[b])
 			b = (b + 1) & (nsize - 1);
-		ns[b] = ti->slots[i];
+		ns[b] = v;
 	}
 	free(ti->slots);
 	ti->slots = ns;
@@ -449,25 +454,30 @@ static int ti_grow(struct tmpl_index *ti, const struct xd_cdb *db)
 /* Store the finished template (deduplicated); UINT32_MAX on failure. */
 static uint32_t store_tmpl(struct cctx *c, struct xd_tw *w)
 {
-	size_t size = xd_tw_finish(w, NULL);
-
-	if (!size || w->len > TMPL_MAX)
+	if (w->failed || w->len > TMPL_MAX)
 		return UINT32_MAX;
-	xd_tw_finish(w, (struct xd_tmpl *)c->scratch);
-	if (c->ti.count + 1 > c->ti.size / 2 && ti_grow(&c->ti, c->db) < 0)
+	size_t size = xd_tw_finish(w, (struct xd_tmpl *)c->scratch);
+	if (!size)
 		return UINT32_MAX;
-	size_t b = tmpl_hash(c->scratch, size) & (c->ti.size - 1);
+	if (c->ti.count + 1 > c->ti.size / 2 && ti_grow(&c->ti) < 0)
+		return UINT32_MAX;
+	uint32_t h = (uint32_t)(tmpl_hash(c->scratch, size) >> 32);
+	size_t b = h & (c->ti.size - 1);
 	while (c->ti.slots[b]) {
-		uint32_t off = c->ti.slots[b] - 1;
-		const struct xd_tmpl *t = xd_cdb_tmpl(c->db, off);
-		if (xd_tmpl_size(t) == size && memcmp(t, c->scratch, size) == 0)
-			return off;
+		uint64_t v = c->ti.slots[b];
+		if ((uint32_t)(v >> 32) == h) {
+			uint32_t off = (uint32_t)v - 1;
+			const struct xd_tmpl *t = xd_cdb_tmpl(c->db, off);
+			if (xd_tmpl_size(t) == size &&
+			    memcmp(t, c->scratch, size) == 0)
+				return off;
+		}
 		b = (b + 1) & (c->ti.size - 1);
 	}
-	uint32_t off = xd_cdb_add_tmpl(c->db, w);
+	uint32_t off = xd_cdb_add_tmpl_bytes(c->db, c->scratch, size);
 	if (off == UINT32_MAX)
 		return off;
-	c->ti.slots[b] = off + 1;
+	c->ti.slots[b] = (uint64_t)h << 32 | (off + 1u);
 	c->ti.count++;
 	c->templates++;
 	return off;
@@ -491,13 +501,13 @@ static void tmpl_error(struct cctx *c, const struct xd_zone *z,
  * offset or UINT32_MAX (error reported).
  */
 static uint32_t build(struct cctx *c, const struct xd_zone *z,
-		      const uint8_t *name, bool wild, bool reloc,
-		      uint16_t qtype)
+		      const uint8_t *name, const struct xd_node *node,
+		      bool wild, bool reloc, uint16_t qtype)
 {
-	struct xd_tw w;
-
-	xd_tw_init(&w, name, wild, reloc || wild);
-	enum state st = resolve(c->res, z, name, qtype, &w);
+	struct xd_tw *wp = &c->res->tw;
+#define w (*wp)
+	xd_tw_reset(&w, name, wild, reloc || wild);
+	enum state st = resolve(c->res, z, name, node, qtype, &w);
 	uint32_t off;
 	if (st == ST_NODATA && c->res->nsets == 0 && !c->res->overflow &&
 	    !w.failed) {
@@ -510,8 +520,8 @@ static uint32_t build(struct cctx *c, const struct xd_zone *z,
 		if (off == UINT32_MAX)
 			tmpl_error(c, z, name, qtype, &w);
 	}
-	xd_tw_free(&w);
 	return off;
+#undef w
 }
 
 /* The zone's NXDOMAIN and NODATA templates: SOA in authority. */
@@ -561,8 +571,11 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 								    0));
 
 	/* The default answer, for every type without an entry of its own.
-	 * A referral answers names below the cut too. */
-	uint32_t def = build(c, z, n->name, wild, deleg, c->t_other);
+	 * A referral answers names below the cut too. A name without a
+	 * CNAME answers other types with the zone's NODATA. */
+	bool plain = !deleg && !xd_node_rrset(n, XD_TYPE_CNAME);
+	uint32_t def = plain ? c->nodata :
+			       build(c, z, n->name, n, wild, deleg, c->t_other);
 	if (def == UINT32_MAX)
 		return -1;
 	if (xd_cdb_add_entry(c->db, name_off, n->nlen, XD_TYPE_NODE, nflags,
@@ -575,10 +588,13 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 	unsigned ncand = 0;
 	const struct res *r = c->res;
 	const struct xd_node *trail[MAX_TRAIL];
-	unsigned ntrail = r->ntrail;
-	memcpy(trail, r->trail, ntrail * sizeof(*trail));
-	if (deleg) /* every type but DS gets the referral */
-		ntrail = 0;
+	unsigned ntrail = 0;
+	if (plain) {
+		trail[ntrail++] = n;
+	} else if (!deleg) { /* every type but DS gets the referral */
+		ntrail = r->ntrail;
+		memcpy(trail, r->trail, ntrail * sizeof(*trail));
+	}
 	for (unsigned i = 0; i < ntrail; i++) {
 		const struct xd_node *tn = trail[i];
 		for (unsigned k = 0; k < tn->nsets && ncand < 508; k++)
@@ -592,8 +608,21 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 		cand[ncand++] = XD_TYPE_DS;
 	else if (n->nsets && !type_listed(cand, ncand, XD_TYPE_ANY))
 		cand[ncand++] = XD_TYPE_ANY;
+	/* RFC 8482: ANY gets the lowest type's RRset, which at a node
+	 * without a CNAME is that type's own answer. */
+	uint16_t lowest = 0;
+	for (unsigned i = 0; i < n->nsets; i++)
+		if (!lowest || n->sets[i].type < lowest)
+			lowest = n->sets[i].type;
+	uint32_t lowest_tmpl = UINT32_MAX;
 	for (unsigned i = 0; i < ncand; i++) {
-		uint32_t t = build(c, z, n->name, wild, false, cand[i]);
+		uint32_t t;
+		if (plain && cand[i] == XD_TYPE_ANY && lowest_tmpl != UINT32_MAX)
+			t = lowest_tmpl;
+		else
+			t = build(c, z, n->name, n, wild, false, cand[i]);
+		if (cand[i] == lowest)
+			lowest_tmpl = t;
 		if (t == UINT32_MAX)
 			return -1;
 		if (t != def && xd_cdb_add_entry(c->db, name_off, n->nlen,
@@ -602,23 +631,6 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 			return -1;
 	}
 	return 0;
-}
-
-/* DS for a zone's apex is answered by its parent zone when it is served
- * (RFC 4035 3.1.4.1; knotd picks the zone of the DS owner's parent). */
-static int emit_parent_ds(struct cctx *c, const struct xd_zone *z,
-			  uint32_t name_off, const struct xd_zone *p,
-			  uint32_t pidx, uint32_t p_nodata)
-{
-	uint32_t saved_nodata = c->nodata;
-
-	c->nodata = p_nodata;
-	uint32_t t = build(c, p, z->apex, false, false, XD_TYPE_DS);
-	c->nodata = saved_nodata;
-	if (t == UINT32_MAX)
-		return -1;
-	return xd_cdb_add_entry(c->db, name_off, z->alen, XD_TYPE_DS, 0, t,
-				pidx);
 }
 
 static uint16_t pick_other_type(const struct xd_zoneset *zs)
@@ -639,6 +651,59 @@ static uint16_t pick_other_type(const struct xd_zoneset *zs)
 	return t;
 }
 
+/* DS for a zone's apex is answered by its parent zone when it is served
+ * (RFC 4035 3.1.4.1; knotd picks the zone of the DS owner's parent). */
+static int emit_parent_ds(struct cctx *c, const struct xd_zone *z,
+			  uint32_t name_off, const struct xd_zone *p,
+			  uint32_t pidx, uint32_t p_nodata)
+{
+	uint32_t saved_nodata = c->nodata;
+
+	c->nodata = p_nodata;
+	uint32_t t = build(c, p, z->apex, NULL, false, false, XD_TYPE_DS);
+	c->nodata = saved_nodata;
+	if (t == UINT32_MAX)
+		return -1;
+	return xd_cdb_add_entry(c->db, name_off, z->alen, XD_TYPE_DS, 0, t,
+				pidx);
+}
+
+/* Pass 2: every node each zone serves, then DS at its apex from a
+ * served parent. */
+static int emit_zones(struct cctx *c, const uint32_t *nodata_of)
+{
+	struct xd_zoneset *zs = c->zs;
+	struct xd_cdb *db = c->db;
+
+	c->zone_idx = 0;
+	for (struct xd_zone *z = zs->zones; z; z = z->next, c->zone_idx++) {
+		c->nxdomain = db->zones[c->zone_idx].nxdomain;
+		c->nodata = nodata_of[c->zone_idx];
+		for (const struct xd_node *n = z->first; n; n = n->list) {
+			if (n->flags & (XD_NODE_OCCLUDED | XD_NODE_SHADOWED))
+				continue;
+			uint32_t name_off = n == z->apex_node ?
+						    db->zones[c->zone_idx].apex :
+						    xd_cdb_add_name(db, n->name);
+			if (name_off == UINT32_MAX ||
+			    emit_node(c, z, n, name_off) < 0)
+				return -1;
+		}
+		const uint8_t *parent = xd_dname_parent(z->apex);
+		struct xd_zone *p =
+			parent ? xd_zoneset_zone_for(zs, parent) : NULL;
+		if (!p)
+			continue;
+		uint32_t pidx = 0;
+		for (struct xd_zone *q = zs->zones; q != p; q = q->next)
+			pidx++;
+		if (emit_parent_ds(c, z, db->zones[c->zone_idx].apex, p, pidx,
+				   nodata_of[pidx]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int xd_compile(struct xd_zoneset *zs, struct xd_cdb *db, struct xd_diag *d,
 	       struct xd_compile_stats *stats)
 {
@@ -656,6 +721,10 @@ int xd_compile(struct xd_zoneset *zs, struct xd_cdb *db, struct xd_diag *d,
 		nzones++;
 	}
 	c.res = malloc(sizeof(*c.res));
+	if (c.res) {
+		uint8_t root = 0;
+		xd_tw_init(&c.res->tw, &root, false, false);
+	}
 	c.scratch = malloc(65536 + 65536);
 	uint32_t *nodata_of = calloc(nzones + 1, sizeof(*nodata_of));
 	if (!c.res || !c.scratch || !nodata_of) {
@@ -693,35 +762,9 @@ int xd_compile(struct xd_zoneset *zs, struct xd_cdb *db, struct xd_diag *d,
 		db->nzones++;
 	}
 
-	/* Pass 2: every node that this zone serves. */
-	c.zone_idx = 0;
-	for (struct xd_zone *z = zs->zones; z; z = z->next, c.zone_idx++) {
-		c.nxdomain = db->zones[c.zone_idx].nxdomain;
-		c.nodata = nodata_of[c.zone_idx];
-		for (const struct xd_node *n = z->first; n; n = n->list) {
-			if (n->flags & (XD_NODE_OCCLUDED | XD_NODE_SHADOWED))
-				continue;
-			uint32_t name_off = n == z->apex_node ?
-						    db->zones[c.zone_idx].apex :
-						    xd_cdb_add_name(db, n->name);
-			if (name_off == UINT32_MAX || emit_node(&c, z, n, name_off))
-				goto fail;
-		}
-		/* DS at this apex from a served parent zone. */
-		struct xd_zone *p = xd_dname_parent(z->apex) ?
-					    xd_zoneset_zone_for(
-						    zs, xd_dname_parent(z->apex)) :
-					    NULL;
-		if (p) {
-			uint32_t pidx = 0;
-			for (struct xd_zone *q = zs->zones; q != p; q = q->next)
-				pidx++;
-			if (emit_parent_ds(&c, z, db->zones[c.zone_idx].apex, p,
-					   pidx, nodata_of[pidx]) < 0)
-				goto fail;
-		}
-	}
-	if (xd_cdb_index(db) < 0) {
+	if (emit_zones(&c, nodata_of) < 0)
+		goto fail;
+	if (!db->no_index && xd_cdb_index(db) < 0) {
 		xd_diag_error(d, NULL, 0, NULL, "out of memory");
 		goto out;
 	}
@@ -744,6 +787,8 @@ out:
 	free(nodata_of);
 	free(c.ti.slots);
 	free(c.scratch);
+	if (c.res)
+		xd_tw_free(&c.res->tw);
 	free(c.res);
 	return ret;
 }

@@ -19,9 +19,11 @@
 /* Longest presentation form: every byte escaped as \DDD, dots, NUL. */
 #define XD_DNAME_STR_MAX (XD_DNAME_MAX * 4 + 2)
 
+extern const uint8_t xd_lower_table[256];
+
 static inline uint8_t xd_lower(uint8_t c)
 {
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
+	return xd_lower_table[c];
 }
 
 /* Length in bytes (including the root label) of a valid name. */

@@ -137,9 +137,9 @@ static int print_tmpl(const uint8_t *name, uint16_t type,
 	fprintf(f, "  %s %s%s cuts", xd_kind_str(t->kind),
 		xd_rcode_str(t->rcode), flags);
 	const struct xd_cut *c = xd_tmpl_cuts(t);
+	fprintf(f, "=0%s", (t->flags & XD_TF_TC0) ? "tc" : "");
 	for (unsigned i = 0; i < t->ncuts; i++)
-		fprintf(f, "%s%u%s", i ? "," : "=", c[i].len,
-			c[i].tc ? "tc" : "");
+		fprintf(f, ",%u%s", c[i].len, c[i].tc ? "tc" : "");
 	if (t->flags & XD_TF_RELOC)
 		fprintf(f, " reloc=%u/base%u", t->nrelocs, t->base_len);
 	fputc('\n', f);

@@ -210,6 +210,7 @@ static int cmd_check(int argc, char **argv)
 	if (!bad) {
 		struct xd_cdb db;
 		xd_cdb_init(&db);
+		db.no_index = true;
 		bad |= xd_compile(&zs, &db, &d, NULL);
 		xd_cdb_free(&db);
 	}
@@ -268,6 +269,7 @@ static int cmd_compile(int argc, char **argv)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	xd_cdb_init(&db);
+	db.no_index = true; /* written out, not queried */
 	xd_diag_init(&d, stderr);
 	if (xd_compile_files(argv + optind, argc - optind, &db, &d, &st) <
 	    0) {

@@ -5,6 +5,7 @@
  */
 #include "tmpl.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,9 +58,7 @@ static void put32(struct xd_tw *w, uint32_t v)
 /* Byte at a message offset: the base name in the question, or template. */
 static int msg_byte(const struct xd_tw *w, unsigned off)
 {
-	unsigned blen = (unsigned)xd_dname_len(w->base_name);
-
-	if (off >= HDR_LEN && off < HDR_LEN + blen)
+	if (off >= HDR_LEN && off < HDR_LEN + w->base_len)
 		return w->base_name[off - HDR_LEN];
 	if (off >= w->base && off < w->base + w->len)
 		return w->buf[off - w->base];
@@ -100,10 +99,12 @@ static bool msg_name_equal(const struct xd_tw *w, unsigned off,
 	return false;
 }
 
-static void compr_add(struct xd_tw *w, unsigned off)
+static void compr_add(struct xd_tw *w, unsigned off, size_t len)
 {
-	if (w->ncompr < XD_TW_MAX_COMPR && off < COMPR_LIMIT)
-		w->compr[w->ncompr++].off = (uint16_t)off;
+	if (w->ncompr < XD_TW_MAX_COMPR && off < COMPR_LIMIT) {
+		w->compr[w->ncompr] = (uint16_t)off;
+		w->compr_len[w->ncompr++] = (uint8_t)len;
+	}
 }
 
 static void put_pointer(struct xd_tw *w, unsigned target, bool relocate)
@@ -139,9 +140,10 @@ static void put_name(struct xd_tw *w, const uint8_t *name, bool compress)
 	if (compress) {
 		for (pos = 0; lower[pos]; pos += lower[pos] + 1u) {
 			for (unsigned i = 0; i < w->ncompr; i++)
-				if (msg_name_equal(w, w->compr[i].off,
+				if (w->compr_len[i] == len - pos &&
+				    msg_name_equal(w, w->compr[i],
 						   lower + pos)) {
-					target = w->compr[i].off;
+					target = w->compr[i];
 					break;
 				}
 			if (target >= 0)
@@ -153,7 +155,7 @@ static void put_name(struct xd_tw *w, const uint8_t *name, bool compress)
 	/* Labels before the match (or all of them) are written out. */
 	for (size_t p = 0; p < pos; p += name[p] + 1u) {
 		if (compress)
-			compr_add(w, w->base + (unsigned)w->len);
+			compr_add(w, w->base + (unsigned)w->len, len - p);
 		put(w, name + p, name[p] + 1u);
 	}
 	if (target >= 0) {
@@ -167,8 +169,30 @@ static void put_name(struct xd_tw *w, const uint8_t *name, bool compress)
 void xd_tw_init(struct xd_tw *w, const uint8_t *base, bool wildcard,
 		bool reloc)
 {
-	memset(w, 0, sizeof(*w));
+	w->buf = NULL;
+	w->cap = 0;
+	w->relocs = NULL;
+	w->relocs_cap = 0;
+	w->sets = NULL;
+	w->sets_cap = 0;
+	xd_tw_reset(w, base, wildcard, reloc);
+}
+
+void xd_tw_reset(struct xd_tw *w, const uint8_t *base, bool wildcard,
+		 bool reloc)
+{
+	/* Only the bookkeeping is cleared: the arrays are written before
+	 * they are read, and their memory is kept for the next template. */
+	uint8_t *buf = w->buf;
+	size_t cap = w->cap;
+	memset(w, 0, offsetof(struct xd_tw, compr));
+	w->buf = buf;
+	w->cap = cap;
+	w->ncompr = 0;
+	w->nrelocs = 0;
+	w->nsets = 0;
 	size_t blen = xd_dname_lower(w->base_name, base);
+	w->base_len = (unsigned)blen;
 	w->base = HDR_LEN + (unsigned)blen + 4;
 	w->wildcard = wildcard;
 	w->reloc = reloc;
@@ -181,7 +205,7 @@ void xd_tw_init(struct xd_tw *w, const uint8_t *base, bool wildcard,
 	if (wildcard)
 		pos = w->base_name[0] + 1u;
 	for (; w->base_name[pos]; pos += w->base_name[pos] + 1u)
-		compr_add(w, HDR_LEN + (unsigned)pos);
+		compr_add(w, HDR_LEN + (unsigned)pos, blen - pos);
 }
 
 void xd_tw_free(struct xd_tw *w)
@@ -253,15 +277,19 @@ void xd_tw_mark(struct xd_tw *w, bool required)
 
 size_t xd_tw_finish(struct xd_tw *w, struct xd_tmpl *out)
 {
-	if (w->failed || w->nsets > UINT16_MAX - 1)
+	if (w->failed || w->nsets > UINT16_MAX)
 		return 0;
+	bool any_required = false;
+	for (size_t i = 0; i < w->nsets; i++)
+		any_required |= w->sets[i].required;
 	struct xd_tmpl t = {
 		.kind = w->kind,
 		.rcode = w->rcode,
 		.flags = (uint8_t)(w->flags | (w->reloc ? XD_TF_RELOC : 0) |
-				   (w->wildcard ? XD_TF_WILDCARD : 0)),
-		.base_len = w->reloc ? (uint8_t)xd_dname_len(w->base_name) : 0,
-		.ncuts = (uint16_t)(w->nsets + 1),
+				   (w->wildcard ? XD_TF_WILDCARD : 0) |
+				   (any_required ? XD_TF_TC0 : 0)),
+		.base_len = w->reloc ? (uint8_t)w->base_len : 0,
+		.ncuts = (uint16_t)w->nsets,
 		.nrelocs = (uint16_t)w->nrelocs,
 		.len = (uint16_t)w->len,
 	};
@@ -269,32 +297,28 @@ size_t xd_tw_finish(struct xd_tw *w, struct xd_tmpl *out)
 
 	if (!out)
 		return size;
-	memset(out, 0, size);
-	*out = t;
-	struct xd_cut *cuts = (struct xd_cut *)(out + 1);
-	/* Cut i keeps the first i RRsets; TC when a required one is lost. */
+	uint8_t *o = (uint8_t *)out;
+	memcpy(o, &t, sizeof(t));
+	memset(o + sizeof(t), 0, size - sizeof(t));
+	struct xd_cut *cuts = (struct xd_cut *)(o + sizeof(t));
+	/* Cut i keeps the first i + 1 RRsets; TC when a required one is
+	 * left out. */
 	bool required_after = false;
-	for (size_t i = w->nsets + 1; i-- > 0;) {
+	for (size_t i = w->nsets; i-- > 0;) {
 		struct xd_cut *c = &cuts[i];
-		if (i == 0) {
-			c->len = 0;
-			c->an = c->ns = c->ar = 0;
-		} else {
-			c->len = w->sets[i - 1].end;
-			c->an = w->sets[i - 1].count[XD_SEC_ANSWER];
-			c->ns = w->sets[i - 1].count[XD_SEC_AUTHORITY];
-			c->ar = w->sets[i - 1].count[XD_SEC_ADDITIONAL];
-		}
+		c->len = w->sets[i].end;
+		c->an = w->sets[i].count[XD_SEC_ANSWER];
+		c->ns = w->sets[i].count[XD_SEC_AUTHORITY];
+		c->ar = w->sets[i].count[XD_SEC_ADDITIONAL];
 		c->tc = required_after;
-		if (i > 0 && w->sets[i - 1].required)
+		if (w->sets[i].required)
 			required_after = true;
 	}
+	uint8_t *p = (uint8_t *)(cuts + t.ncuts);
 	if (w->nrelocs)
-		memcpy((uint8_t *)(cuts + t.ncuts), w->relocs,
-		       w->nrelocs * sizeof(uint16_t));
+		memcpy(p, w->relocs, w->nrelocs * sizeof(uint16_t));
+	p += w->nrelocs * sizeof(uint16_t);
 	if (w->len)
-		memcpy((uint8_t *)(cuts + t.ncuts) +
-			       w->nrelocs * sizeof(uint16_t),
-		       w->buf, w->len);
+		memcpy(p, w->buf, w->len);
 	return size;
 }

@@ -48,6 +48,7 @@ enum xd_tmpl_flags {
 	XD_TF_CNAME = 1 << 1,	 /* the answer starts with a CNAME */
 	XD_TF_WILDCARD = 1 << 2, /* owner pointers to 12 stand for the qname */
 	XD_TF_RELOC = 1 << 3,	 /* may answer names below its base name */
+	XD_TF_TC0 = 1 << 4,	 /* cut to nothing, the response has TC */
 };
 
 struct xd_cut {
@@ -58,8 +59,11 @@ struct xd_cut {
 
 /*
  * Serialized layout, fields in host byte order, 4-byte aligned:
- *   struct xd_tmpl, cuts[ncuts], relocs[nrelocs] (u16 offsets into the
- *   bytes of a pointer's first byte), bytes[len], padding to 4.
+ *   struct xd_tmpl (10 bytes), cuts[ncuts], relocs[nrelocs] (u16 offsets
+ *   into the bytes of a pointer's first byte), bytes[len], padding to 4.
+ * The cut that keeps nothing is implicit (counts 0, TC from XD_TF_TC0);
+ * cuts[] lists the others by increasing length, the last one being the
+ * whole template.
  */
 struct xd_tmpl {
 	uint8_t kind;	  /* enum xd_kind */
@@ -69,8 +73,10 @@ struct xd_tmpl {
 	uint16_t ncuts;
 	uint16_t nrelocs;
 	uint16_t len;
-	uint16_t pad;
 };
+
+_Static_assert(sizeof(struct xd_tmpl) == 10, "template header layout");
+_Static_assert(sizeof(struct xd_cut) == 10, "cut layout");
 
 static inline const struct xd_cut *xd_tmpl_cuts(const struct xd_tmpl *t)
 {
@@ -110,13 +116,13 @@ struct xd_tw {
 	uint8_t kind, rcode, flags;
 	uint16_t count[3];
 	int section;
-	/* Names available for compression: lowercase suffix, its offset. */
-	struct {
-		const uint8_t *name;
-		uint16_t off;
-	} compr[XD_TW_MAX_COMPR];
+	/* Message offsets of names available for compression, and the
+	 * length each name has once decompressed. */
+	uint16_t compr[XD_TW_MAX_COMPR];
+	uint8_t compr_len[XD_TW_MAX_COMPR];
 	unsigned ncompr;
 	uint8_t base_name[256];
+	unsigned base_len;
 	uint16_t *relocs;
 	size_t nrelocs, relocs_cap;
 	struct xd_tw_set {
@@ -135,6 +141,9 @@ struct xd_tw {
 void xd_tw_init(struct xd_tw *w, const uint8_t *base, bool wildcard,
 		bool reloc);
 void xd_tw_free(struct xd_tw *w);
+/* Start another template with w, keeping its memory. */
+void xd_tw_reset(struct xd_tw *w, const uint8_t *base, bool wildcard,
+		 bool reloc);
 
 /* Move on to a later section (answer, authority, additional). */
 void xd_tw_section(struct xd_tw *w, enum xd_section s);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libknot/libknot.h>
@@ -27,7 +28,7 @@ void xd_zoneset_init(struct xd_zoneset *zs)
 void xd_zoneset_free(struct xd_zoneset *zs)
 {
 	for (struct xd_zone *z = zs->zones; z; z = z->next)
-		free(z->table);
+		xd_big_free(z->table, z->tsize * sizeof(*z->table));
 	for (size_t i = 0; i < zs->nfiles; i++)
 		free(zs->files[i]);
 	free(zs->files);
@@ -93,75 +94,86 @@ static uint64_t name_hash(const uint8_t *lname, size_t len)
 static int zone_grow(struct xd_zone *z)
 {
 	size_t nsize = z->tsize ? z->tsize * 2 : 1024;
-	struct xd_node **nt = calloc(nsize, sizeof(*nt));
+	while (nsize < z->size_hint)
+		nsize *= 2;
+	struct xd_node **nt = xd_big_alloc(nsize * sizeof(*nt));
 
 	if (!nt)
 		return -1;
+	if (nsize * sizeof(*nt) < (1u << 20))
+		memset(nt, 0, nsize * sizeof(*nt));
 	for (size_t i = 0; i < z->tsize; i++) {
 		struct xd_node *n = z->table[i];
 		while (n) {
 			struct xd_node *next = n->hnext;
-			size_t b = name_hash(n->name, n->nlen) & (nsize - 1);
+			size_t b = n->hash & (nsize - 1);
 			n->hnext = nt[b];
 			nt[b] = n;
 			n = next;
 		}
 	}
-	free(z->table);
+	xd_big_free(z->table, z->tsize * sizeof(*nt));
 	z->table = nt;
 	z->tsize = nsize;
 	return 0;
+}
+
+static struct xd_node *find_hashed(const struct xd_zone *z,
+				   const uint8_t *name, size_t len,
+				   uint32_t hash)
+{
+	if (!z->tsize)
+		return NULL;
+	for (struct xd_node *n = z->table[hash & (z->tsize - 1)]; n;
+	     n = n->hnext)
+		if (n->hash == hash && n->nlen == len &&
+		    memcmp(n->name, name, len) == 0)
+			return n;
+	return NULL;
 }
 
 struct xd_node *xd_zone_find(const struct xd_zone *z, const uint8_t *name)
 {
 	size_t len = xd_dname_len(name);
 
-	if (!z->tsize)
-		return NULL;
-	size_t b = name_hash(name, len) & (z->tsize - 1);
-	for (struct xd_node *n = z->table[b]; n; n = n->hnext)
-		if (n->nlen == len && memcmp(n->name, name, len) == 0)
-			return n;
-	return NULL;
+	return find_hashed(z, name, len, (uint32_t)name_hash(name, len));
 }
 
 /* Find or create the node lname (lowercase, inside z) and its ancestors. */
 static struct xd_node *zone_get(struct xd_zoneset *zs, struct xd_zone *z,
-				const uint8_t *lname)
+				const uint8_t *lname, size_t len)
 {
-	struct xd_node *n = xd_zone_find(z, lname);
+	uint32_t hash = (uint32_t)name_hash(lname, len);
+	struct xd_node *n = find_hashed(z, lname, len, hash);
 
 	if (n)
 		return n;
 	struct xd_node *parent = NULL;
-	size_t len = xd_dname_len(lname);
 	if (len != z->alen) {
-		parent = zone_get(zs, z, xd_dname_parent(lname));
+		parent = zone_get(zs, z, lname + lname[0] + 1,
+				  len - lname[0] - 1);
 		if (!parent)
 			return NULL;
 	}
 	if (z->nnodes + 1 > z->tsize / 2 && zone_grow(z) < 0)
 		return NULL;
-	n = xd_arena_alloc(&zs->arena, sizeof(*n));
+	/* The name right behind the node: one cache line for both. */
+	n = xd_arena_alloc(&zs->arena, sizeof(*n) + len);
 	if (!n)
 		return NULL;
 	memset(n, 0, sizeof(*n));
-	n->name = xd_arena_dup(&zs->arena, lname, len);
-	if (!n->name)
-		return NULL;
+	memcpy(n->name, lname, len);
 	n->nlen = (uint8_t)len;
-	n->zone = z;
+	n->hash = hash;
 	n->parent = parent;
 	if (parent) {
-		parent->nkids++;
 		if (xd_dname_is_wildcard(lname))
 			parent->flags |= XD_NODE_WILDCARD;
 	} else {
 		n->flags |= XD_NODE_APEX;
 		z->apex_node = n;
 	}
-	size_t b = name_hash(lname, len) & (z->tsize - 1);
+	size_t b = hash & (z->tsize - 1);
 	n->hnext = z->table[b];
 	z->table[b] = n;
 	if (z->last)
@@ -185,7 +197,7 @@ static struct xd_rrset *node_add_rrset(struct xd_zoneset *zs,
 				       struct xd_node *n, uint16_t type)
 {
 	if (n->nsets == n->cap) {
-		unsigned ncap = n->cap ? n->cap * 2u : 2u;
+		unsigned ncap = n->cap ? n->cap * 2u : 1u;
 		struct xd_rrset *ns =
 			xd_arena_alloc(&zs->arena, ncap * sizeof(*ns));
 		if (!ns)
@@ -265,15 +277,28 @@ static void record_error(struct load_ctx *c, const zs_scanner_t *s,
 	c->failed = true;
 }
 
+/* name (len bytes) equals the apex or lies below it; both lowercase. */
+static bool in_zone(const uint8_t *name, size_t len, const struct xd_zone *z)
+{
+	size_t off = 0;
+
+	if (len < z->alen)
+		return false;
+	while (off < len - z->alen)
+		off += name[off] + 1u;
+	return off == len - z->alen &&
+	       memcmp(name + off, z->apex, z->alen) == 0;
+}
+
 /* Add one record to its node in the zone; the owner is lowercase. */
-static void insert(struct load_ctx *c, const uint8_t *owner, uint16_t type,
-		   struct xd_rr *rr)
+static void insert(struct load_ctx *c, const uint8_t *owner, size_t olen,
+		   uint16_t type, struct xd_rr *rr)
 {
 	struct xd_zone *z = c->zone;
 	const char *file = c->zs->files[rr->file];
 	char text[1024];
 
-	if (!xd_dname_in(owner, z->apex)) {
+	if (!in_zone(owner, olen, z)) {
 		char apex[XD_DNAME_STR_MAX];
 		xd_rr_text(owner, type, rr->ttl, rr->rdata, rr->rdlen, text,
 			   sizeof(text));
@@ -283,7 +308,11 @@ static void insert(struct load_ctx *c, const uint8_t *owner, uint16_t type,
 		c->failed = true;
 		return;
 	}
-	struct xd_node *n = zone_get(c->zs, z, owner);
+	struct xd_node *n = z->recent;
+	/* Zone files usually keep a name's records together. */
+	if (!n || n->nlen != olen || memcmp(n->name, owner, olen) != 0)
+		n = zone_get(c->zs, z, owner, olen);
+	z->recent = n;
 	if (!n) {
 		c->oom = true;
 		return;
@@ -325,7 +354,7 @@ static void set_apex(struct load_ctx *c, const uint8_t *apex)
 	}
 	c->zone->alen = (uint8_t)len;
 	for (struct pending *p = c->pending; p; p = p->next)
-		insert(c, p->owner, p->type, p->rr);
+		insert(c, p->owner, xd_dname_len(p->owner), p->type, p->rr);
 	c->pending = NULL;
 	c->pending_tail = &c->pending;
 }
@@ -368,7 +397,7 @@ static void on_record(zs_scanner_t *s)
 	if (!c->zone->apex && s->r_type == XD_TYPE_SOA)
 		set_apex(c, owner);
 	if (c->zone->apex) {
-		insert(c, owner, s->r_type, rr);
+		insert(c, owner, olen, s->r_type, rr);
 		return;
 	}
 	struct pending *p = xd_arena_alloc(&zs->arena, sizeof(*p));
@@ -459,6 +488,10 @@ static int load(struct xd_zoneset *zs, const char *name, const char *text,
 		return -1;
 	}
 	c.zone->file = (uint16_t)fi;
+	/* About one name per 40 bytes of zone file; two buckets each. */
+	struct stat st;
+	size_t bytes = text ? len : (stat(name, &st) == 0 ? (size_t)st.st_size : 0);
+	c.zone->size_hint = bytes / 20;
 	if (origin)
 		set_apex(&c, apex);
 

@@ -52,14 +52,13 @@ struct xd_node {
 	struct xd_node *hnext;	/* hash chain */
 	struct xd_node *parent; /* NULL at the apex */
 	struct xd_node *list;	/* next node in insertion order */
-	struct xd_zone *zone;
-	uint8_t *name; /* lowercase wire format */
-	uint8_t nlen;
-	uint8_t flags;
+	struct xd_rrset *sets;
+	uint32_t hash; /* of the name, for the zone's table */
 	uint16_t nsets;
 	uint16_t cap;
-	uint32_t nkids; /* direct children */
-	struct xd_rrset *sets;
+	uint8_t nlen;
+	uint8_t flags;
+	uint8_t name[]; /* lowercase wire format */
 };
 
 struct xd_zone {
@@ -70,7 +69,9 @@ struct xd_zone {
 	struct xd_node *apex_node; /* NULL until a record at the apex */
 	struct xd_node **table;	   /* hash table of nodes */
 	size_t tsize, nnodes;
+	size_t size_hint;	   /* expected buckets, from the file size */
 	struct xd_node *first, *last; /* insertion order */
+	struct xd_node *recent;	      /* last node a record went to */
 	size_t nrecords;
 	uint32_t serial;
 	bool loaded_ok; /* no error while reading or checking it */

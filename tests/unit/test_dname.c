@@ -96,6 +96,39 @@ static void case_and_order(void **state)
 	assert_int_equal(xd_dname_cmp(a.b, b.b), 0);
 }
 
+static void lower_table(void **state)
+{
+	for (unsigned c = 0; c < 256; c++) {
+		unsigned want = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+		if (xd_lower((uint8_t)c) != want)
+			fail_msg("xd_lower(%u) = %u", c, xd_lower((uint8_t)c));
+	}
+}
+
+static void lower_every_byte_everywhere(void **state)
+{
+	/* A name whose labels hold every byte value, at every alignment. */
+	uint8_t name[XD_DNAME_MAX], low[XD_DNAME_MAX];
+	for (unsigned start = 0; start < 256; start += 50) {
+		size_t n = 0;
+		unsigned c = start;
+		while (n + 1 + 63 + 1 <= XD_DNAME_MAX) {
+			name[n++] = 63;
+			for (int i = 0; i < 63; i++)
+				name[n++] = (uint8_t)(c++ & 0xff);
+		}
+		name[n++] = 0;
+		assert_int_equal(xd_dname_lower(low, name), n);
+		for (size_t i = 0; i < n; i++) {
+			unsigned want = (i % 64 == 0) ? name[i] :
+					xd_lower(name[i]);
+			if (low[i] != want)
+				fail_msg("byte %zu: %u -> %u", i, name[i],
+					 low[i]);
+		}
+	}
+}
+
 static void presentation(void **state)
 {
 	char s[XD_DNAME_STR_MAX];
@@ -115,6 +148,8 @@ int main(void)
 		cmocka_unit_test(check_lengths),
 		cmocka_unit_test(case_and_order),
 		cmocka_unit_test(presentation),
+		cmocka_unit_test(lower_table),
+		cmocka_unit_test(lower_every_byte_everywhere),
 	};
 	return cmocka_run_group_tests_name("dname", tests, NULL, NULL);
 }
