@@ -22,7 +22,7 @@ void *xd_big_alloc(size_t size)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	madvise(p, len, MADV_HUGEPAGE);
+	if (!getenv("XDPDNS_NO_HUGE")) madvise(p, len, MADV_HUGEPAGE);
 	return p;
 }
 

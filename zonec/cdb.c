@@ -214,7 +214,7 @@ static int write_body(const struct xd_cdb *db, int fd, XXH3_state_t *sum)
 	return 0;
 }
 
-int xd_cdb_write(const struct xd_cdb *db, const char *path)
+int xd_cdb_write(const struct xd_cdb *db, const char *path, bool durable)
 {
 	struct file_header h = {
 		.version = XD_CDB_VERSION,
@@ -252,7 +252,7 @@ int xd_cdb_write(const struct xd_cdb *db, const char *path)
 		r = -errno;
 		goto fail;
 	}
-	if (fsync(fd) < 0) {
+	if (durable && fsync(fd) < 0) {
 		r = -errno;
 		goto fail;
 	}

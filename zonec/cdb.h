@@ -105,9 +105,11 @@ const struct xd_cdb_entry *xd_cdb_find(const struct xd_cdb *db,
 /*
  * Write to path atomically (a temporary file renamed over it): readers see
  * the old file or the new one, and a failure leaves no partial file.
- * Returns 0 or -errno.
+ * durable: fsync before the rename, so that the new file survives a power
+ * loss; without it a crash may leave a damaged file, which loading refuses
+ * by its checksum. Returns 0 or -errno.
  */
-int xd_cdb_write(const struct xd_cdb *db, const char *path);
+int xd_cdb_write(const struct xd_cdb *db, const char *path, bool durable);
 
 /*
  * Load a compiled file, checking its header, sizes, XXH3 checksum and that

@@ -459,7 +459,7 @@ static uint32_t store_tmpl(struct cctx *c, struct xd_tw *w)
 	size_t size = xd_tw_finish(w, (struct xd_tmpl *)c->scratch);
 	if (!size)
 		return UINT32_MAX;
-	if (c->ti.count + 1 > c->ti.size / 2 && ti_grow(&c->ti) < 0)
+	if (c->ti.count + 1 > c->ti.size / 4 * 3 && ti_grow(&c->ti) < 0)
 		return UINT32_MAX;
 	uint32_t h = (uint32_t)(tmpl_hash(c->scratch, size) >> 32);
 	size_t b = h & (c->ti.size - 1);

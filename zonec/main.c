@@ -88,6 +88,10 @@ static const char usage_compile[] =
 	"\n"
 	"Options:\n"
 	"  -o, --output OUT  the compiled file to write (required)\n"
+	"  -s, --sync        fsync OUT before renaming it into place, so it\n"
+	"                    survives a power loss (without it, a crash can\n"
+	"                    leave a damaged OUT, which every reader refuses\n"
+	"                    by its checksum: compile again)\n"
 	"  -q, --quiet       print nothing on success\n"
 	"  -h, --help        show this help\n"
 	"\n"
@@ -235,17 +239,21 @@ static int cmd_compile(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "sync", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *out = NULL;
-	bool quiet = false;
+	bool quiet = false, sync = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:qsh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
+			break;
+		case 's':
+			sync = true;
 			break;
 		case 'q':
 			quiet = true;
@@ -280,7 +288,7 @@ static int cmd_compile(int argc, char **argv)
 		xd_cdb_free(&db);
 		return EXIT_BAD_INPUT;
 	}
-	int r = xd_cdb_write(&db, out);
+	int r = xd_cdb_write(&db, out, sync);
 	xd_cdb_free(&db);
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot write %s: %s\n", prog, out,

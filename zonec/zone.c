@@ -6,6 +6,7 @@
 #include "zone.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,21 +142,22 @@ struct xd_node *xd_zone_find(const struct xd_zone *z, const uint8_t *name)
 
 /* Find or create the node lname (lowercase, inside z) and its ancestors. */
 static struct xd_node *zone_get(struct xd_zoneset *zs, struct xd_zone *z,
-				const uint8_t *lname, size_t len)
+				const uint8_t *lname, size_t len, uint32_t hash)
 {
-	uint32_t hash = (uint32_t)name_hash(lname, len);
 	struct xd_node *n = find_hashed(z, lname, len, hash);
 
 	if (n)
 		return n;
 	struct xd_node *parent = NULL;
 	if (len != z->alen) {
-		parent = zone_get(zs, z, lname + lname[0] + 1,
-				  len - lname[0] - 1);
+		const uint8_t *pname = lname + lname[0] + 1;
+		size_t plen = len - lname[0] - 1u;
+		parent = zone_get(zs, z, pname, plen,
+				  (uint32_t)name_hash(pname, plen));
 		if (!parent)
 			return NULL;
 	}
-	if (z->nnodes + 1 > z->tsize / 2 && zone_grow(z) < 0)
+	if (z->nnodes + 1 > z->tsize && zone_grow(z) < 0)
 		return NULL;
 	/* The name right behind the node: one cache line for both. */
 	n = xd_arena_alloc(&zs->arena, sizeof(*n) + len);
@@ -235,6 +237,21 @@ struct pending {
 	struct xd_rr *rr;
 };
 
+/*
+ * Records wait a little in a ring before they go to their node: the hash
+ * bucket each will need is prefetched when it arrives, so the lookups of
+ * a big zone overlap their cache misses instead of paying them in turn.
+ */
+#define RING 16
+
+struct ring_item {
+	struct xd_rr *rr;
+	uint32_t hash;
+	uint16_t type;
+	uint8_t olen;
+	uint8_t owner[XD_DNAME_MAX];
+};
+
 struct load_ctx {
 	struct xd_zoneset *zs;
 	struct xd_zone *zone;
@@ -242,6 +259,8 @@ struct load_ctx {
 	struct pending *pending, **pending_tail;
 	bool failed;
 	bool oom;
+	unsigned ring_head, ring_count;
+	struct ring_item ring[RING];
 };
 
 static int file_index(struct xd_zoneset *zs, const char *name)
@@ -292,7 +311,7 @@ static bool in_zone(const uint8_t *name, size_t len, const struct xd_zone *z)
 
 /* Add one record to its node in the zone; the owner is lowercase. */
 static void insert(struct load_ctx *c, const uint8_t *owner, size_t olen,
-		   uint16_t type, struct xd_rr *rr)
+		   uint32_t hash, uint16_t type, struct xd_rr *rr)
 {
 	struct xd_zone *z = c->zone;
 	const char *file = c->zs->files[rr->file];
@@ -311,7 +330,7 @@ static void insert(struct load_ctx *c, const uint8_t *owner, size_t olen,
 	struct xd_node *n = z->recent;
 	/* Zone files usually keep a name's records together. */
 	if (!n || n->nlen != olen || memcmp(n->name, owner, olen) != 0)
-		n = zone_get(c->zs, z, owner, olen);
+		n = zone_get(c->zs, z, owner, olen, hash);
 	z->recent = n;
 	if (!n) {
 		c->oom = true;
@@ -353,10 +372,46 @@ static void set_apex(struct load_ctx *c, const uint8_t *apex)
 		return;
 	}
 	c->zone->alen = (uint8_t)len;
-	for (struct pending *p = c->pending; p; p = p->next)
-		insert(c, p->owner, xd_dname_len(p->owner), p->type, p->rr);
+	for (struct pending *p = c->pending; p; p = p->next) {
+		size_t olen = xd_dname_len(p->owner);
+		insert(c, p->owner, olen, (uint32_t)name_hash(p->owner, olen),
+		       p->type, p->rr);
+	}
 	c->pending = NULL;
 	c->pending_tail = &c->pending;
+}
+
+static void ring_pop(struct load_ctx *c)
+{
+	struct ring_item *it = &c->ring[c->ring_head];
+
+	insert(c, it->owner, it->olen, it->hash, it->type, it->rr);
+	c->ring_head = (c->ring_head + 1) % RING;
+	c->ring_count--;
+}
+
+static void ring_drain(struct load_ctx *c)
+{
+	while (c->ring_count)
+		ring_pop(c);
+}
+
+static void queue(struct load_ctx *c, const uint8_t *owner, size_t olen,
+		  uint16_t type, struct xd_rr *rr)
+{
+	struct xd_zone *z = c->zone;
+
+	if (c->ring_count == RING)
+		ring_pop(c);
+	struct ring_item *it = &c->ring[(c->ring_head + c->ring_count) % RING];
+	memcpy(it->owner, owner, olen);
+	it->olen = (uint8_t)olen;
+	it->hash = (uint32_t)name_hash(owner, olen);
+	it->type = type;
+	it->rr = rr;
+	c->ring_count++;
+	if (z->tsize)
+		__builtin_prefetch(&z->table[it->hash & (z->tsize - 1)]);
 }
 
 static void on_record(zs_scanner_t *s)
@@ -375,8 +430,8 @@ static void on_record(zs_scanner_t *s)
 		return;
 	}
 	int fi = file_index(zs, s->file.name ? s->file.name : "-");
-	struct xd_rr *rr =
-		xd_arena_alloc(&zs->arena, sizeof(*rr) + s->r_data_length);
+	struct xd_rr *rr = xd_arena_alloc(
+		&zs->arena, offsetof(struct xd_rr, rdata) + s->r_data_length);
 	if (fi < 0 || !rr) {
 		c->oom = true;
 		return;
@@ -397,7 +452,7 @@ static void on_record(zs_scanner_t *s)
 	if (!c->zone->apex && s->r_type == XD_TYPE_SOA)
 		set_apex(c, owner);
 	if (c->zone->apex) {
-		insert(c, owner, olen, s->r_type, rr);
+		queue(c, owner, olen, s->r_type, rr);
 		return;
 	}
 	struct pending *p = xd_arena_alloc(&zs->arena, sizeof(*p));
@@ -488,10 +543,10 @@ static int load(struct xd_zoneset *zs, const char *name, const char *text,
 		return -1;
 	}
 	c.zone->file = (uint16_t)fi;
-	/* About one name per 40 bytes of zone file; two buckets each. */
+	/* About one name per 40 bytes of zone file, a bucket each. */
 	struct stat st;
 	size_t bytes = text ? len : (stat(name, &st) == 0 ? (size_t)st.st_size : 0);
-	c.zone->size_hint = bytes / 20;
+	c.zone->size_hint = bytes / 40;
 	if (origin)
 		set_apex(&c, apex);
 
@@ -515,6 +570,7 @@ static int load(struct xd_zoneset *zs, const char *name, const char *text,
 	}
 	zs_set_processing(s, on_record, on_error, &c);
 	zs_parse_all(s);
+	ring_drain(&c);
 	if (c.oom) {
 		xd_diag_error(d, name, 0, NULL, "out of memory");
 		goto out;

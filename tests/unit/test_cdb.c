@@ -22,7 +22,7 @@ static void file_roundtrip(void **state)
 
 	compile_text(&a, "ex.", zone);
 	snprintf(path, sizeof(path), "/tmp/xdpdns-test-%d.xdc", getpid());
-	assert_int_equal(xd_cdb_write(&a, path), 0);
+	assert_int_equal(xd_cdb_write(&a, path, true), 0);
 	assert_true(xd_cdb_is_compiled(path));
 	assert_int_equal(xd_cdb_load(&b, path, &why), 0);
 	assert_int_equal(a.nentries, b.nentries);
@@ -87,7 +87,7 @@ static void write_failure_keeps_old(void **state)
 
 	compile_text(&a, "ex.", zone);
 	/* A directory that does not exist: error, nothing created. */
-	assert_true(xd_cdb_write(&a, "/nonexistent-dir/x.xdc") < 0);
+	assert_true(xd_cdb_write(&a, "/nonexistent-dir/x.xdc", false) < 0);
 	xd_cdb_free(&a);
 }
 
