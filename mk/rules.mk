@@ -97,3 +97,14 @@ FUZZ_SECONDS ?= 300
 fuzz:
 	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
 	$(Q)sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+.PHONY: demo bench
+demo:
+	$(Q)sh scripts/deps.sh build
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh demo/demo.sh
+
+bench:
+	$(Q)sh scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh bench/run.sh
