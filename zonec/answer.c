@@ -4,8 +4,8 @@
 #include <string.h>
 
 #define HDR 12
-#define OPT_LEN 11	/* root owner, type, class, ttl, rdlength */
-#define EDE_LEN 6	/* option code, length, info code */
+#define OPT_LEN 11 /* root owner, type, class, ttl, rdlength */
+#define EDE_LEN 6 /* option code, length, info code */
 #define EDE_NOT_AUTH 20 /* RFC 8914 "Not Authoritative" */
 
 static uint16_t get16(const uint8_t *p)
@@ -47,8 +47,7 @@ static enum xd_parse malformed(struct xd_query *q)
 	return XD_PARSE_FORMERR;
 }
 
-enum xd_parse xd_query_parse(const uint8_t *pkt, size_t len,
-			     struct xd_query *q)
+enum xd_parse xd_query_parse(const uint8_t *pkt, size_t len, struct xd_query *q)
 {
 	memset(q, 0, sizeof(*q));
 	if (len < HDR)
@@ -60,8 +59,7 @@ enum xd_parse xd_query_parse(const uint8_t *pkt, size_t len,
 	q->rd = pkt[2] & 0x01;
 	q->cd = pkt[3] & 0x10;
 	q->qdcount = get16(pkt + 4);
-	uint16_t an = get16(pkt + 6), ns = get16(pkt + 8),
-		 ar = get16(pkt + 10);
+	uint16_t an = get16(pkt + 6), ns = get16(pkt + 8), ar = get16(pkt + 10);
 
 	size_t off = HDR;
 	for (unsigned i = 0; i < q->qdcount; i++) {
@@ -215,9 +213,9 @@ static size_t put_opt(uint8_t *p, uint16_t our_udp, uint8_t ext_rcode,
 	return OPT_LEN + EDE_LEN;
 }
 
-static void put_header(uint8_t *out, const struct xd_query *q, bool aa,
-		       bool tc, uint8_t rcode, uint16_t qd, uint16_t an,
-		       uint16_t ns, uint16_t ar)
+static void put_header(uint8_t *out, const struct xd_query *q, bool aa, bool tc,
+		       uint8_t rcode, uint16_t qd, uint16_t an, uint16_t ns,
+		       uint16_t ar)
 {
 	put16(out, q->id);
 	/* QR, the query's opcode and RD; RA, AD and Z clear. CD is copied
@@ -345,8 +343,8 @@ size_t xd_answer(const struct xd_cdb *db, const uint8_t *pkt, size_t len,
 		return error_response(&q, pkt, XD_RCODE_NOTIMP, our_udp, out,
 				      cap, info);
 	if (q.qtype == XD_TYPE_AXFR || q.qtype == XD_TYPE_IXFR) {
-		unsigned rc = !is_apex(db, &q)	       ? XD_RCODE_REFUSED :
-			      tcp		       ? XD_RCODE_REFUSED :
+		unsigned rc = !is_apex(db, &q)	      ? XD_RCODE_REFUSED :
+			      tcp		      ? XD_RCODE_REFUSED :
 			      q.qtype == XD_TYPE_AXFR ? XD_RCODE_NOTIMP :
 							XD_RCODE_NOTAUTH;
 		return error_response(&q, pkt, rc, our_udp, out, cap, info);

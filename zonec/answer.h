@@ -17,7 +17,7 @@
 #include "dns.h"
 
 #define XD_EDNS_MAX_UDP 1232 /* our UDP payload size (DNS flag day 2020) */
-#define XD_UDP_MIN 512	     /* RFC 1035 without EDNS */
+#define XD_UDP_MIN 512 /* RFC 1035 without EDNS */
 
 enum xd_rcode {
 	XD_RCODE_NOERROR = 0,
@@ -36,21 +36,21 @@ struct xd_query {
 	uint8_t opcode;
 	bool rd, cd;
 	uint16_t qdcount;
-	bool has_question;   /* exactly one question, well formed */
+	bool has_question; /* exactly one question, well formed */
 	size_t question_len; /* qname + type + class */
 	uint8_t qname_len;
 	uint8_t lname[XD_DNAME_MAX]; /* qname lowercased */
 	uint16_t qtype, qclass;
-	bool edns;	      /* one valid OPT record */
-	uint16_t edns_size;   /* requestor's UDP payload size */
+	bool edns; /* one valid OPT record */
+	uint16_t edns_size; /* requestor's UDP payload size */
 	uint8_t edns_version;
 	bool edns_do;
-	bool tsig;	      /* a TSIG record is present */
+	bool tsig; /* a TSIG record is present */
 };
 
 enum xd_parse {
-	XD_PARSE_OK,	  /* a query to answer */
-	XD_PARSE_DROP,	  /* send nothing: not a query, or too short */
+	XD_PARSE_OK, /* a query to answer */
+	XD_PARSE_DROP, /* send nothing: not a query, or too short */
 	XD_PARSE_FORMERR, /* malformed: answer FORMERR */
 };
 
@@ -61,8 +61,8 @@ enum xd_parse xd_query_parse(const uint8_t *pkt, size_t len,
 /* Result of the lookup shared with the XDP program. */
 struct xd_found {
 	const struct xd_tmpl *tmpl; /* NULL: not in any zone (REFUSED) */
-	int delta;		    /* pointer relocation, bytes */
-	bool via_walk;		    /* found through an ancestor */
+	int delta; /* pointer relocation, bytes */
+	bool via_walk; /* found through an ancestor */
 };
 
 /*
@@ -75,14 +75,14 @@ bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
 	       uint16_t qtype, struct xd_found *out);
 
 struct xd_answer_opts {
-	bool tcp;	  /* no UDP size limit */
+	bool tcp; /* no UDP size limit */
 	uint16_t max_udp; /* our EDNS UDP size; 0 means XD_EDNS_MAX_UDP */
 };
 
 /* What was answered, for counters and tests. */
 struct xd_answer_info {
 	uint8_t rcode; /* full RCODE, extended included */
-	uint8_t kind;  /* enum xd_kind, 0 for errors */
+	uint8_t kind; /* enum xd_kind, 0 for errors */
 	bool truncated;
 };
 

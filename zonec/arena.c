@@ -22,7 +22,8 @@ void *xd_big_alloc(size_t size)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	if (!getenv("XDPDNS_NO_HUGE")) madvise(p, len, MADV_HUGEPAGE);
+	if (!getenv("XDPDNS_NO_HUGE"))
+		madvise(p, len, MADV_HUGEPAGE);
 	return p;
 }
 
@@ -36,7 +37,6 @@ void xd_big_free(void *p, size_t size)
 	}
 	munmap(p, (size + HUGE - 1) & ~(size_t)(HUGE - 1));
 }
-
 
 struct xd_arena_chunk {
 	struct xd_arena_chunk *next;

@@ -13,7 +13,7 @@ struct xd_arena_chunk;
 
 struct xd_arena {
 	struct xd_arena_chunk *head;
-	size_t used;  /* bytes handed out in head */
+	size_t used; /* bytes handed out in head */
 	size_t total; /* bytes reserved from malloc, all chunks */
 };
 

@@ -72,7 +72,6 @@ uint32_t xd_cdb_add_name(struct xd_cdb *db, const uint8_t *lname)
 uint32_t xd_cdb_add_name_bytes(struct xd_cdb *db, const uint8_t *lname,
 			       size_t len)
 {
-
 	if (db->names_len + len > UINT32_MAX - 4 ||
 	    grow((void **)&db->names, &db->names_cap, db->names_len + len, 1))
 		return UINT32_MAX;
@@ -86,8 +85,7 @@ uint32_t xd_cdb_add_tmpl(struct xd_cdb *db, struct xd_tw *w)
 	size_t size = xd_tw_finish(w, NULL);
 
 	if (!size || db->tmpls_len + size > UINT32_MAX - 4 ||
-	    grow((void **)&db->tmpls, &db->tmpls_cap, db->tmpls_len + size,
-		 1))
+	    grow((void **)&db->tmpls, &db->tmpls_cap, db->tmpls_len + size, 1))
 		return UINT32_MAX;
 	xd_tw_finish(w, (struct xd_tmpl *)(db->tmpls + db->tmpls_len));
 	db->tmpls_len += size;
@@ -97,8 +95,7 @@ uint32_t xd_cdb_add_tmpl(struct xd_cdb *db, struct xd_tw *w)
 uint32_t xd_cdb_add_tmpl_bytes(struct xd_cdb *db, const void *t, size_t size)
 {
 	if (db->tmpls_len + size > UINT32_MAX - 4 ||
-	    grow((void **)&db->tmpls, &db->tmpls_cap, db->tmpls_len + size,
-		 1))
+	    grow((void **)&db->tmpls, &db->tmpls_cap, db->tmpls_len + size, 1))
 		return UINT32_MAX;
 	memcpy(db->tmpls + db->tmpls_len, t, size);
 	db->tmpls_len += size;
@@ -106,7 +103,8 @@ uint32_t xd_cdb_add_tmpl_bytes(struct xd_cdb *db, const void *t, size_t size)
 }
 
 int xd_cdb_add_entry(struct xd_cdb *db, uint32_t name, uint8_t nlen,
-		     uint16_t type, uint8_t nflags, uint32_t tmpl, uint32_t zone)
+		     uint16_t type, uint8_t nflags, uint32_t tmpl,
+		     uint32_t zone)
 {
 	if (db->nentries >= UINT32_MAX - 1 ||
 	    grow((void **)&db->entries, &db->entries_cap, db->nentries + 1,
@@ -172,7 +170,6 @@ const struct xd_cdb_entry *xd_cdb_find(const struct xd_cdb *db,
 
 /* ---- files -------------------------------------------------------- */
 
-
 static const uint8_t zero_pad[4];
 
 static size_t pad4(size_t n)
@@ -205,8 +202,8 @@ static int write_body(const struct xd_cdb *db, int fd, XXH3_state_t *sum)
 
 	if ((r = write_all(fd, db->zones, db->nzones * sizeof(*db->zones),
 			   sum)) ||
-	    (r = write_all(fd, db->entries,
-			   db->nentries * sizeof(*db->entries), sum)) ||
+	    (r = write_all(fd, db->entries, db->nentries * sizeof(*db->entries),
+			   sum)) ||
 	    (r = write_all(fd, db->names, db->names_len, sum)) ||
 	    (r = write_all(fd, zero_pad, pad4(db->names_len), sum)) ||
 	    (r = write_all(fd, db->tmpls, db->tmpls_len, sum)))
@@ -361,8 +358,8 @@ int xd_cdb_load(struct xd_cdb *db, const char *path, const char **err)
 			*err = "file too short for a compiled zone";
 		return -EINVAL;
 	}
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-			 0);
+	void *map =
+		mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED)
 		return -errno;

@@ -31,25 +31,25 @@
 #define XD_TYPE_NODE 0
 
 enum xd_node_entry_flags {
-	XD_NF_APEX = 1 << 0,	 /* zone apex */
-	XD_NF_DELEG = 1 << 1,	 /* zone cut: names below get the referral */
+	XD_NF_APEX = 1 << 0, /* zone apex */
+	XD_NF_DELEG = 1 << 1, /* zone cut: names below get the referral */
 	XD_NF_WILDCARD = 1 << 2, /* has a "*" child */
 };
 
 struct xd_cdb_entry {
-	uint32_t name;	/* offset of the lowercase name in names */
-	uint16_t type;	/* XD_TYPE_NODE for the node entry */
+	uint32_t name; /* offset of the lowercase name in names */
+	uint16_t type; /* XD_TYPE_NODE for the node entry */
 	uint8_t nflags; /* enum xd_node_entry_flags, node entries */
-	uint8_t nlen;	/* name length */
-	uint32_t tmpl;	/* offset of the template in tmpls */
-	uint32_t zone;	/* index of the zone */
+	uint8_t nlen; /* name length */
+	uint32_t tmpl; /* offset of the template in tmpls */
+	uint32_t zone; /* index of the zone */
 };
 
 struct xd_cdb_zone {
 	uint32_t apex; /* offset in names */
 	uint32_t serial;
 	uint32_t nxdomain; /* template offset */
-	uint32_t nodes;	   /* names in the zone */
+	uint32_t nodes; /* names in the zone */
 };
 
 struct xd_cdb {
@@ -74,8 +74,7 @@ void xd_cdb_free(struct xd_cdb *db);
 /* Building (the compiler). Offsets returned, or UINT32_MAX when OOM. */
 uint32_t xd_cdb_add_name(struct xd_cdb *db, const uint8_t *lname);
 /* Append len bytes of concatenated names. */
-uint32_t xd_cdb_add_name_bytes(struct xd_cdb *db, const uint8_t *p,
-			       size_t len);
+uint32_t xd_cdb_add_name_bytes(struct xd_cdb *db, const uint8_t *p, size_t len);
 uint32_t xd_cdb_add_tmpl(struct xd_cdb *db, struct xd_tw *w);
 /* Append an already serialized template of size bytes. */
 uint32_t xd_cdb_add_tmpl_bytes(struct xd_cdb *db, const void *t, size_t size);
@@ -91,8 +90,7 @@ static inline const struct xd_tmpl *xd_cdb_tmpl(const struct xd_cdb *db,
 	return (const struct xd_tmpl *)(db->tmpls + off);
 }
 
-static inline const uint8_t *xd_cdb_name(const struct xd_cdb *db,
-					 uint32_t off)
+static inline const uint8_t *xd_cdb_name(const struct xd_cdb *db, uint32_t off)
 {
 	return db->names + off;
 }

@@ -33,14 +33,14 @@ struct pset {
 	const struct xd_rrset *set;
 	const struct xd_node *node;
 	const uint8_t *owner; /* as written; NULL: the query name */
-	bool synth;	      /* owner rewritten from a wildcard */
+	bool synth; /* owner rewritten from a wildcard */
 };
 
 struct res {
 	const struct xd_zone *z;
 	struct xd_tw *w;
 	uint16_t qtype;
-	bool at_qname;	     /* still resolving the query name itself */
+	bool at_qname; /* still resolving the query name itself */
 	const uint8_t *name; /* current name (lowercase) */
 	uint8_t namebuf[XD_DNAME_MAX];
 	unsigned nsets;
@@ -159,7 +159,8 @@ static uint32_t soa_negative_ttl(const struct xd_rrset *soa)
 	size_t off = xd_dname_len(rd);
 	off += xd_dname_len(rd + off);
 	off += 16; /* serial, refresh, retry, expire */
-	uint32_t minimum = (uint32_t)rd[off] << 24 | (uint32_t)rd[off + 1] << 16 |
+	uint32_t minimum = (uint32_t)rd[off] << 24 |
+			   (uint32_t)rd[off + 1] << 16 |
 			   (uint32_t)rd[off + 2] << 8 | rd[off + 3];
 	return soa->ttl < minimum ? soa->ttl : minimum;
 }
@@ -278,8 +279,8 @@ struct glue {
 	bool mandatory;
 };
 
-static void put_glue(struct res *r, const struct pset *ps,
-		     const struct glue *g, bool deleg)
+static void put_glue(struct res *r, const struct pset *ps, const struct glue *g,
+		     bool deleg)
 {
 	uint16_t types[3] = { XD_TYPE_A, XD_TYPE_AAAA, ps->set->type };
 	unsigned ntypes = ps->set->type == 64 || ps->set->type == 65 ? 3 : 2;
@@ -292,7 +293,8 @@ static void put_glue(struct res *r, const struct pset *ps,
 			r->overflow = true;
 			return;
 		}
-		r->sets[r->nsets++] = (struct pset){ .set = s, .node = g->node };
+		r->sets[r->nsets++] =
+			(struct pset){ .set = s, .node = g->node };
 		write_set(r, g->target, s, s->ttl, deleg && g->mandatory);
 	}
 }
@@ -322,15 +324,16 @@ static void solve_additional(struct res *r, bool deleg)
 			const uint8_t *target = rr->rdata + names[0].off;
 			uint8_t lower[XD_DNAME_MAX];
 			xd_dname_lower(lower, target);
-			const struct xd_node *gn = find_or_wildcard(r->z, lower);
+			const struct xd_node *gn =
+				find_or_wildcard(r->z, lower);
 			if (!gn)
 				continue;
 			g[ng].target = target;
 			g[ng].node = gn;
-			g[ng].mandatory =
-				(gn->flags & (XD_NODE_DELEG | XD_NODE_OCCLUDED)) &&
-				ps->set->type == XD_TYPE_NS &&
-				xd_dname_in(gn->name, ps->node->name);
+			g[ng].mandatory = (gn->flags & (XD_NODE_DELEG |
+							XD_NODE_OCCLUDED)) &&
+					  ps->set->type == XD_TYPE_NS &&
+					  xd_dname_in(gn->name, ps->node->name);
 			ng++;
 		}
 		for (int pass = 0; pass < 2; pass++)
@@ -388,11 +391,11 @@ static enum state resolve(struct res *r, const struct xd_zone *z,
 	}
 	solve_additional(r, st == ST_DELEG);
 
-	w->kind = st == ST_MISS	    ? XD_KIND_NXDOMAIN :
-		  st == ST_NODATA   ? XD_KIND_NODATA :
-		  st == ST_DELEG    ? XD_KIND_REFERRAL :
+	w->kind = st == ST_MISS	   ? XD_KIND_NXDOMAIN :
+		  st == ST_NODATA  ? XD_KIND_NODATA :
+		  st == ST_DELEG   ? XD_KIND_REFERRAL :
 		  w->count[0] == 0 ? XD_KIND_NODATA :
-				      XD_KIND_POSITIVE;
+				     XD_KIND_POSITIVE;
 	if (aa)
 		w->flags |= XD_TF_AA;
 	if (r->nsets && r->sets[0].set->type == XD_TYPE_CNAME &&
@@ -534,8 +537,8 @@ static int build_zone_templates(struct cctx *c, const struct xd_zone *z)
 		xd_tw_init(&w, z->apex, false, true);
 		xd_tw_section(&w, XD_SEC_AUTHORITY);
 		for (const struct xd_rr *rr = soa->rrs; rr; rr = rr->next)
-			xd_tw_rr(&w, z->apex, XD_TYPE_SOA, soa_negative_ttl(soa),
-				 rr->rdata, rr->rdlen);
+			xd_tw_rr(&w, z->apex, XD_TYPE_SOA,
+				 soa_negative_ttl(soa), rr->rdata, rr->rdlen);
 		xd_tw_mark(&w, false);
 		w.kind = nx ? XD_KIND_NXDOMAIN : XD_KIND_NODATA;
 		w.rcode = nx ? 3 : 0;
@@ -565,10 +568,10 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 {
 	bool wild = xd_dname_is_wildcard(n->name);
 	bool deleg = n->flags & XD_NODE_DELEG;
-	uint8_t nflags = (uint8_t)(((n->flags & XD_NODE_APEX) ? XD_NF_APEX : 0) |
-				   (deleg ? XD_NF_DELEG : 0) |
-				   ((n->flags & XD_NODE_WILDCARD) ? XD_NF_WILDCARD :
-								    0));
+	uint8_t nflags =
+		(uint8_t)(((n->flags & XD_NODE_APEX) ? XD_NF_APEX : 0) |
+			  (deleg ? XD_NF_DELEG : 0) |
+			  ((n->flags & XD_NODE_WILDCARD) ? XD_NF_WILDCARD : 0));
 
 	/* The default answer, for every type without an entry of its own.
 	 * A referral answers names below the cut too. A name without a
@@ -617,7 +620,8 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 	uint32_t lowest_tmpl = UINT32_MAX;
 	for (unsigned i = 0; i < ncand; i++) {
 		uint32_t t;
-		if (plain && cand[i] == XD_TYPE_ANY && lowest_tmpl != UINT32_MAX)
+		if (plain && cand[i] == XD_TYPE_ANY &&
+		    lowest_tmpl != UINT32_MAX)
 			t = lowest_tmpl;
 		else
 			t = build(c, z, n->name, n, wild, false, cand[i]);
@@ -625,9 +629,9 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 			lowest_tmpl = t;
 		if (t == UINT32_MAX)
 			return -1;
-		if (t != def && xd_cdb_add_entry(c->db, name_off, n->nlen,
-						 cand[i], 0, t,
-						 c->zone_idx) < 0)
+		if (t != def &&
+		    xd_cdb_add_entry(c->db, name_off, n->nlen, cand[i], 0, t,
+				     c->zone_idx) < 0)
 			return -1;
 	}
 	return 0;
@@ -682,16 +686,17 @@ static int emit_zones(struct cctx *c, const uint32_t *nodata_of)
 		for (const struct xd_node *n = z->first; n; n = n->list) {
 			if (n->flags & (XD_NODE_OCCLUDED | XD_NODE_SHADOWED))
 				continue;
-			uint32_t name_off = n == z->apex_node ?
-						    db->zones[c->zone_idx].apex :
-						    xd_cdb_add_name(db, n->name);
+			uint32_t name_off =
+				n == z->apex_node ?
+					db->zones[c->zone_idx].apex :
+					xd_cdb_add_name(db, n->name);
 			if (name_off == UINT32_MAX ||
 			    emit_node(c, z, n, name_off) < 0)
 				return -1;
 		}
 		const uint8_t *parent = xd_dname_parent(z->apex);
-		struct xd_zone *p =
-			parent ? xd_zoneset_zone_for(zs, parent) : NULL;
+		struct xd_zone *p = parent ? xd_zoneset_zone_for(zs, parent) :
+					     NULL;
 		if (!p)
 			continue;
 		uint32_t pidx = 0;

@@ -12,9 +12,8 @@ void xd_diag_init(struct xd_diag *d, FILE *out)
 }
 
 __attribute__((format(printf, 6, 0))) static void
-emit(struct xd_diag *d, const char *sev, const char *file,
-		 uint64_t line, const char *record, const char *fmt,
-		 va_list ap)
+emit(struct xd_diag *d, const char *sev, const char *file, uint64_t line,
+     const char *record, const char *fmt, va_list ap)
 {
 	if (!d->out)
 		return;
@@ -27,8 +26,8 @@ emit(struct xd_diag *d, const char *sev, const char *file,
 	}
 	d->printed++;
 	if (file && line)
-		fprintf(d->out, "%s:%llu: %s: ", file,
-			(unsigned long long)line, sev);
+		fprintf(d->out, "%s:%llu: %s: ", file, (unsigned long long)line,
+			sev);
 	else if (file)
 		fprintf(d->out, "%s: %s: ", file, sev);
 	else

@@ -11,8 +11,8 @@
 #include <stdio.h>
 
 struct xd_diag {
-	FILE *out;	   /* where messages go; NULL keeps only the counts */
-	unsigned errors;   /* messages of severity error so far */
+	FILE *out; /* where messages go; NULL keeps only the counts */
+	unsigned errors; /* messages of severity error so far */
 	unsigned warnings; /* messages of severity warning so far */
 	unsigned max_print; /* stop printing after this many (0: no limit) */
 	unsigned printed;

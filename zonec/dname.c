@@ -9,10 +9,10 @@
 #define L64(x) L16(x), L16(x + 16), L16(x + 32), L16(x + 48)
 /* ASCII letters to lowercase, every other byte unchanged (RFC 4343). */
 const uint8_t xd_lower_table[256] = {
-	L64(0),
-	'@', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm',
-	'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
-	L4(91), 95, L16(96), L16(112), L64(128), L64(192),
+	L64(0), '@',	'a', 'b',     'c',	'd',	  'e',	    'f', 'g',
+	'h',	'i',	'j', 'k',     'l',	'm',	  'n',	    'o', 'p',
+	'q',	'r',	's', 't',     'u',	'v',	  'w',	    'x', 'y',
+	'z',	L4(91), 95,  L16(96), L16(112), L64(128), L64(192),
 };
 
 size_t xd_dname_len(const uint8_t *name)

@@ -12,9 +12,9 @@
 const char *xd_rcode_str(unsigned rcode)
 {
 	static const char *const names[] = {
-		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-		"REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
-		"NOTZONE",
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+		"NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+		"NXRRSET", "NOTAUTH", "NOTZONE",
 	};
 	if (rcode < sizeof(names) / sizeof(names[0]))
 		return names[rcode];
@@ -152,15 +152,16 @@ static int print_tmpl(const uint8_t *name, uint16_t type,
 
 int xd_dump(const struct xd_cdb *db, FILE *f)
 {
-	const struct xd_cdb_entry **v = malloc(
-		(db->nentries ? db->nentries : 1) * sizeof(*v));
+	const struct xd_cdb_entry **v =
+		malloc((db->nentries ? db->nentries : 1) * sizeof(*v));
 	char name[XD_DNAME_STR_MAX], tname[16];
 	int ret = 0;
 
 	if (!v)
 		return -1;
-	fprintf(f, "; xdpdns compiled zones: %zu zones, %zu entries, "
-		   "%zu template bytes\n",
+	fprintf(f,
+		"; xdpdns compiled zones: %zu zones, %zu entries, "
+		"%zu template bytes\n",
 		db->nzones, db->nentries, db->tmpls_len);
 	for (size_t i = 0; i < db->nzones; i++) {
 		const struct xd_cdb_zone *z = &db->zones[i];
@@ -183,8 +184,9 @@ int xd_dump(const struct xd_cdb *db, FILE *f)
 			fprintf(f, "%s *%s%s%s\n", name,
 				(e->nflags & XD_NF_APEX) ? " apex" : "",
 				(e->nflags & XD_NF_DELEG) ? " cut" : "",
-				(e->nflags & XD_NF_WILDCARD) ? " wildcard-below" :
-							       "");
+				(e->nflags & XD_NF_WILDCARD) ?
+					" wildcard-below" :
+					"");
 		else
 			fprintf(f, "%s %s\n", name,
 				xd_type_str(e->type, tname, sizeof(tname)));

@@ -279,8 +279,7 @@ static int cmd_compile(int argc, char **argv)
 	xd_cdb_init(&db);
 	db.no_index = true; /* written out, not queried */
 	xd_diag_init(&d, stderr);
-	if (xd_compile_files(argv + optind, argc - optind, &db, &d, &st) <
-	    0) {
+	if (xd_compile_files(argv + optind, argc - optind, &db, &d, &st) < 0) {
 		fprintf(stderr,
 			"%s: refused: %u error(s), %u warning(s); %s "
 			"not written\n",
@@ -386,8 +385,8 @@ static int cmd_answer(int argc, char **argv)
 			char *end;
 			edns = strtol(optarg, &end, 10);
 			if (*end || edns < 0 || edns > 65535)
-				usage_error(usage_answer,
-					    "bad EDNS size '%s'", optarg);
+				usage_error(usage_answer, "bad EDNS size '%s'",
+					    optarg);
 			break;
 		}
 		case 'd':
@@ -438,9 +437,17 @@ static int cmd_answer(int argc, char **argv)
 	q[len++] = 0;
 	q[len++] = 1;
 	if (edns >= 0) {
-		const uint8_t opt[11] = { 0, 0, 41, (uint8_t)(edns >> 8),
-					  (uint8_t)edns, 0, 0,
-					  do_bit ? 0x80 : 0, 0, 0, 0 };
+		const uint8_t opt[11] = { 0,
+					  0,
+					  41,
+					  (uint8_t)(edns >> 8),
+					  (uint8_t)edns,
+					  0,
+					  0,
+					  do_bit ? 0x80 : 0,
+					  0,
+					  0,
+					  0 };
 		memcpy(q + len, opt, sizeof(opt));
 		len += sizeof(opt);
 		q[11] = 1; /* ARCOUNT */
@@ -459,10 +466,11 @@ static int cmd_answer(int argc, char **argv)
 		       "an %u ns %u ar %u\n",
 		       xd_rcode_str(info.rcode),
 		       info.kind ? xd_kind_str(info.kind) : "error", n,
-		       (out[2] & 0x04) ? " aa" : "", (out[2] & 0x02) ? " tc" : "",
-		       (out[2] & 0x01) ? " rd" : "", (out[3] & 0x10) ? " cd" : "",
-		       out[6] << 8 | out[7], out[8] << 8 | out[9],
-		       out[10] << 8 | out[11]);
+		       (out[2] & 0x04) ? " aa" : "",
+		       (out[2] & 0x02) ? " tc" : "",
+		       (out[2] & 0x01) ? " rd" : "",
+		       (out[3] & 0x10) ? " cd" : "", out[6] << 8 | out[7],
+		       out[8] << 8 | out[9], out[10] << 8 | out[11]);
 		xd_print_response(out, n, "", stdout);
 		if (hex) {
 			for (size_t i = 0; i < n; i++)

@@ -38,7 +38,8 @@ int xd_rdata_names(uint16_t type, const uint8_t *rdata, uint16_t len,
 		case KNOT_RDATA_WF_REMAINDER:
 			return n;
 		case KNOT_RDATA_WF_NAPTR_HEADER:
-			l = naptr_header_len(rdata + off, (uint16_t)(len - off));
+			l = naptr_header_len(rdata + off,
+					     (uint16_t)(len - off));
 			if (l < 0)
 				return -1;
 			off += (unsigned)l;
@@ -51,12 +52,11 @@ int xd_rdata_names(uint16_t type, const uint8_t *rdata, uint16_t len,
 				return -1;
 			out[n].off = (uint16_t)off;
 			out[n].len = (uint8_t)l;
-			out[n].kind =
-				b == KNOT_RDATA_WF_COMPRESSIBLE_DNAME ?
-					XD_RDNAME_COMPRESSIBLE :
-				b == KNOT_RDATA_WF_FIXED_DNAME ?
-					XD_RDNAME_FIXED :
-					XD_RDNAME_DECOMPRESSIBLE;
+			out[n].kind = b == KNOT_RDATA_WF_COMPRESSIBLE_DNAME ?
+					      XD_RDNAME_COMPRESSIBLE :
+				      b == KNOT_RDATA_WF_FIXED_DNAME ?
+					      XD_RDNAME_FIXED :
+					      XD_RDNAME_DECOMPRESSIBLE;
 			n++;
 			off += (unsigned)l;
 			break;

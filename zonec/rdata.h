@@ -13,14 +13,14 @@
 #define XD_RDATA_MAX_NAMES 2
 
 enum xd_rdname_kind {
-	XD_RDNAME_FIXED,	  /* written as is, never compressed */
-	XD_RDNAME_COMPRESSIBLE,	  /* may be compressed (RFC 3597 section 4) */
+	XD_RDNAME_FIXED, /* written as is, never compressed */
+	XD_RDNAME_COMPRESSIBLE, /* may be compressed (RFC 3597 section 4) */
 	XD_RDNAME_DECOMPRESSIBLE, /* never compressed when sent */
 };
 
 struct xd_rdname {
 	uint16_t off; /* offset of the name in the rdata */
-	uint8_t len;  /* its length */
+	uint8_t len; /* its length */
 	uint8_t kind; /* enum xd_rdname_kind */
 };
 

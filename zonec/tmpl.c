@@ -166,8 +166,7 @@ static void put_name(struct xd_tw *w, const uint8_t *name, bool compress)
 	}
 }
 
-void xd_tw_init(struct xd_tw *w, const uint8_t *base, bool wildcard,
-		bool reloc)
+void xd_tw_init(struct xd_tw *w, const uint8_t *base, bool wildcard, bool reloc)
 {
 	w->buf = NULL;
 	w->cap = 0;

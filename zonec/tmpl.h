@@ -38,17 +38,17 @@
 /* What an answer is, for counters and the dump. */
 enum xd_kind {
 	XD_KIND_POSITIVE = 1, /* data of the asked type (or a CNAME to it) */
-	XD_KIND_NODATA = 2,   /* the name exists, not with this type */
+	XD_KIND_NODATA = 2, /* the name exists, not with this type */
 	XD_KIND_NXDOMAIN = 3, /* the name does not exist */
 	XD_KIND_REFERRAL = 4, /* the name is at or below a zone cut */
 };
 
 enum xd_tmpl_flags {
-	XD_TF_AA = 1 << 0,	 /* authoritative answer */
-	XD_TF_CNAME = 1 << 1,	 /* the answer starts with a CNAME */
+	XD_TF_AA = 1 << 0, /* authoritative answer */
+	XD_TF_CNAME = 1 << 1, /* the answer starts with a CNAME */
 	XD_TF_WILDCARD = 1 << 2, /* owner pointers to 12 stand for the qname */
-	XD_TF_RELOC = 1 << 3,	 /* may answer names below its base name */
-	XD_TF_TC0 = 1 << 4,	 /* cut to nothing, the response has TC */
+	XD_TF_RELOC = 1 << 3, /* may answer names below its base name */
+	XD_TF_TC0 = 1 << 4, /* cut to nothing, the response has TC */
 };
 
 struct xd_cut {
@@ -66,9 +66,9 @@ struct xd_cut {
  * whole template.
  */
 struct xd_tmpl {
-	uint8_t kind;	  /* enum xd_kind */
-	uint8_t rcode;	  /* RCODE when the whole template is sent */
-	uint8_t flags;	  /* enum xd_tmpl_flags */
+	uint8_t kind; /* enum xd_kind */
+	uint8_t rcode; /* RCODE when the whole template is sent */
+	uint8_t flags; /* enum xd_tmpl_flags */
 	uint8_t base_len; /* length of the base name, XD_TF_RELOC only */
 	uint16_t ncuts;
 	uint16_t nrelocs;
@@ -111,8 +111,8 @@ struct xd_tw {
 	size_t len, cap;
 	unsigned base; /* message offset of the template's first byte */
 	bool wildcard; /* the base name is "*.X": offset 12 is the qname */
-	bool reloc;    /* record relocations */
-	bool failed;   /* out of memory or over 65535 bytes */
+	bool reloc; /* record relocations */
+	bool failed; /* out of memory or over 65535 bytes */
 	uint8_t kind, rcode, flags;
 	uint16_t count[3];
 	int section;
@@ -126,10 +126,10 @@ struct xd_tw {
 	uint16_t *relocs;
 	size_t nrelocs, relocs_cap;
 	struct xd_tw_set {
-		uint16_t end;	  /* template length after this RRset */
-		uint16_t count[3];  /* section counts after it */
+		uint16_t end; /* template length after this RRset */
+		uint16_t count[3]; /* section counts after it */
 		bool required;
-	} *sets;
+	} * sets;
 	size_t nsets, sets_cap;
 };
 

@@ -119,9 +119,8 @@ static int zone_grow(struct xd_zone *z)
 	return 0;
 }
 
-static struct xd_node *find_hashed(const struct xd_zone *z,
-				   const uint8_t *name, size_t len,
-				   uint32_t hash)
+static struct xd_node *find_hashed(const struct xd_zone *z, const uint8_t *name,
+				   size_t len, uint32_t hash)
 {
 	if (!z->tsize)
 		return NULL;
@@ -195,8 +194,8 @@ struct xd_rrset *xd_node_rrset(const struct xd_node *n, uint16_t type)
 	return NULL;
 }
 
-static struct xd_rrset *node_add_rrset(struct xd_zoneset *zs,
-				       struct xd_node *n, uint16_t type)
+static struct xd_rrset *node_add_rrset(struct xd_zoneset *zs, struct xd_node *n,
+				       uint16_t type)
 {
 	if (n->nsets == n->cap) {
 		unsigned ncap = n->cap ? n->cap * 2u : 1u;
@@ -291,8 +290,7 @@ static void record_error(struct load_ctx *c, const zs_scanner_t *s,
 
 	xd_rr_text(s->r_owner, s->r_type, s->r_ttl, s->r_data,
 		   (uint16_t)s->r_data_length, text, sizeof(text));
-	xd_diag_error(c->diag, s->file.name, s->line_counter, text, "%s",
-		      what);
+	xd_diag_error(c->diag, s->file.name, s->line_counter, text, "%s", what);
 	c->failed = true;
 }
 
@@ -486,7 +484,8 @@ static void on_error(zs_scanner_t *s)
 {
 	struct load_ctx *c = s->process.data;
 
-	if ((s->error.code == ZS_FILE_OPEN || s->error.code == ZS_FILE_INVALID) &&
+	if ((s->error.code == ZS_FILE_OPEN ||
+	     s->error.code == ZS_FILE_INVALID) &&
 	    s->include_filename[0])
 		xd_diag_error(c->diag, s->file.name, s->line_counter, NULL,
 			      "$INCLUDE %s: %s (%s)",
@@ -545,7 +544,8 @@ static int load(struct xd_zoneset *zs, const char *name, const char *text,
 	c.zone->file = (uint16_t)fi;
 	/* About one name per 40 bytes of zone file, a bucket each. */
 	struct stat st;
-	size_t bytes = text ? len : (stat(name, &st) == 0 ? (size_t)st.st_size : 0);
+	size_t bytes = text ? len :
+			      (stat(name, &st) == 0 ? (size_t)st.st_size : 0);
 	c.zone->size_hint = bytes / 40;
 	if (origin)
 		set_apex(&c, apex);
@@ -555,12 +555,12 @@ static int load(struct xd_zoneset *zs, const char *name, const char *text,
 		free(s);
 		return -1;
 	}
-	int r = text ? zs_set_input_string(s, text, len)
-		     : zs_set_input_file(s, name);
+	int r = text ? zs_set_input_string(s, text, len) :
+		       zs_set_input_file(s, name);
 	if (r != 0) {
 		xd_diag_error(d, name, 0, NULL, "cannot read: %s%s%s",
-			      zs_strerror(s->error.code),
-			      errno ? ": " : "", errno ? strerror(errno) : "");
+			      zs_strerror(s->error.code), errno ? ": " : "",
+			      errno ? strerror(errno) : "");
 		goto out;
 	}
 	if (text) {

@@ -22,7 +22,7 @@
 /* One record of an RRset. */
 struct xd_rr {
 	struct xd_rr *next;
-	uint32_t ttl;  /* as written; the RRset's TTL is what is served */
+	uint32_t ttl; /* as written; the RRset's TTL is what is served */
 	uint32_t line; /* line in the file it came from */
 	uint16_t file; /* index into the zone set's file names */
 	uint16_t rdlen;
@@ -33,13 +33,13 @@ struct xd_rr {
 struct xd_rrset {
 	uint16_t type;
 	uint16_t count;
-	uint32_t ttl;	   /* lowest TTL of the records */
+	uint32_t ttl; /* lowest TTL of the records */
 	struct xd_rr *rrs; /* canonical order after checking */
 };
 
 enum xd_node_flags {
-	XD_NODE_APEX = 1 << 0,	   /* the zone's apex */
-	XD_NODE_DELEG = 1 << 1,	   /* a zone cut: NS below the apex */
+	XD_NODE_APEX = 1 << 0, /* the zone's apex */
+	XD_NODE_DELEG = 1 << 1, /* a zone cut: NS below the apex */
 	XD_NODE_OCCLUDED = 1 << 2, /* below a zone cut: glue only */
 	XD_NODE_WILDCARD = 1 << 3, /* has a child named "*" */
 	XD_NODE_SHADOWED = 1 << 4, /* at or below another zone's apex */
@@ -49,9 +49,9 @@ struct xd_zone;
 
 /* A name in a zone; nodes without RRsets are empty non-terminals. */
 struct xd_node {
-	struct xd_node *hnext;	/* hash chain */
+	struct xd_node *hnext; /* hash chain */
 	struct xd_node *parent; /* NULL at the apex */
-	struct xd_node *list;	/* next node in insertion order */
+	struct xd_node *list; /* next node in insertion order */
 	struct xd_rrset *sets;
 	uint32_t hash; /* of the name, for the zone's table */
 	uint16_t nsets;
@@ -65,13 +65,13 @@ struct xd_zone {
 	struct xd_zone *next;
 	uint8_t *apex; /* lowercase wire format */
 	uint8_t alen;
-	uint16_t file;		   /* index of its main file */
+	uint16_t file; /* index of its main file */
 	struct xd_node *apex_node; /* NULL until a record at the apex */
-	struct xd_node **table;	   /* hash table of nodes */
+	struct xd_node **table; /* hash table of nodes */
 	size_t tsize, nnodes;
-	size_t size_hint;	   /* expected buckets, from the file size */
+	size_t size_hint; /* expected buckets, from the file size */
 	struct xd_node *first, *last; /* insertion order */
-	struct xd_node *recent;	      /* last node a record went to */
+	struct xd_node *recent; /* last node a record went to */
 	size_t nrecords;
 	uint32_t serial;
 	bool loaded_ok; /* no error while reading or checking it */

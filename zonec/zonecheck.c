@@ -18,6 +18,7 @@ struct check {
 	struct xd_zoneset *zs;
 	struct xd_diag *d;
 	bool bad;
+	bool warned_signed; /* once per zone */
 };
 
 static const char *file_of(const struct check *c, const struct xd_rr *rr)
@@ -212,7 +213,8 @@ static void check_node(struct check *c, struct xd_zone *z, struct xd_node *n)
 {
 	char tname[16], where[XD_DNAME_STR_MAX + 64];
 
-	if (n->parent && (n->parent->flags & (XD_NODE_DELEG | XD_NODE_OCCLUDED)))
+	if (n->parent &&
+	    (n->parent->flags & (XD_NODE_DELEG | XD_NODE_OCCLUDED)))
 		n->flags |= XD_NODE_OCCLUDED;
 	if (!(n->flags & XD_NODE_APEX) && !(n->flags & XD_NODE_OCCLUDED) &&
 	    xd_node_rrset(n, XD_TYPE_NS))
@@ -224,8 +226,7 @@ static void check_node(struct check *c, struct xd_zone *z, struct xd_node *n)
 		uint16_t t = s->type;
 
 		if (t == XD_TYPE_SOA && !(n->flags & XD_NODE_APEX))
-			rr_error(c, n, t, rr,
-				 "SOA record below the zone apex");
+			rr_error(c, n, t, rr, "SOA record below the zone apex");
 		if (t == XD_TYPE_DNAME)
 			rr_error(c, n, t, rr,
 				 "DNAME is not supported by xdpdns yet");
@@ -257,6 +258,17 @@ static void check_node(struct check *c, struct xd_zone *z, struct xd_node *n)
 				 "parent zone");
 	}
 	check_cname(c, n);
+	if (!c->warned_signed) {
+		const struct xd_rrset *sig = xd_node_rrset(n, XD_TYPE_RRSIG);
+		if (sig) {
+			rr_warn(c, n, XD_TYPE_RRSIG, sig->rrs,
+				"the zone is signed: xdpdns serves RRSIG and "
+				"NSEC records when asked for by type, but does "
+				"not add signatures or denial proofs to answers "
+				"yet");
+			c->warned_signed = true;
+		}
+	}
 	(void)z;
 }
 
@@ -336,6 +348,7 @@ int xd_zoneset_check(struct xd_zoneset *zs, struct xd_diag *d)
 		if (!z->loaded_ok)
 			continue;
 		c.bad = false;
+		c.warned_signed = false;
 		/* Insertion order puts every parent before its children. */
 		for (struct xd_node *n = z->first; n; n = n->list) {
 			for (unsigned i = 0; i < n->nsets; i++)

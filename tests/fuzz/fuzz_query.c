@@ -44,8 +44,8 @@ static void setup(void)
 	xd_zoneset_free(&zs);
 }
 
-static void verify(const uint8_t *q, size_t qlen, const uint8_t *r,
-		   size_t rlen, size_t limit)
+static void verify(const uint8_t *q, size_t qlen, const uint8_t *r, size_t rlen,
+		   size_t limit)
 {
 	if (!rlen)
 		return;

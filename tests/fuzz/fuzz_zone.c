@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (xd_zoneset_check(&zs, &d) == 0 &&
 	    xd_compile(&zs, &db, &d, NULL) == 0) {
 		static const char *const names[] = { "fuzz.", "www.fuzz.",
-						     "a.b.fuzz.", "x.y.z.fuzz." };
+						     "a.b.fuzz.",
+						     "x.y.z.fuzz." };
 		static const uint16_t types[] = { 1, 2, 6, 15, 28, 255, 43 };
 		for (size_t i = 0; i < 4; i++)
 			for (size_t t = 0; t < sizeof(types) / 2; t++) {
@@ -61,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						     sizeof(out), NULL, NULL);
 				if (!r || r > 512)
 					abort();
-				knot_pkt_t *p = knot_pkt_new(out, (uint16_t)r,
-							     NULL);
+				knot_pkt_t *p =
+					knot_pkt_new(out, (uint16_t)r, NULL);
 				if (knot_pkt_parse(p, 0) != KNOT_EOK)
 					abort();
 				knot_pkt_free(p);

@@ -34,7 +34,8 @@ int main(int argc, char **argv)
 	if (argc == 2 && xd_cdb_is_compiled(argv[1])) {
 		const char *why = NULL;
 		if (xd_cdb_load(&db, argv[1], &why) < 0) {
-			fprintf(stderr, "engine-pipe: %s\n", why ? why : "load");
+			fprintf(stderr, "engine-pipe: %s\n",
+				why ? why : "load");
 			return 1;
 		}
 	} else if (xd_compile_files(argv + 1, argc - 1, &db, &d, NULL) < 0) {

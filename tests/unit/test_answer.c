@@ -192,7 +192,7 @@ static void edns_1232_fits(void **state)
 	size_t n = ask(false);
 	assert_true(n > 512 && n <= 1232);
 	assert_int_equal(got[2], 0x84); /* no TC */
-	assert_int_equal(got[7], 3);	/* three TXT records */
+	assert_int_equal(got[7], 3); /* three TXT records */
 }
 
 static void tcp_is_whole(void **state)

@@ -76,7 +76,7 @@ static void case_and_order(void **state)
 
 	/* RFC 4034 6.1 example order */
 	static const char *const sorted[] = {
-		"example.", "a.example.", "yljkjljk.a.example.",
+		"example.",	"a.example.",	   "yljkjljk.a.example.",
 		"Z.a.example.", "zABC.a.EXAMPLE.", "z.example.",
 		"*.z.example.",
 	};
@@ -121,7 +121,7 @@ static void lower_every_byte_everywhere(void **state)
 		assert_int_equal(xd_dname_lower(low, name), n);
 		for (size_t i = 0; i < n; i++) {
 			unsigned want = (i % 64 == 0) ? name[i] :
-					xd_lower(name[i]);
+							xd_lower(name[i]);
 			if (low[i] != want)
 				fail_msg("byte %zu: %u -> %u", i, name[i],
 					 low[i]);
