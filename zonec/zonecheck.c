@@ -26,35 +26,44 @@ static const char *file_of(const struct check *c, const struct xd_rr *rr)
 	return c->zs->files[rr->file];
 }
 
+/* Report a problem with one record: its file, line and text. */
+__attribute__((format(printf, 6, 0))) static void
+rr_report(struct check *c, bool error, const struct xd_node *n, uint16_t type,
+	  const struct xd_rr *rr, const char *fmt, va_list ap)
+{
+	char text[1024], msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	xd_rr_text(n->name, type, rr->ttl, rr->rdata, rr->rdlen, text,
+		   sizeof(text));
+	if (error) {
+		xd_diag_error(c->d, file_of(c, rr), rr->line, text, "%s", msg);
+		c->bad = true;
+	} else {
+		xd_diag_warn(c->d, file_of(c, rr), rr->line, text, "%s", msg);
+	}
+}
+
 __attribute__((format(printf, 5, 6))) static void
 rr_error(struct check *c, const struct xd_node *n, uint16_t type,
 	 const struct xd_rr *rr, const char *fmt, ...)
 {
-	char text[1024], msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rr_report(c, true, n, type, rr, fmt, ap);
 	va_end(ap);
-	xd_rr_text(n->name, type, rr->ttl, rr->rdata, rr->rdlen, text,
-		   sizeof(text));
-	xd_diag_error(c->d, file_of(c, rr), rr->line, text, "%s", msg);
-	c->bad = true;
 }
 
 __attribute__((format(printf, 5, 6))) static void
 rr_warn(struct check *c, const struct xd_node *n, uint16_t type,
 	const struct xd_rr *rr, const char *fmt, ...)
 {
-	char text[1024], msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rr_report(c, false, n, type, rr, fmt, ap);
 	va_end(ap);
-	xd_rr_text(n->name, type, rr->ttl, rr->rdata, rr->rdlen, text,
-		   sizeof(text));
-	xd_diag_warn(c->d, file_of(c, rr), rr->line, text, "%s", msg);
 }
 
 /* ---- RRset normalisation ------------------------------------------ */
