@@ -13,6 +13,7 @@
 .DEFAULT_GOAL := all
 
 include mk/config.mk
+include bpf/module.mk
 include zonec/module.mk
 include userspace/module.mk
 include tests/module.mk

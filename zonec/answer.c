@@ -165,9 +165,9 @@ bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
 		e = xd_cdb_find(db, anc, alen, XD_TYPE_NODE);
 		if (!e)
 			continue;
-		if (e->nflags & XD_NF_DELEG)
+		if (e->nflags & XD_NFE_DELEG)
 			return found_tmpl(db, e->tmpl, nlen, true, out);
-		if (e->nflags & XD_NF_WILDCARD) {
+		if (e->nflags & XD_NFE_WILDCARD) {
 			uint8_t wname[XD_DNAME_MAX + 2];
 			if (alen + 2 > XD_DNAME_MAX)
 				return false;
@@ -305,7 +305,7 @@ static bool is_apex(const struct xd_cdb *db, const struct xd_query *q)
 {
 	const struct xd_cdb_entry *e =
 		xd_cdb_find(db, q->lname, q->qname_len, XD_TYPE_NODE);
-	return e && (e->nflags & XD_NF_APEX);
+	return e && (e->nflags & XD_NFE_APEX);
 }
 
 size_t xd_answer(const struct xd_cdb *db, const uint8_t *pkt, size_t len,

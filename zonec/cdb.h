@@ -30,10 +30,12 @@
 #define XD_CDB_VERSION 1
 #define XD_TYPE_NODE 0
 
+/* Node entry flags; the XDP maps use the same bits (bpf/xdpdns.h). */
 enum xd_node_entry_flags {
-	XD_NF_APEX = 1 << 0, /* zone apex */
-	XD_NF_DELEG = 1 << 1, /* zone cut: names below get the referral */
-	XD_NF_WILDCARD = 1 << 2, /* has a "*" child */
+	XD_NFE_APEX = 1 << 0, /* zone apex */
+	XD_NFE_DELEG = 1 << 1, /* zone cut: names below get the referral */
+	XD_NFE_WILDCARD = 1 << 2, /* has a "*" child */
+	XD_NFE_SIGNED = 1 << 3, /* the zone is signed (has RRSIGs) */
 };
 
 struct xd_cdb_entry {

@@ -181,10 +181,11 @@ int xd_dump(const struct xd_cdb *db, FILE *f)
 		const uint8_t *n = xd_cdb_name(db, e->name);
 		xd_dname_str(n, name);
 		if (e->type == XD_TYPE_NODE)
-			fprintf(f, "%s *%s%s%s\n", name,
-				(e->nflags & XD_NF_APEX) ? " apex" : "",
-				(e->nflags & XD_NF_DELEG) ? " cut" : "",
-				(e->nflags & XD_NF_WILDCARD) ?
+			fprintf(f, "%s *%s%s%s%s\n", name,
+				(e->nflags & XD_NFE_SIGNED) ? " signed" : "",
+				(e->nflags & XD_NFE_APEX) ? " apex" : "",
+				(e->nflags & XD_NFE_DELEG) ? " cut" : "",
+				(e->nflags & XD_NFE_WILDCARD) ?
 					" wildcard-below" :
 					"");
 		else

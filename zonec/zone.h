@@ -75,6 +75,7 @@ struct xd_zone {
 	size_t nrecords;
 	uint32_t serial;
 	bool loaded_ok; /* no error while reading or checking it */
+	bool is_signed; /* has RRSIG records */
 };
 
 struct xd_zoneset {

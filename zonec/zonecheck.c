@@ -19,6 +19,7 @@ struct check {
 	struct xd_diag *d;
 	bool bad;
 	bool warned_signed; /* once per zone */
+	struct xd_zone *zone;
 };
 
 static const char *file_of(const struct check *c, const struct xd_rr *rr)
@@ -270,6 +271,7 @@ static void check_node(struct check *c, struct xd_zone *z, struct xd_node *n)
 	if (!c->warned_signed) {
 		const struct xd_rrset *sig = xd_node_rrset(n, XD_TYPE_RRSIG);
 		if (sig) {
+			c->zone->is_signed = true;
 			rr_warn(c, n, XD_TYPE_RRSIG, sig->rrs,
 				"the zone is signed: xdpdns serves RRSIG and "
 				"NSEC records when asked for by type, but does "
@@ -358,6 +360,7 @@ int xd_zoneset_check(struct xd_zoneset *zs, struct xd_diag *d)
 			continue;
 		c.bad = false;
 		c.warned_signed = false;
+		c.zone = z;
 		/* Insertion order puts every parent before its children. */
 		for (struct xd_node *n = z->first; n; n = n->list) {
 			for (unsigned i = 0; i < n->nsets; i++)

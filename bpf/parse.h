@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Packet parsing: Ethernet with up to two VLAN tags, IPv4 without options
+ * or fragments, IPv6 without extension headers, UDP, the DNS header and
+ * one question. Every read is bounds-checked first.
+ */
+#ifndef XDPDNS_BPF_PARSE_H
+#define XDPDNS_BPF_PARSE_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+struct dns_hdr {
+	__be16 id;
+	__u8 flags1; /* QR, opcode, AA, TC, RD */
+	__u8 flags2; /* RA, Z, AD, CD, RCODE */
+	__be16 qdcount;
+	__be16 ancount;
+	__be16 nscount;
+	__be16 arcount;
+};
+
+/* What parsing learnt about the packet; offsets are from the frame start. */
+struct pkt {
+	__u32 l3;      /* IP header */
+	__u32 l4;      /* UDP header */
+	__u32 dns;     /* DNS header */
+	__u32 qend;    /* end of the question */
+	__u32 end;     /* end of the DNS message */
+	__u16 qsize;   /* question bytes: name, type, class */
+	__u16 qtype;
+	__u16 udp_size; /* client's EDNS size */
+	__u8 ipv6;
+	__u8 edns;
+	__u8 do_bit;
+	__u8 rd_cd[2]; /* RD (flags1 bit 0) and CD (flags2 bit 4) */
+	__u8 nlabels;
+	__u8 name_len;
+};
+
+/* Source ports that no DNS client uses: replies would hit a service. */
+static __always_inline int reflection_port(__u16 port)
+{
+	switch (port) {
+	case 0:
+	case 7:	    /* echo */
+	case 13:    /* daytime */
+	case 17:    /* qotd */
+	case 19:    /* chargen */
+	case 37:    /* time */
+	case 111:   /* portmap */
+	case 123:   /* ntp */
+	case 137:   /* netbios */
+	case 161:   /* snmp */
+	case 389:   /* cldap */
+	case 1900:  /* ssdp */
+	case 11211: /* memcached */
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline int ipv6_ext(__u8 nexthdr)
+{
+	switch (nexthdr) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_AH:
+	case IPPROTO_ESP:
+	case 135: /* mobility */
+	case 139: /* HIP */
+	case 140: /* shim6 */
+		return 1;
+	}
+	return 0;
+}
+
+#endif
