@@ -15,6 +15,7 @@
 include mk/config.mk
 include bpf/module.mk
 include zonec/module.mk
+include loader/module.mk
 include userspace/module.mk
 include tests/module.mk
 include mk/rules.mk

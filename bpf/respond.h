@@ -111,13 +111,19 @@ static __always_inline __u16 udp_csum(struct xdp_md *ctx, struct pkt *p,
 	if (left) {
 		__u8 *b = data + (off & 0xfff);
 		__u32 word = 0;
-		if ((void *)(b + 3) > end)
+		if ((void *)(b + 1) > end)
 			return 0;
 		word = b[0];
-		if (left > 1)
+		if (left > 1) {
+			if ((void *)(b + 2) > end)
+				return 0;
 			word |= (__u32)b[1] << 8;
-		if (left > 2)
+		}
+		if (left > 2) {
+			if ((void *)(b + 3) > end)
+				return 0;
 			word |= (__u32)b[2] << 16;
+		}
 		sum += word;
 	}
 	__u16 c = (__u16)~csum_fold(sum);

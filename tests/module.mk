@@ -12,3 +12,8 @@ test_zone_SRCS := tests/unit/test_zone.c
 FUZZERS += fuzz_zone fuzz_query
 fuzz_zone_SRCS := tests/fuzz/fuzz_zone.c
 fuzz_query_SRCS := tests/fuzz/fuzz_query.c
+
+# The XDP program under BPF_PROG_TEST_RUN (root).
+UNIT_TESTS += test_xdp
+test_xdp_SRCS := tests/unit/test_xdp.c tests/unit/xdptest.c
+$(BUILD)/san/tests/unit/xdptest.o: $(BPF_SKEL)

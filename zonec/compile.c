@@ -807,13 +807,14 @@ int xd_compile_files(char *const *specs, int n, struct xd_cdb *db,
 
 	xd_zoneset_init(&zs);
 	for (int i = 0; i < n; i++) {
-		char *spec = specs[i];
-		char *eq = strchr(spec, '=');
-		if (eq && eq != spec) {
-			*eq = '\0';
-			if (xd_zoneset_load_file(&zs, eq + 1, spec, d) < 0)
+		const char *spec = specs[i];
+		const char *eq = strchr(spec, '=');
+		if (eq && eq != spec && eq - spec < XD_DNAME_STR_MAX) {
+			char zone[XD_DNAME_STR_MAX];
+			memcpy(zone, spec, (size_t)(eq - spec));
+			zone[eq - spec] = '\0';
+			if (xd_zoneset_load_file(&zs, eq + 1, zone, d) < 0)
 				ret = -1;
-			*eq = '=';
 		} else if (xd_zoneset_load_file(&zs, spec, NULL, d) < 0) {
 			ret = -1;
 		}
