@@ -18,4 +18,5 @@ include zonec/module.mk
 include loader/module.mk
 include userspace/module.mk
 include tests/module.mk
+include bench/module.mk
 include mk/rules.mk
