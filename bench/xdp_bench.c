@@ -2,11 +2,12 @@
 /*
  * xdp-bench: per-query cost of the XDP program under BPF_PROG_TEST_RUN,
  * with an empty program's cost, measured the same way in the same run,
- * subtracted. Each run is a single repetition on a fresh copy of the
- * query (a repeated run would see its own reply), timed by the kernel;
- * the figure is the median of batch means.
+ * subtracted. A wrapper program (restore.bpf.c) puts the query back
+ * before every repetition and tail-calls the program under test (or the
+ * empty one); the kernel times many repetitions; the figure is the median
+ * of batch means.
  *
- * Usage: xdp-bench EMPTY.bpf.o [--json FILE]   (root; zones from tests/)
+ * Usage: xdp-bench RESTORE.bpf.o [--json FILE]   (root; zones from tests/)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@
 #include "../tests/unit/xdptest.h"
 
 #define BATCHES 15
-#define PER_BATCH 20000
+#define REPEAT 20000
 
 static size_t build_query(uint8_t *q, const char *name, uint16_t type,
 			  int edns)
@@ -65,27 +66,41 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Median over batches of the mean kernel-timed cost of one run. */
-static double cost(int fd, const uint8_t *frame, size_t len, int *verdict)
+struct bench {
+	int restore; /* the wrapper program */
+	int saved;   /* its frame map */
+	int target;  /* its prog array */
+};
+
+/* Median over batches of the kernel-timed mean cost of one repetition:
+ * restore the query, then run prog. */
+static double cost(const struct bench *b, int prog, const uint8_t *frame,
+		   size_t len, int *verdict)
 {
 	static uint8_t out[4096];
 	double batch[BATCHES];
+	struct {
+		uint32_t len;
+		uint8_t bytes[1020];
+	} saved = { .len = (uint32_t)len };
+	uint32_t zero = 0;
 
-	for (int b = 0; b < BATCHES; b++) {
-		uint64_t total = 0;
-		for (int i = 0; i < PER_BATCH; i++) {
-			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
-				    .data_size_in = (uint32_t)len,
-				    .data_out = out, .data_size_out = sizeof(out),
-				    .repeat = 1);
-			if (bpf_prog_test_run_opts(fd, &o) < 0) {
-				perror("test run");
-				exit(1);
-			}
-			total += o.duration;
-			*verdict = (int)o.retval;
+	memcpy(saved.bytes, frame, len);
+	if (bpf_map_update_elem(b->saved, &zero, &saved, BPF_ANY) ||
+	    bpf_map_update_elem(b->target, &zero, &prog, BPF_ANY)) {
+		perror("bench maps");
+		exit(1);
+	}
+	for (int i = 0; i < BATCHES; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+			    .data_size_in = (uint32_t)len, .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = REPEAT);
+		if (bpf_prog_test_run_opts(b->restore, &o) < 0) {
+			perror("test run");
+			exit(1);
 		}
-		batch[b] = (double)total / PER_BATCH;
+		batch[i] = (double)o.duration;
+		*verdict = (int)o.retval;
 	}
 	qsort(batch, BATCHES, sizeof(double), cmp_double);
 	return batch[BATCHES / 2];
@@ -103,7 +118,7 @@ int main(int argc, char **argv)
 	const char *why = NULL;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: xdp-bench EMPTY.bpf.o [--json FILE]\n");
+		fprintf(stderr, "usage: xdp-bench RESTORE.bpf.o [--json FILE]\n");
 		return 2;
 	}
 	if (argc == 4 && !strcmp(argv[2], "--json"))
@@ -117,7 +132,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xdp-bench: cannot load %s\n", argv[1]);
 		return 1;
 	}
-	int empty = bpf_program__fd(bpf_object__next_program(eo, NULL));
+	struct bench b = {
+		.restore = bpf_program__fd(
+			bpf_object__find_program_by_name(eo, "restore")),
+		.saved = bpf_map__fd(bpf_object__find_map_by_name(eo, "saved")),
+		.target = bpf_map__fd(bpf_object__find_map_by_name(eo, "target")),
+	};
+	int empty = bpf_program__fd(bpf_object__find_program_by_name(eo, "empty"));
 
 	static const struct {
 		const char *what, *name;
@@ -148,8 +169,8 @@ int main(int argc, char **argv)
 		struct frame_opts fo = { 0 };
 		size_t flen = frame_build(frame, q, n, &fo);
 		int v = -1, ve = -1;
-		double t = cost(env.prog_fd, frame, flen, &v);
-		double e = cost(empty, frame, flen, &ve);
+		double t = cost(&b, env.prog_fd, frame, flen, &v);
+		double e = cost(&b, empty, frame, flen, &ve);
 		const char *vs = v == XDP_TX ? "TX" : v == XDP_PASS ? "PASS" :
 				 v == XDP_DROP ? "DROP" : "?";
 		printf("| %s | %s | %.1f | %.1f | %.1f |\n", cases[i].what, vs,

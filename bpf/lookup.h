@@ -1,71 +1,175 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Finding the answer: the query name in the names maps, else its closest
- * existing ancestor (referral, wildcard, NXDOMAIN), the same walk the
- * answer engine does (zonec/answer.c, xd_lookup).
+ * Finding names: the keyed hash of a name's lowercase bytes picks a run of
+ * slots; a slot whose tag matches leads to a node, whose stored name is
+ * compared word by word with the query's. Arrays only, so no helper call.
  */
 #ifndef XDPDNS_BPF_LOOKUP_H
 #define XDPDNS_BPF_LOOKUP_H
 
 #include "maps.h"
 
-/* The inner map of outer for generation gen. */
-static __always_inline void *inner(void *outer, __u32 gen)
+/*
+ * 8-byte loads and stores in one instruction, aligned or not: clang would
+ * split a possibly unaligned access into eight byte accesses, which the
+ * target's CPUs (and the verifier, without strict alignment) do not need.
+ */
+static __always_inline __u64 load64(const void *p)
 {
-	return bpf_map_lookup_elem(outer, &gen);
+	__u64 v;
+
+	asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(v) : "r"(p));
+	return v;
+}
+
+static __always_inline void store64(void *p, __u64 v)
+{
+	asm volatile("*(u64 *)(%0 + 0) = %1" ::"r"(p), "r"(v) : "memory");
+}
+
+/* The low n bytes (1..8) of a little-endian word. */
+static __always_inline __u64 keep_low(__u64 w, __u32 n)
+{
+	return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
 }
 
 /*
- * The node of the len-byte name right-aligned in s->name. Class c keys are
- * the last 16 << c bytes of the buffer.
+ * The name being looked up is given by offset and length in memory, read
+ * afresh where needed: loop exits that narrow the length's range would
+ * otherwise give the verifier one state per word count to explore.
  */
-static __always_inline struct xd_node_val *
-names_lookup(struct xd_scratch *s, __u32 gen, __u32 len)
+static __always_inline __u32 key_len(const struct xd_scratch *s)
 {
-	void *m;
-
-	if (len <= 16) {
-		m = inner(&xd_names0, gen);
-		return m ? bpf_map_lookup_elem(m, s->name + XD_NAME_BUF - 16) :
-			   NULL;
-	}
-	if (len <= 32) {
-		m = inner(&xd_names1, gen);
-		return m ? bpf_map_lookup_elem(m, s->name + XD_NAME_BUF - 32) :
-			   NULL;
-	}
-	if (len <= 64) {
-		m = inner(&xd_names2, gen);
-		return m ? bpf_map_lookup_elem(m, s->name + XD_NAME_BUF - 64) :
-			   NULL;
-	}
-	if (len <= 128) {
-		m = inner(&xd_names3, gen);
-		return m ? bpf_map_lookup_elem(m,
-					       s->name + XD_NAME_BUF - 128) :
-			   NULL;
-	}
-	m = inner(&xd_names4, gen);
-	return m ? bpf_map_lookup_elem(m, s->name) : NULL;
+	asm volatile("" ::: "memory");
+	return s->key_len & 0x1ff;
 }
 
-/* The template for qtype at a node (the name is still in s->name). */
-static __always_inline __u32 node_template(struct xd_scratch *s, __u32 gen,
-					   const struct xd_node_val *n,
-					   __u16 qtype)
+static __always_inline __u32 key_off(const struct xd_scratch *s)
 {
+	asm volatile("" ::: "memory");
+	return s->key_off & 0xff;
+}
+
+/* Hash of the key name in buf (which holds 256 + 8 bytes). */
+static __always_inline __u64 name_hash(const struct xd_scratch *s,
+				       const __u8 *buf, __u64 seed)
+{
+	__u32 len = key_len(s), off = key_off(s);
+	__u64 h = XD_HASH_START(seed, len);
+
+	for (__u32 i = 0; i < (XD_NAME_MAX + 8) / 8; i++) {
+		__u32 at = i * 8;
+		if (at >= len)
+			break;
+		__u64 w = keep_low(load64(buf + ((off + at) & 0xff)), len - at);
+		XD_HASH_WORD(h, w);
+	}
+	XD_HASH_END(h);
+	return h;
+}
+
+static __always_inline const struct xd_chunk *names_chunk(__u32 gen_base,
+							  __u32 byte)
+{
+	__u32 idx = gen_base + byte / XD_NAMES_CHUNK;
+
+	return bpf_map_lookup_elem(&xd_names, &idx);
+}
+
+/* Compare the stored name of node n with the key name in buf. */
+static __always_inline int name_equal(const struct xd_scratch *s,
+				      const struct xd_xnode *n,
+				      const struct xd_config *cfg, __u32 gen,
+				      const __u8 *buf)
+{
+	__u32 base = gen ? cfg->name_chunks : 0;
+	__u32 len = key_len(s), off = key_off(s), name = n->name;
+
+	if (n->nlen != len)
+		return 0;
+	for (__u32 i = 0; i < (XD_NAME_MAX + 8) / 8; i++) {
+		__u32 at = i * 8;
+		if (at >= len)
+			break;
+		const struct xd_chunk *c = names_chunk(base, name + at);
+		if (!c)
+			return 0;
+		__u64 a = load64(c->b + ((name + at) & (XD_NAMES_CHUNK - 8)));
+		__u64 b = keep_low(load64(buf + ((off + at) & 0xff)), len - at);
+		if (a != b)
+			return 0;
+	}
+	return 1;
+}
+
+enum lookup_result { LOOKUP_ABSENT, LOOKUP_FOUND, LOOKUP_UNSURE };
+
+/*
+ * Look the key name (s->key_off, s->key_len) in buf up. The filler keeps
+ * every name within XD_PROBES slots of its hash, so a name met neither by
+ * then nor before an empty slot is absent. Only the first slot with the
+ * right tag is compared byte for byte; if that is another name (a 32-bit
+ * tag collision), the answer is LOOKUP_UNSURE and the query goes to
+ * userspace rather than risk a wrong answer. On LOOKUP_FOUND, *node is
+ * the node and *index its index + 1 within the generation.
+ */
+static __always_inline int name_lookup(struct xd_scratch *s,
+				       const struct xd_config *cfg, __u32 gen,
+				       const __u8 *buf,
+				       const struct xd_xnode **node,
+				       __u32 *index)
+{
+	const struct xd_gen *g = &cfg->gen[gen & 1];
+	__u64 h = name_hash(s, buf, g->seed);
+	__u32 tag = (__u32)(h >> 32) | 1;
+	__u32 base = gen ? cfg->slots : 0;
+	__u32 nbase = gen ? cfg->nodes : 0;
+	__u32 hit = 0;
+
+	for (__u32 p = 0; p < XD_PROBES; p++) {
+		__u32 idx = base + (((__u32)h + p) & g->slot_mask);
+		const struct xd_slot *sl = bpf_map_lookup_elem(&xd_slots, &idx);
+		if (!sl || !sl->node)
+			break;
+		if (sl->tag == tag) {
+			hit = sl->node;
+			break;
+		}
+	}
+	if (!hit)
+		return LOOKUP_ABSENT;
+	__u32 ni = nbase + hit - 1;
+	const struct xd_xnode *n = bpf_map_lookup_elem(&xd_nodes, &ni);
+	if (!n || !name_equal(s, n, cfg, gen, buf))
+		return LOOKUP_UNSURE;
+	*node = n;
+	*index = hit;
+	return LOOKUP_FOUND;
+}
+
+/* The template for qtype at node n (index + 1 in `index`). */
+static __always_inline __u32 node_template(const struct xd_config *cfg,
+					   __u32 gen, const struct xd_xnode *n,
+					   __u32 index, __u16 qtype)
+{
+	if (!qtype)
+		return n->dflt;
 #pragma unroll
 	for (int i = 0; i < XD_NODE_TYPES; i++)
-		if (i < n->ntypes && n->types[i].type == qtype && qtype)
+		if (i < n->ntypes && n->types[i].type == qtype)
 			return n->types[i].tmpl;
-	if ((n->flags & XD_NF_OVERFLOW) && qtype) {
-		void *m = inner(&xd_types, gen);
-		if (!m)
-			return XD_TREF_PASS;
-		s->type = qtype;
-		__u32 *t = bpf_map_lookup_elem(m, s->name);
-		if (t)
-			return *t;
+	if (!(n->flags & XD_NF_OVERFLOW))
+		return n->dflt;
+	const struct xd_gen *g = &cfg->gen[gen & 1];
+	__u32 base = gen ? cfg->tslots : 0;
+	__u64 h = XD_TYPE_HASH(index, qtype);
+	for (__u32 p = 0; p < XD_PROBES; p++) {
+		__u32 idx = base + (((__u32)h + p) & g->tslot_mask);
+		const struct xd_tslot *t = bpf_map_lookup_elem(&xd_tslots, &idx);
+		if (!t || !t->node)
+			break;
+		if (t->node == index && t->type == qtype)
+			return t->tmpl;
 	}
 	return n->dflt;
 }

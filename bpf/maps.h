@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The XDP program's maps. Answers live in inner maps, one set per
- * generation (see xdpdns.h); the outer maps are arrays of two inner maps.
+ * The XDP program's maps. Plain arrays, so that lookups compile to direct
+ * memory accesses; each holds two generations, one per half, and is sized
+ * by the loader before the program is loaded (bpf_map__set_max_entries).
  */
 #ifndef XDPDNS_BPF_MAPS_H
 #define XDPDNS_BPF_MAPS_H
@@ -10,66 +11,32 @@
 #include <bpf/bpf_helpers.h>
 
 #include "xdpdns.h"
+#include "parse.h"
 
-/* Names of up to N bytes, keyed by the right-aligned name. */
-#define NAMES_INNER(N)                                                       \
+#define ARRAY_MAP(name, value_type, entries)                                 \
 	struct {                                                             \
-		__uint(type, BPF_MAP_TYPE_HASH);                             \
-		__uint(max_entries, 1);                                      \
-		__uint(key_size, N);                                         \
-		__uint(value_size, sizeof(struct xd_node_val));              \
-	}
-
-#define NAMES_OUTER(c, N)                                                    \
-	struct {                                                             \
-		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);                    \
-		__uint(max_entries, 2);                                      \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                            \
+		__uint(max_entries, entries);                                \
 		__type(key, __u32);                                          \
-		__array(values, NAMES_INNER(N));                             \
-	} xd_names##c SEC(".maps")
+		__type(value, value_type);                                   \
+	} name SEC(".maps")
 
-/* Names by length class: what each name answers. */
-NAMES_OUTER(0, 16);
-NAMES_OUTER(1, 32);
-NAMES_OUTER(2, 64);
-NAMES_OUTER(3, 128);
-NAMES_OUTER(4, 256);
+struct xd_chunk {
+	__u8 b[XD_CHUNK];
+};
 
-/* (name, type) pairs of names with more types than a node holds. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_HASH);
-		__uint(max_entries, 1);
-		__uint(key_size, sizeof(struct xd_type_key));
-		__uint(value_size, sizeof(__u32));
-	});
-} xd_types SEC(".maps");
-
-/* Answer templates, as runs of XD_CHUNK-byte chunks. */
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__array(values, struct {
-		__uint(type, BPF_MAP_TYPE_ARRAY);
-		__uint(max_entries, 1);
-		__uint(map_flags, BPF_F_INNER_MAP);
-		__uint(key_size, sizeof(__u32));
-		__uint(value_size, XD_CHUNK);
-	});
-} xd_chunks SEC(".maps");
-
-/* Run-time settings; entry 0. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xd_config);
-} xd_config SEC(".maps");
+/* Open-addressing table of name hashes, pointing into xd_nodes. */
+ARRAY_MAP(xd_slots, struct xd_slot, 2048);
+/* What each name answers. */
+ARRAY_MAP(xd_nodes, struct xd_xnode, 1024);
+/* The names, lowercase wire form, 8-aligned, to verify hits. */
+ARRAY_MAP(xd_names, struct xd_chunk, 1024);
+/* Answer templates, runs of 64-byte chunks. */
+ARRAY_MAP(xd_chunks, struct xd_chunk, 2048);
+/* (node, type) pairs of names with more types than a node holds. */
+ARRAY_MAP(xd_tslots, struct xd_tslot, 64);
+/* Run-time settings and generation sizes; entry 0. */
+ARRAY_MAP(xd_config, struct xd_config, 1);
 
 /* Counters, one struct per CPU; entry 0. */
 struct {
@@ -81,16 +48,17 @@ struct {
 
 /* Per-CPU working memory for one packet. */
 struct xd_scratch {
-	__u8 lead[XD_NAME_BUF]; /* room for variable-offset copies */
-	__u8 name[XD_NAME_BUF]; /* the qname, lowercase, right-aligned */
-	__u16 type;		/* with name: the key of xd_types */
-	__u16 pad;
-	__u32 pad2;
-	__u8 tail[XD_NAME_BUF];
-	__u8 raw[XD_NAME_BUF];		/* the qname as received */
-	__u8 labels[XD_MAX_LABELS + 1]; /* label starts within the name */
+	__u8 name[XD_NAME_MAX + 1 + 8]; /* the qname, lowercase, padded */
+	__u8 wname[XD_NAME_MAX + 1 + 8]; /* "*." + an ancestor */
+	__u8 labels[XD_MAX_LABELS + 1];	 /* label starts within the name */
+	__u32 nlen, nl;			 /* laundered through memory */
+	__u32 dns, end;			 /* the same, for header offsets */
+	__u32 key_off, key_len;		 /* the name being looked up */
+	__u32 clen, an, ns, ar, tc, found; /* the chosen cut */
+	__s32 delta;				   /* relocation */
+	__u32 bytes, nrelocs, ncuts, flags, kind, rcode, frame;
 	__u8 move[512]; /* headers moved to grow at the front */
-	__u8 cbuf[2 * XD_CHUNK]; /* a template chunk on its way out */
+	struct pkt pk;	/* the parse, read back by respond() */
 };
 
 struct {

@@ -55,17 +55,18 @@ static __always_inline int resize(struct xdp_md *ctx, struct xd_scratch *s,
 	return 0;
 }
 
-#define CSUM_BLOCK(n)                                                        \
-	if (left >= (n)) {                                                   \
-		void *at = data + (off & 0xfff);                             \
-		if (at + (n) > end)                                          \
-			return 0;                                            \
-		sum += (__u32)bpf_csum_diff(0, 0, at, (n), 0);               \
-		off += (n);                                                  \
-		left -= (n);                                                 \
-	}
+static __always_inline __u32 load32(const void *p)
+{
+	__u32 v;
 
-/* The UDP checksum over the pseudo header, UDP header and payload. */
+	asm volatile("%0 = *(u32 *)(%1 + 0)" : "=r"(v) : "r"(p));
+	return v;
+}
+
+/*
+ * The UDP checksum over the pseudo header, UDP header and payload,
+ * summed here in 32-bit words (cheaper than helper calls at this size).
+ */
 static __always_inline __u16 udp_csum(struct xdp_md *ctx, struct pkt *p,
 				      __u32 ulen)
 {
@@ -77,52 +78,46 @@ static __always_inline __u16 udp_csum(struct xdp_md *ctx, struct pkt *p,
 		struct ipv6hdr *ip6 = data + (p->l3 & 0xff);
 		if ((void *)(ip6 + 1) > end)
 			return 0;
-		sum = bpf_csum_diff(0, 0, (__be32 *)&ip6->saddr, 32, 0);
+		const __u32 *a = (const __u32 *)&ip6->saddr;
+#pragma unroll
+		for (int i = 0; i < 8; i++)
+			sum += load32(a + i);
 	} else {
 		struct iphdr *ip = data + (p->l3 & 0xff);
 		if ((void *)(ip + 1) > end)
 			return 0;
-		sum = bpf_csum_diff(0, 0, (__be32 *)&ip->saddr, 8, 0);
+		sum += load32(&ip->saddr);
+		sum += load32(&ip->daddr);
 	}
 	sum += bpf_htons(IPPROTO_UDP) + bpf_htons((__u16)ulen);
 
-	__u32 off = p->l4 & 0x1ff;
-	__u32 left = ulen;
-	/* bpf_csum_diff() wants sizes the verifier knows: 512-byte blocks,
-	 * then one block of each power of two down to 4. */
-	for (int i = 0; i < 3; i++) {
-		if (left < 512)
+	__u8 *b = data + (p->l4 & 0x1ff);
+	__u32 words = ulen / 4;
+	for (__u32 i = 0; i < (1232 + 8 + 64) / 4; i++) {
+		if (i >= words)
 			break;
-		void *at = data + (off & 0x7ff);
-		if (at + 512 > end)
+		__u8 *w = b + ((i * 4) & 0x7ff);
+		if ((void *)(w + 4) > end)
 			return 0;
-		sum += (__u32)bpf_csum_diff(0, 0, at, 512, 0);
-		off += 512;
-		left -= 512;
+		sum += load32(w);
 	}
-	CSUM_BLOCK(256)
-	CSUM_BLOCK(128)
-	CSUM_BLOCK(64)
-	CSUM_BLOCK(32)
-	CSUM_BLOCK(16)
-	CSUM_BLOCK(8)
-	CSUM_BLOCK(4)
 	/* The last one to three bytes, padded with zeros. */
+	__u32 left = ulen & 3;
 	if (left) {
-		__u8 *b = data + (off & 0xfff);
+		__u8 *t = b + ((words * 4) & 0x7ff);
 		__u32 word = 0;
-		if ((void *)(b + 1) > end)
+		if ((void *)(t + 1) > end)
 			return 0;
-		word = b[0];
+		word = t[0];
 		if (left > 1) {
-			if ((void *)(b + 2) > end)
+			if ((void *)(t + 2) > end)
 				return 0;
-			word |= (__u32)b[1] << 8;
+			word |= (__u32)t[1] << 8;
 		}
 		if (left > 2) {
-			if ((void *)(b + 3) > end)
+			if ((void *)(t + 3) > end)
 				return 0;
-			word |= (__u32)b[2] << 16;
+			word |= (__u32)t[2] << 16;
 		}
 		sum += word;
 	}

@@ -6,6 +6,9 @@
  * byte what xdpdns-server would send; anything the program does not fully
  * understand goes to the kernel stack (XDP_PASS), and packets no server
  * should answer are dropped. Every verdict is counted once, by reason.
+ *
+ * The fast path calls no helper but to resize the frame and checksum it:
+ * the maps are arrays the verifier turns into plain memory accesses.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -23,162 +26,63 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define TYPE_IXFR 251
 #define TYPE_AXFR 252
 
-/* The reply under construction, shared with the loop callbacks. */
-struct reply {
-	struct xdp_md *xdp;
-	__u32 gen;
-	__u32 tref; /* the template's first chunk */
-	__u32 ncuts, nrelocs, bytes_off, len;
-	__u32 avail; /* section bytes the client's limit leaves */
-	__u32 qend;  /* where the section bytes go in the frame */
-	__s32 delta; /* relocation */
-	/* the chosen cut */
-	__u32 clen, an, ns, ar, tc;
-	__u32 found, last;
-	__u32 err;
-};
-
-static __always_inline const __u8 *chunk(__u32 gen, __u32 idx)
+/* ASCII letters to lowercase in 8 bytes at once; label length bytes
+ * (0..63) and other bytes are never letters. */
+static __always_inline __u64 lower8(__u64 x)
 {
-	void *m = bpf_map_lookup_elem(&xd_chunks, &gen);
-
-	return m ? bpf_map_lookup_elem(m, &idx) : NULL;
+	const __u64 ones = 0x0101010101010101ull, high = ones * 0x80;
+	__u64 low7 = x & ~high;
+	__u64 ge_a = (low7 + ones * (0x80 - 'A')) & high;
+	__u64 gt_z = (low7 + ones * (0x80 - 'Z' - 1)) & high;
+	__u64 upper = ge_a & ~gt_z & ~x & high;
+	return x | (upper >> 2);
 }
 
-/* Step i looks at cut ncuts - 1 - i: the longest that fits wins. */
-static long cut_step(__u32 i, void *arg)
+static __always_inline const struct xd_chunk *chunk(const struct xd_config *cfg,
+						    __u32 gen, __u32 idx)
 {
-	struct reply *r = arg;
+	__u32 i = (gen ? cfg->chunks : 0) + idx;
 
-	if (i >= r->ncuts || i >= XD_TMPL_MAX_CUTS)
-		return 1;
-	__u32 k = (r->ncuts - 1 - i) & (XD_TMPL_MAX_CUTS - 1);
-	__u32 off = 8 + 8 * k;
-	const __u8 *c = chunk(r->gen, r->tref + off / XD_CHUNK);
-	if (!c) {
-		r->err = 1;
-		return 1;
-	}
-	const struct xd_xcut *x = (const void *)(c + (off & (XD_CHUNK - 8)));
-	__u32 len = x->len & ~XD_XCUT_TC;
-	if (len > r->avail)
-		return 0;
-	r->clen = len;
-	r->tc = !!(x->len & XD_XCUT_TC);
-	r->an = x->an;
-	r->ns = x->ns;
-	r->ar = x->ar;
-	r->found = 1;
-	r->last = i == 0;
-	return 1;
+	return bpf_map_lookup_elem(&xd_chunks, &i);
 }
 
-/* Step i copies the kept bytes of one chunk into the frame. */
-static long copy_step(__u32 i, void *arg)
+/* ---- the reply ------------------------------------------------------- */
+
+/* The chosen cut's length, read afresh (see key_len in lookup.h). */
+static __always_inline __u32 cut_len(const struct xd_scratch *s)
 {
-	struct reply *r = arg;
-	__u32 zero = 0;
-	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
-
-	__u32 first = r->bytes_off & ~(XD_CHUNK - 1);
-	__u32 start = i ? first + i * XD_CHUNK : r->bytes_off;
-	__u32 stop = first + (i + 1) * XD_CHUNK;
-	if (stop > r->bytes_off + r->clen)
-		stop = r->bytes_off + r->clen;
-	if (!s || start >= stop)
-		return 1;
-	const __u8 *c = chunk(r->gen, r->tref + start / XD_CHUNK);
-	if (!c) {
-		r->err = 1;
-		return 1;
-	}
-	__builtin_memcpy(s->cbuf, c, XD_CHUNK);
-	__u32 within = start & (XD_CHUNK - 1);
-	__u32 n = stop - start;
-	barrier_var(n);
-	n &= 2 * XD_CHUNK - 1;
-	if (n > XD_CHUNK || !n) {
-		r->err = 1;
-		return 1;
-	}
-	if (bpf_xdp_store_bytes(r->xdp, r->qend + (start - r->bytes_off),
-				s->cbuf + within, n) < 0) {
-		r->err = 1;
-		return 1;
-	}
-	return 0;
-}
-
-/* Step i moves compression pointer i by delta, if it was kept. */
-static long reloc_step(__u32 i, void *arg)
-{
-	struct reply *r = arg;
-
-	if (i >= r->nrelocs || i >= XD_TMPL_MAX_RELOCS)
-		return 1;
-	__u32 off = 8 + 8 * r->ncuts + 2 * i;
-	const __u8 *c = chunk(r->gen, r->tref + off / XD_CHUNK);
-	if (!c) {
-		r->err = 1;
-		return 1;
-	}
-	__u32 pos = *(const __u16 *)(c + (off & (XD_CHUNK - 2)));
-	if (pos + 2 > r->clen)
-		return 1; /* sorted: the rest were cut away */
-	__u8 b[2];
-	if (bpf_xdp_load_bytes(r->xdp, r->qend + pos, b, 2) < 0) {
-		r->err = 1;
-		return 1;
-	}
-	__u16 v = (__u16)((b[0] << 8 | b[1]) + r->delta);
-	b[0] = (__u8)(0xc0 | ((v >> 8) & 0x3f));
-	b[1] = (__u8)v;
-	if (bpf_xdp_store_bytes(r->xdp, r->qend + pos, b, 2) < 0) {
-		r->err = 1;
-		return 1;
-	}
-	return 0;
+	asm volatile("" ::: "memory");
+	return s->clen & 0x7ff;
 }
 
 /*
  * Splice template tref after the question and send the reply. Mirrors
  * xd_render() in zonec/answer.c byte for byte.
- *
- * A global function: the verifier checks it once, for any parse result,
- * instead of once per path that reaches it.
  */
-__noinline int xdpdns_respond(struct xdp_md *ctx, struct pkt *p, __u32 gen,
-			      __u32 tref, __u32 walked)
+static __always_inline int respond(struct xdp_md *ctx, struct pkt *pk,
+				   struct xd_scratch *s,
+				   const struct xd_config *cfg, __u32 gen,
+				   __u32 tref, int walked)
 {
-	__u32 zero = 0;
-	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
-	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
+	/* Through memory, so that whatever path led here, the verifier
+	 * checks the reply once. */
+	s->pk = *pk;
+	asm volatile("" ::: "memory");
+	struct pkt *p = &s->pk;
 
-	if (!ctx || !p || !s || !cfg)
-		return XDP_PASS;
-	gen &= 1;
-	const __u8 *c0 = chunk(gen, tref);
+	const struct xd_chunk *c0 = chunk(cfg, gen, tref);
 	if (!c0)
 		return PASS(pass_template);
-	struct xd_xtmpl h = *(const struct xd_xtmpl *)c0;
+	struct xd_xtmpl h;
+	__builtin_memcpy(&h, c0->b, sizeof(h));
 	if (h.len > XD_TMPL_MAX_BYTES || h.ncuts > XD_TMPL_MAX_CUTS ||
 	    h.nrelocs > XD_TMPL_MAX_RELOCS)
 		return PASS(pass_template);
-
-	struct reply r = {
-		.xdp = ctx,
-		.gen = gen,
-		.tref = tref,
-		.ncuts = h.ncuts,
-		.nrelocs = h.nrelocs,
-		.bytes_off = xd_xtmpl_bytes_off(h.ncuts, h.nrelocs),
-		.len = h.len,
-		.tc = !!(h.flags & XD_XT_TC0),
-	};
+	int delta = 0;
 	if (h.flags & XD_XT_RELOC) {
 		if (p->name_len < h.base_len)
 			return PASS(pass_template);
-		r.delta = p->name_len - h.base_len;
+		delta = p->name_len - h.base_len;
 	} else if (walked) {
 		return PASS(pass_template);
 	}
@@ -191,29 +95,123 @@ __noinline int xdpdns_respond(struct xdp_md *ctx, struct pkt *p, __u32 gen,
 		if (limit < 512)
 			limit = 512;
 	}
-	r.avail = limit - (12 + p->qsize + (p->edns ? OPT_LEN : 0));
-	bpf_loop(XD_TMPL_MAX_CUTS, cut_step, &r, 0);
-	if (r.err || r.clen > r.len)
-		return PASS(pass_template);
-	if ((h.flags & XD_XT_CUTS_PART) && !r.found)
-		return PASS(pass_template);
+	__u32 avail = limit - (12 + p->qsize + (p->edns ? OPT_LEN : 0));
 
-	__u32 frame = p->qend + r.clen + (p->edns ? OPT_LEN : 0);
-	if (resize(ctx, s, frame, p->qend) < 0)
-		return PASS(pass_no_room);
-	r.qend = p->qend;
-	if (r.clen) {
-		bpf_loop(XD_TMPL_MAX_BYTES / XD_CHUNK + 2, copy_step, &r, 0);
-		if (r.delta)
-			bpf_loop(XD_TMPL_MAX_RELOCS, reloc_step, &r, 0);
-		if (r.err)
-			return PASS(pass_no_room);
+	/* The longest cut that fits (the empty one is implicit). */
+	s->clen = s->an = s->ns = s->ar = 0;
+	s->tc = !!(h.flags & XD_XT_TC0);
+	s->found = 0;
+	for (int i = XD_TMPL_MAX_CUTS - 1; i >= 0; i--) {
+		if (i >= h.ncuts)
+			continue;
+		__u32 off = 8 + 8 * (__u32)i;
+		const struct xd_chunk *c = chunk(cfg, gen, tref + off / XD_CHUNK);
+		if (!c)
+			return PASS(pass_template);
+		struct xd_xcut x;
+		__builtin_memcpy(&x, c->b + (off & (XD_CHUNK - 8)), sizeof(x));
+		__u32 len = x.len & ~XD_XCUT_TC;
+		if (len > avail)
+			continue;
+		s->clen = len;
+		s->an = x.an;
+		s->ns = x.ns;
+		s->ar = x.ar;
+		s->tc = !!(x.len & XD_XCUT_TC);
+		s->found = 1;
+		break;
 	}
+	/* Read back: one state for the verifier, whichever cut won. */
+	asm volatile("" ::: "memory");
+	__u32 clen = s->clen & 0x7ff;
+	if ((h.flags & XD_XT_CUTS_PART) && !s->found)
+		return PASS(pass_template);
+	if (clen > h.len)
+		return PASS(pass_template);
 
+	__u32 qend = p->qend & 0x3ff;
+	__u32 frame = qend + clen + (p->edns ? OPT_LEN : 0);
+	s->delta = delta;
+	s->bytes = xd_xtmpl_bytes_off(h.ncuts, h.nrelocs);
+	s->ncuts = h.ncuts;
+	s->nrelocs = h.nrelocs;
+	s->flags = h.flags;
+	s->kind = h.kind;
+	s->rcode = h.rcode;
+	s->frame = frame;
+	if (resize(ctx, s, frame, qend) < 0)
+		return PASS(pass_no_room);
+	/* From here on, values come back from memory: the branches taken so
+	 * far (flags, relocation, resizing) leave one state, not dozens. */
+	asm volatile("" ::: "memory");
+	delta = s->delta;
+	frame = s->frame & 0x7ff;
+	qend = s->pk.qend & 0x3ff;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+
+	/* The section bytes, 8 at a time, then the last few. */
+	__u32 bytes = s->bytes & 0x3ff;
+	__u32 at = 0;
+	for (__u32 i = 0; i < XD_TMPL_MAX_BYTES / 8; i++) {
+		at = i * 8;
+		if (at + 8 > cut_len(s))
+			break;
+		__u32 src = bytes + at;
+		const struct xd_chunk *c = chunk(cfg, gen, tref + src / XD_CHUNK);
+		if (!c)
+			return PASS(pass_template);
+		__u64 w = load64(c->b + (src & (XD_CHUNK - 8)));
+		__u8 *d = data + ((qend + at) & 0x7ff);
+		if ((void *)(d + 8) > end)
+			return PASS(pass_no_room);
+		store64(d, w);
+	}
+	clen = cut_len(s);
+	at = clen & ~7u;
+	if (at < clen) {
+		__u32 src = bytes + at;
+		const struct xd_chunk *c = chunk(cfg, gen, tref + src / XD_CHUNK);
+		if (!c)
+			return PASS(pass_template);
+		__u64 w = load64(c->b + (src & (XD_CHUNK - 8)));
+		__u8 *d = data + ((qend + at) & 0x7ff);
+		for (__u32 k = 0; k < 7; k++) {
+			if (at + k >= clen)
+				break;
+			if ((void *)(d + k + 1) > end)
+				return PASS(pass_no_room);
+			d[k] = (__u8)(w >> (8 * k));
+		}
+	}
+
+	/* Relocations: compression pointers move with the longer name. */
+	if (delta) {
+		__u32 roff = 8 + 8 * (s->ncuts & 0x1f);
+		for (__u32 i = 0; i < XD_TMPL_MAX_RELOCS; i++) {
+			if (i >= (s->nrelocs & 0x7f))
+				break;
+			__u32 at = roff + 2 * i;
+			const struct xd_chunk *c =
+				chunk(cfg, gen, tref + at / XD_CHUNK);
+			if (!c)
+				return PASS(pass_template);
+			__u16 pos;
+			__builtin_memcpy(&pos, c->b + (at & (XD_CHUNK - 2)), 2);
+			if (pos + 2u > cut_len(s))
+				break;
+			__u8 *ptr = data + ((qend + pos) & 0x7ff);
+			if ((void *)(ptr + 2) > end)
+				return PASS(pass_no_room);
+			__u16 v = (__u16)((ptr[0] << 8 | ptr[1]) + delta);
+			ptr[0] = (__u8)(0xc0 | ((v >> 8) & 0x3f));
+			ptr[1] = (__u8)v;
+		}
+	}
+
+	clen = cut_len(s);
 	if (p->edns) {
-		__u8 *o = data + ((p->qend + r.clen) & 0x7ff);
+		__u8 *o = data + ((qend + clen) & 0x7ff);
 		if ((void *)(o + OPT_LEN) > end)
 			return PASS(pass_no_room);
 		o[0] = 0;
@@ -232,126 +230,71 @@ __noinline int xdpdns_respond(struct xdp_md *ctx, struct pkt *p, __u32 gen,
 	struct dns_hdr *dh = data + (p->dns & 0x1ff);
 	if ((void *)(dh + 1) > end)
 		return PASS(pass_no_room);
-	__u8 rcode = r.tc ? 0 : h.rcode;
-	dh->flags1 = (__u8)(0x80 | ((h.flags & XD_XT_AA) ? 0x04 : 0) |
-			    (r.tc ? 0x02 : 0) | p->rd_cd[0]);
+	__u32 tc = s->tc;
+	__u8 rcode = tc ? 0 : (__u8)s->rcode;
+	dh->flags1 = (__u8)(0x80 | ((s->flags & XD_XT_AA) ? 0x04 : 0) |
+			    (tc ? 0x02 : 0) | p->rd_cd[0]);
 	dh->flags2 = (__u8)(p->rd_cd[1] | (rcode & 0x0f));
-	dh->ancount = bpf_htons((__u16)r.an);
-	dh->nscount = bpf_htons((__u16)r.ns);
-	dh->arcount = bpf_htons((__u16)(r.ar + p->edns));
+	dh->ancount = bpf_htons((__u16)s->an);
+	dh->nscount = bpf_htons((__u16)s->ns);
+	dh->arcount = bpf_htons((__u16)(s->ar + p->edns));
 
 	if (finish(ctx, p, frame) < 0)
 		return PASS(pass_no_room);
-	if (r.tc)
+	__u32 kind = s->kind;
+	if (tc)
 		count(FIELD(answer_truncated));
-	else if (h.kind == 1)
+	else if (kind == 1)
 		count(FIELD(answer_positive));
-	else if (h.kind == 2)
+	else if (kind == 2)
 		count(FIELD(answer_nodata));
-	else if (h.kind == 3)
+	else if (kind == 3)
 		count(FIELD(answer_nxdomain));
 	else
 		count(FIELD(answer_referral));
 	return XDP_TX;
 }
 
-/*
- * Clear the name buffer's bytes [from, to): the label a step of the walk
- * leaves behind (at most 64 bytes). Whole words, then the partial word
- * before `to`, so that the verifier sees no loop.
- */
-static __always_inline void clear_label(struct xd_scratch *s, __u32 from,
-					__u32 to)
-{
-	__u64 *w = (__u64 *)s->name;
-	__u32 first = from >> 3, last = to >> 3;
+/* ---- the walk to the closest encloser ------------------------------- */
 
-#pragma unroll
-	for (int j = 0; j < 9; j++)
-		if (first + j < last)
-			w[(first + j) & 31] = 0;
-	if (to & 7)
-		w[last & 31] &= ~0ull << (8 * (to & 7));
-}
+enum { WALK_MISS, WALK_FOUND, WALK_SIGNED, WALK_UNSURE };
 
-/* Label lengths of the raw question name, one label per step. */
-struct labels {
-	__u32 avail; /* bytes copied */
-	__u32 pos;
-	__u32 nl;
-	__u32 nlen;
-	__u32 done;
-};
-
-static long label_step(__u32 i, void *arg)
-{
-	struct labels *lc = arg;
-	__u32 zero = 0;
-	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
-
-	if (!s || lc->pos >= lc->avail)
-		return 1; /* runs past the packet: malformed */
-	__u8 l = s->raw[lc->pos & (XD_NAME_BUF - 1)];
-	if (l == 0) {
-		lc->nlen = lc->pos + 1;
-		lc->done = 1;
-		return 1;
-	}
-	if (l > 63) /* compression pointer or reserved label type */
-		return 1;
-	s->labels[lc->nl & XD_MAX_LABELS] = (__u8)lc->pos;
-	/* Masked so that the verifier sees the same ranges every step and
-	 * checks this callback once rather than once per label. */
-	lc->nl = (lc->nl + 1) & 0xff;
-	lc->pos = (lc->pos + l + 1u) & 0x1ff;
-	if (lc->pos > 254) /* the name would exceed 255 bytes */
-		return 1;
-	return 0;
-}
-
-/* ASCII letters to lowercase in 8 bytes at once; label length bytes
- * (0..63) and zero padding are never letters. */
-static __always_inline __u64 lower8(__u64 x)
-{
-	const __u64 ones = 0x0101010101010101ull, high = ones * 0x80;
-	__u64 low7 = x & ~high;
-	__u64 ge_a = (low7 + ones * (0x80 - 'A')) & high;
-	__u64 gt_z = (low7 + ones * (0x80 - 'Z' - 1)) & high;
-	__u64 upper = ge_a & ~gt_z & ~x & high;
-	return x | (upper >> 2);
-}
-
-enum walk_verdict { WALK_MISS, WALK_FOUND, WALK_SIGNED };
-
-/* The walk up to the closest existing ancestor, one label per step. */
 struct walk {
-	__u32 gen, nl, nlen, dst;
+	__u32 gen;
 	__u16 qtype;
 	__u8 do_bit;
 	__u8 verdict;
 	__u32 tref;
 };
 
+/* Step i looks at the ancestor that drops i + 1 labels. */
 static long walk_step(__u32 i, void *arg)
 {
 	struct walk *w = arg;
-	__u32 zero = 0, k = i + 1;
+	__u32 zero = 0;
 	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
+	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
 
-	if (!s || k > w->nl || k > XD_MAX_LABELS)
-		return 1; /* WALK_MISS */
-	__u32 kp = k - 1, kk = k;
-	barrier_var(kp);
-	barrier_var(kk);
-	__u32 prev = s->labels[kp & XD_MAX_LABELS];
-	__u32 cur = k < w->nl ? s->labels[kk & XD_MAX_LABELS] : w->nlen - 1;
-	if (cur < prev || cur >= XD_NAME_BUF)
+	if (!s || !cfg)
 		return 1;
-	clear_label(s, w->dst + prev, w->dst + cur);
-	__u32 alen = w->nlen - cur;
-	struct xd_node_val *a = names_lookup(s, w->gen, alen);
-	if (!a)
+	__u32 nl = s->nl & 0xff, nlen = s->nlen & 0x1ff;
+	__u32 k = i + 1;
+	if (k > nl || k > XD_MAX_LABELS || nlen > XD_NAME_MAX)
+		return 1; /* no ancestor exists: WALK_MISS */
+	__u32 off = k < nl ? s->labels[k & XD_MAX_LABELS] : nlen - 1;
+	if (off >= nlen)
+		return 1;
+	__u32 alen = nlen - off, index = 0;
+	const struct xd_xnode *a = NULL;
+	s->key_off = off;
+	s->key_len = alen;
+	int r = name_lookup(s, cfg, w->gen, s->name, &a, &index);
+	if (r == LOOKUP_ABSENT)
 		return 0;
+	if (r == LOOKUP_UNSURE || !a) {
+		w->verdict = WALK_UNSURE;
+		return 1;
+	}
 	if (w->do_bit && (a->flags & XD_NF_SIGNED)) {
 		w->verdict = WALK_SIGNED;
 		return 1;
@@ -360,17 +303,30 @@ static long walk_step(__u32 i, void *arg)
 	if (a->flags & XD_NF_DELEG) {
 		w->tref = a->dflt;
 	} else if (a->flags & XD_NF_WILDCARD) {
-		__u32 at = XD_NAME_BUF - alen - 2;
-		s->name[at & (XD_NAME_BUF - 1)] = 1;
-		s->name[(at + 1) & (XD_NAME_BUF - 1)] = '*';
-		struct xd_node_val *wn = names_lookup(s, w->gen, alen + 2);
-		w->tref = wn ? node_template(s, w->gen, wn, w->qtype) :
-			       XD_TREF_PASS;
+		/* "*." then the ancestor, in the second buffer. */
+		s->wname[0] = 1;
+		s->wname[1] = '*';
+		for (__u32 j = 0; j < (XD_NAME_MAX + 7) / 8; j++) {
+			__u32 at = j * 8;
+			if (at >= alen)
+				break;
+			__u64 v = load64(s->name + ((off + at) & 0xff));
+			store64(s->wname + ((2 + at) & 0xff), v);
+		}
+		const struct xd_xnode *wn = NULL;
+		s->key_off = 0;
+		s->key_len = alen + 2;
+		r = name_lookup(s, cfg, w->gen, s->wname, &wn, &index);
+		w->tref = r == LOOKUP_FOUND && wn ?
+				  node_template(cfg, w->gen, wn, index, w->qtype) :
+				  XD_TREF_PASS;
 	} else {
 		w->tref = a->nxdomain;
 	}
 	return 1;
 }
+
+/* ---- the query ------------------------------------------------------- */
 
 SEC("xdp")
 int xdpdns_xdp(struct xdp_md *ctx)
@@ -386,6 +342,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		return PASS(pass_not_dns);
 	__u16 proto = eth->h_proto;
 	__u32 off = sizeof(*eth);
+#pragma unroll
 	for (int i = 0; i < 2; i++) {
 		if (proto != bpf_htons(ETH_P_8021Q) &&
 		    proto != bpf_htons(ETH_P_8021AD))
@@ -462,27 +419,41 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
 	if (!s)
 		return PASS(pass_not_loaded);
+	/* Through memory: the verifier then checks what follows once, not
+	 * once per layer-2 and layer-3 combination. */
+	s->dns = p.dns;
+	s->end = p.end;
+	asm volatile("" ::: "memory");
+	p.dns = s->dns & 0x1ff;
+	p.end = s->end & 0xfff;
+	if (p.dns > p.end)
+		return DROP(drop_malformed);
 
-	/* The question name: a copy to find its labels and length... */
+	/* The question name: its labels, then its bytes lowercased. */
 	__u32 qname = p.dns + sizeof(*dh);
-	__u32 qmax = p.end - qname;
-	if (p.end <= qname)
-		return DROP(drop_malformed);
-	if (qmax > 255)
-		qmax = 255;
-	barrier_var(qmax);
-	qmax &= 255;
-	if (!qmax || bpf_xdp_load_bytes(ctx, qname, s->raw, qmax) < 0)
-		return DROP(drop_malformed);
-	/* Starting values read back from the map are unknown to the
-	 * verifier, so it checks the callback once for all steps. */
-	s->pad2 = 0;
-	struct labels lc = { .avail = qmax, .pos = s->pad2, .nl = s->pad2 };
-	bpf_loop(XD_MAX_LABELS + 1, label_step, &lc, 0);
-	if (!lc.done)
-		return DROP(drop_malformed);
-	__u32 nlen = lc.nlen & 0xff, nl = lc.nl;
-	if (nlen == 0 || nlen > 255)
+	__u32 pos = 0, nl = 0;
+	for (int i = 0; i < XD_MAX_LABELS + 1; i++) {
+		__u8 *lp = data + ((qname + pos) & 0xfff);
+		if ((void *)(lp + 1) > end)
+			return DROP(drop_malformed);
+		__u8 l = *lp;
+		if (l == 0)
+			break;
+		if (l > 63) /* compression pointer or reserved label type */
+			return DROP(drop_malformed);
+		s->labels[nl & XD_MAX_LABELS] = (__u8)pos;
+		nl++;
+		pos += l + 1;
+		if (pos > XD_NAME_MAX - 1)
+			return DROP(drop_malformed);
+	}
+	/* Through memory, so that every label count is one state. */
+	s->nlen = pos + 1;
+	s->nl = nl;
+	asm volatile("" ::: "memory");
+	__u32 nlen = s->nlen & 0x1ff;
+	nl = s->nl & 0xff;
+	if (nlen > XD_NAME_MAX || nlen == 0)
 		return DROP(drop_malformed);
 	p.name_len = (__u8)nlen;
 	p.nlabels = (__u8)nl;
@@ -490,21 +461,23 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	p.qend = qname + nlen + 4;
 	if (p.qend > p.end)
 		return DROP(drop_malformed);
-
-	/* ...then the name right-aligned in a zeroed buffer, lowercased, so
-	 * that every class key is the buffer's tail. */
-	__u64 *w = (__u64 *)s->name;
-#pragma unroll
-	for (int i = 0; i < XD_NAME_BUF / 8; i++)
-		w[i] = 0;
-	__u32 dst = XD_NAME_BUF - nlen;
-	if (bpf_xdp_load_bytes(ctx, qname, s->name + (dst & 0xff), nlen) < 0)
-		return DROP(drop_malformed);
-	for (int i = 0; i < XD_NAME_BUF / 8; i++) {
-		if (i * 8 >= (int)nlen)
+	for (__u32 i = 0; i < (XD_NAME_MAX + 8) / 8; i++) {
+		__u32 at = i * 8;
+		if (at >= nlen)
 			break;
-		__u64 *word = &w[(XD_NAME_BUF / 8 - 1 - i) & 31];
-		*word = lower8(*word);
+		/* Whole words; the last 1..4 bytes come from the word that
+		 * ends with the question's class, which is there. */
+		__u32 rem = nlen - at, from = at, shift = 0;
+		if (rem <= 4) {
+			from = nlen - 4;
+			shift = 4 - rem;
+		}
+		__u8 *b = data + ((qname + from) & 0xfff);
+		if ((void *)(b + 8) > end)
+			return DROP(drop_malformed);
+		__u64 w = load64(b) >> (8 * shift);
+		w = lower8(keep_low(w, rem));
+		store64(s->name + (at & 0xff), w);
 	}
 
 	__u8 *qt = data + ((qname + nlen) & 0xfff);
@@ -519,8 +492,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	/* At most one additional record, and then an OPT without options. */
 	if (arcount) {
 		__u8 *o = data + (p.qend & 0xfff);
-		if ((void *)(o + OPT_LEN) > end ||
-		    p.qend + OPT_LEN > p.end)
+		if ((void *)(o + OPT_LEN) > end || p.qend + OPT_LEN > p.end)
 			return PASS(pass_shape);
 		if (o[0] != 0 || o[1] != 0 || o[2] != TYPE_OPT)
 			return PASS(pass_shape);
@@ -543,19 +515,21 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	__u32 gen = cfg->generation & 1;
 
 	/* The name itself, else its closest existing ancestor. */
-	__u32 tref = XD_TREF_PASS;
-	__u8 walked = 0;
-	struct xd_node_val *n = names_lookup(s, gen, nlen);
-	if (n) {
+	__u32 tref, index = 0;
+	int walked = 0;
+	const struct xd_xnode *n = NULL;
+	s->key_off = 0;
+	s->key_len = nlen;
+	int found = name_lookup(s, cfg, gen, s->name, &n, &index);
+	if (found == LOOKUP_UNSURE)
+		return PASS(pass_long_name);
+	if (found == LOOKUP_FOUND && n) {
 		if (p.do_bit && (n->flags & XD_NF_SIGNED))
 			return PASS(pass_signed_do);
-		tref = node_template(s, gen, n, p.qtype);
+		tref = node_template(cfg, gen, n, index, p.qtype);
 	} else {
 		struct walk w = {
 			.gen = gen,
-			.nl = nl,
-			.nlen = nlen,
-			.dst = dst,
 			.qtype = p.qtype,
 			.do_bit = p.do_bit,
 			.tref = XD_TREF_PASS,
@@ -566,10 +540,11 @@ int xdpdns_xdp(struct xdp_md *ctx)
 			return PASS(pass_miss);
 		if (w.verdict == WALK_SIGNED)
 			return PASS(pass_signed_do);
+		if (w.verdict == WALK_UNSURE)
+			return PASS(pass_long_name);
 		tref = w.tref;
 	}
 	if (tref == XD_TREF_PASS)
 		return PASS(pass_template);
-
-	return xdpdns_respond(ctx, &p, gen, tref, walked);
+	return respond(ctx, &p, s, cfg, gen, tref, walked);
 }

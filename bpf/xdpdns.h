@@ -1,41 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Shared by the XDP program and userspace: map layouts, template references,
- * counters and limits. Fixed-width types and explicit padding only.
+ * Shared by the XDP program and userspace: map layouts, the name hash,
+ * template references, counters and limits. Fixed-width types and
+ * explicit padding only.
  *
- * The answers live in two generations of maps (map-in-map): every outer
- * map has one slot per generation, and the config map says which one is
- * served. A new zone set fills the other generation's inner maps, then one
- * write flips the config; each packet reads the generation once, so it
- * sees the old zones or the new ones, never a mix.
+ * The answers live in plain arrays, which the verifier turns into direct
+ * memory accesses (no helper calls on the fast path): an open-addressing
+ * table of name hashes, the nodes it points to, the names themselves (to
+ * verify every hit byte for byte), and the answer templates. Every array
+ * holds two generations, one per half; the config entry says which one
+ * is served. A new zone set fills the other half, then one write flips
+ * the config: each packet reads the generation once, so it sees the old
+ * zones or the new ones, never a mix.
  */
 #ifndef XDPDNS_BPF_SHARED_H
 #define XDPDNS_BPF_SHARED_H
 
 #include <linux/types.h>
 
-/* ---- names ----------------------------------------------------------
- * A name's key is its lowercase wire form right-aligned in a zeroed buffer
- * of the class's size; class c holds names of up to 16 << c bytes. So a
- * suffix of a name is the tail of the same buffer: walking up to an
- * ancestor only clears the label it leaves behind.
- */
-#define XD_NAME_CLASSES 5
-#define XD_NAME_BUF 256
+/* ---- names ----------------------------------------------------------- */
+
+#define XD_NAME_MAX 255
+#define XD_MAX_LABELS 127
+#define XD_PROBES 8	  /* the filler keeps every name within 8 probes */
 #define XD_NODE_TYPES 4 /* (type, template) pairs kept in a node */
 
-/* Node flags, shared with the compiled file's node entries. */
+/* Node flags, the same bits as the compiled file's node entries. */
 #define XD_NF_APEX 0x01
 #define XD_NF_DELEG 0x02
 #define XD_NF_WILDCARD 0x04
 #define XD_NF_SIGNED 0x08   /* its zone is signed: DO=1 goes to userspace */
-#define XD_NF_OVERFLOW 0x10 /* more types than XD_NODE_TYPES: see xd_types */
+#define XD_NF_OVERFLOW 0x10 /* more types than XD_NODE_TYPES: see xd_tslots */
 
-/* Template reference: class in bits 31..29, index in the class's array. */
-#define XD_TREF_CLASS(r) ((r) >> 29)
-#define XD_TREF_INDEX(r) ((r)&0x1fffffff)
-#define XD_TREF(c, i) ((__u32)(c) << 29 | (__u32)(i))
-#define XD_TREF_PASS 0xffffffffu /* not answered here: pass to userspace */
+/* A slot of the name table: a hash tag and the node's index + 1. */
+struct xd_slot {
+	__u32 tag; /* upper half of the hash, low bit set */
+	__u32 node; /* 0: empty */
+};
 
 struct xd_type_ref {
 	__u16 type;
@@ -43,33 +44,61 @@ struct xd_type_ref {
 	__u32 tmpl;
 };
 
-/* Value of the names maps: what a name answers. */
-struct xd_node_val {
-	__u8 flags;  /* XD_NF_* */
+/* What a name answers. */
+struct xd_xnode {
+	__u8 flags; /* XD_NF_* */
 	__u8 ntypes; /* used entries of types[] */
-	__u16 pad;
+	__u8 nlen;   /* length of the name */
+	__u8 pad;
+	__u32 name;	/* byte offset of the name in xd_names, 8-aligned */
 	__u32 dflt;	/* template for types without their own */
 	__u32 nxdomain; /* the zone's NXDOMAIN, for names below this one */
-	__u32 pad2;
 	struct xd_type_ref types[XD_NODE_TYPES];
 };
 
-/* Key of the overflow map: the 256-byte name buffer, then the type. */
-struct xd_type_key {
-	__u8 name[XD_NAME_BUF];
+/* The overflow table: (node, type) pairs of names with many types. */
+struct xd_tslot {
+	__u32 node; /* index + 1; 0: empty */
 	__u16 type;
+	__u16 pad;
+	__u32 tmpl;
+	__u32 pad2;
 };
+
+#define XD_NAMES_CHUNK 64 /* xd_names holds names in 64-byte chunks */
+
+/*
+ * The name hash, over the lowercase wire form 8 bytes at a time (read
+ * little endian, the last word zero-padded), keyed by a per-generation
+ * seed. XD_HASH_WORD mixes one word in, XD_HASH_END finishes.
+ */
+#define XD_HASH_M1 0x9e3779b97f4a7c15ull
+#define XD_HASH_M2 0xbf58476d1ce4e5b9ull
+#define XD_HASH_START(seed, len) ((seed) ^ ((__u64)(len)*XD_HASH_M1))
+#define XD_HASH_WORD(h, w)                                                   \
+	do {                                                                 \
+		(h) = ((h) ^ (w)) * XD_HASH_M1;                              \
+		(h) ^= (h) >> 29;                                            \
+	} while (0)
+#define XD_HASH_END(h)                                                       \
+	do {                                                                 \
+		(h) *= XD_HASH_M2;                                           \
+		(h) ^= (h) >> 31;                                            \
+	} while (0)
+#define XD_TYPE_HASH(node, type)                                             \
+	((((__u64)(node) << 16 | (type)) * XD_HASH_M1) >> 20)
 
 /* ---- templates -------------------------------------------------------
  * The XDP form of an answer template (zonec/tmpl.h) is a run of 64-byte
- * chunks in one array: header, cuts, relocations, then the section bytes,
- * each part 8-byte aligned so that no field straddles two chunks. A
- * template reference is the index of its first chunk.
+ * chunks: header, cuts, relocations, then the section bytes, each part
+ * 8-byte aligned so that no field straddles two chunks. A template
+ * reference is the index of its first chunk within the generation.
  */
 #define XD_CHUNK 64
 #define XD_TMPL_MAX_CUTS 16
 #define XD_TMPL_MAX_RELOCS 64
 #define XD_TMPL_MAX_BYTES 1216 /* no XDP reply carries more sections */
+#define XD_TREF_PASS 0xffffffffu /* not answered here: pass to userspace */
 
 #define XD_XT_AA 0x01
 #define XD_XT_RELOC 0x08
@@ -103,12 +132,23 @@ static inline __u32 xd_xtmpl_bytes_off(__u32 ncuts, __u32 nrelocs)
 
 /* ---- settings and generations -------------------------------------- */
 
+/* Sizes of one generation's half of each array. */
+struct xd_gen {
+	__u64 seed;	  /* name hash key */
+	__u32 slot_mask;  /* slots per generation - 1 (a power of two) */
+	__u32 tslot_mask; /* overflow slots per generation - 1 */
+};
+
 struct xd_config {
-	__u32 generation; /* 0 or 1: which inner maps are served */
+	__u32 generation; /* 0 or 1: which half of the arrays is served */
 	__u32 enabled;	  /* 0: pass every query (nothing loaded yet) */
 	__u16 edns_udp;	  /* our EDNS UDP size, 1232 */
 	__u16 pad;
 	__u32 pad2;
+	struct xd_gen gen[2];
+	/* Capacities of one half: set when the program is loaded. */
+	__u32 slots, nodes, name_chunks, chunks, tslots;
+	__u32 pad3;
 };
 
 /* ---- counters --------------------------------------------------------
@@ -137,7 +177,7 @@ struct xd_stats {
 	__u64 pass_edns_version; /* EDNS version other than 0 */
 	__u64 pass_edns_option;	 /* EDNS options (cookies, NSID, ...) */
 	__u64 pass_signed_do;	 /* DO=1 for a signed zone */
-	__u64 pass_long_name;	 /* more labels than the walk follows */
+	__u64 pass_long_name;	 /* more probes or labels than followed */
 	__u64 pass_template;	 /* answer not in the fast path's maps */
 	__u64 pass_no_room;	 /* the frame cannot hold the reply */
 	/* dropped */
@@ -145,7 +185,5 @@ struct xd_stats {
 	__u64 drop_malformed;  /* truncated header, bad name, bad lengths */
 	__u64 drop_reflection; /* from a port no client uses (0, 7, 19...) */
 };
-
-#define XD_MAX_LABELS 127
 
 #endif

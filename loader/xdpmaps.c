@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -12,23 +13,12 @@
 #include "dname.h"
 #include "xdpdns.h"
 
-_Static_assert(sizeof(struct xd_node_val) == 48, "node value layout");
-_Static_assert(sizeof(struct xd_type_key) == 258, "type key layout");
+_Static_assert(sizeof(struct xd_xnode) == 48, "node layout");
+_Static_assert(sizeof(struct xd_slot) == 8, "slot layout");
+_Static_assert(sizeof(struct xd_tslot) == 16, "overflow slot layout");
+_Static_assert(sizeof(struct xd_config) == 72, "config layout");
 _Static_assert(sizeof(struct xd_xtmpl) == 8, "template header layout");
 _Static_assert(sizeof(struct xd_xcut) == 8, "cut layout");
-
-int xd_xdp_name_key(const uint8_t *lname, size_t len, uint8_t key[256])
-{
-	int c = len <= 16 ? 0 : len <= 32 ? 1 : len <= 64 ? 2 :
-		len <= 128 ? 3 : len <= 255 ? 4 : -1;
-
-	if (c < 0)
-		return -1;
-	size_t ks = (size_t)16 << c;
-	memset(key, 0, ks);
-	memcpy(key + ks - len, lname, len);
-	return c;
-}
 
 /* ---- templates ------------------------------------------------------ */
 
@@ -132,144 +122,183 @@ static uint32_t tref_of(struct tref_map *m, const struct xd_cdb *db,
 	return ref;
 }
 
-/* ---- maps ----------------------------------------------------------- */
+/* ---- the name table --------------------------------------------------- */
 
-static size_t memlock_of(int fd)
+uint64_t xd_xdp_hash(const uint8_t *name, size_t len, uint64_t seed)
 {
-	char path[64], line[128];
-	size_t bytes = 0;
+	uint64_t h = XD_HASH_START(seed, len);
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %zu", &bytes) == 1)
-			break;
-	fclose(f);
-	return bytes;
+	for (size_t at = 0; at < len; at += 8) {
+		uint64_t w = 0;
+		memcpy(&w, name + at, len - at < 8 ? len - at : 8);
+		XD_HASH_WORD(h, w);
+	}
+	XD_HASH_END(h);
+	return h;
 }
 
-static int make_map(enum bpf_map_type type, const char *name, size_t ks,
-		    size_t vs, size_t n, uint32_t flags)
+static uint32_t pow2_at_least(uint64_t n)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
-	int fd = bpf_map_create(type, name, (uint32_t)ks, (uint32_t)vs,
-				(uint32_t)(n ? n : 1), &o);
-	return fd < 0 ? -errno : fd;
+	uint32_t p = 16;
+
+	while (p < n && p < (1u << 31))
+		p <<= 1;
+	return p;
 }
 
-static int fill(int fd, const void *keys, const void *vals, size_t n)
+void xd_xdp_sizes_for(const struct xd_cdb *db, struct xd_xdp_sizes *sz)
+{
+	size_t names = 0, types = 0, name_bytes = 0, chunks = 0;
+
+	for (size_t i = 0; i < db->nentries; i++) {
+		const struct xd_cdb_entry *e = &db->entries[i];
+		if (e->type == XD_TYPE_NODE) {
+			names++;
+			name_bytes += (e->nlen + 7u) & ~7u;
+		} else {
+			types++;
+		}
+	}
+	/* Every template at its largest: one chunk per 64 bytes. */
+	for (size_t off = 0; off < db->tmpls_len;) {
+		const struct xd_tmpl *t = xd_cdb_tmpl(db, (uint32_t)off);
+		size_t x = xd_xtmpl_bytes_off(t->ncuts > XD_TMPL_MAX_CUTS ?
+						      XD_TMPL_MAX_CUTS :
+						      t->ncuts,
+					      t->nrelocs) +
+			   (t->len < XD_TMPL_MAX_BYTES ? t->len :
+							 XD_TMPL_MAX_BYTES);
+		chunks += (x + XD_CHUNK - 1) / XD_CHUNK;
+		off += xd_tmpl_size(t);
+	}
+	sz->nodes = (uint32_t)(names ? names : 1);
+	sz->slots = pow2_at_least(names * 2);
+	sz->name_chunks =
+		(uint32_t)((name_bytes + XD_NAMES_CHUNK - 1) / XD_NAMES_CHUNK + 1);
+	sz->chunks = (uint32_t)(chunks ? chunks : 1);
+	sz->tslots = pow2_at_least(types < 8 ? 16 : types * 2);
+}
+
+uint64_t xd_xdp_bytes(const struct xd_xdp_sizes *sz)
+{
+	return 2 * ((uint64_t)sz->slots * sizeof(struct xd_slot) +
+		    (uint64_t)sz->nodes * sizeof(struct xd_xnode) +
+		    (uint64_t)sz->name_chunks * XD_NAMES_CHUNK +
+		    (uint64_t)sz->chunks * XD_CHUNK +
+		    (uint64_t)sz->tslots * sizeof(struct xd_tslot));
+}
+
+static int read_config(const struct xd_xdp_maps *m, struct xd_config *c)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(m->config, &zero, c) < 0 ? -errno : 0;
+}
+
+static int write_config(const struct xd_xdp_maps *m, const struct xd_config *c)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(m->config, &zero, c, BPF_ANY) < 0 ? -errno :
+									0;
+}
+
+int xd_xdp_init(const struct xd_xdp_maps *m, const struct xd_xdp_sizes *sz)
+{
+	struct xd_config c = {
+		.edns_udp = 1232,
+		.slots = sz->slots,
+		.nodes = sz->nodes,
+		.name_chunks = sz->name_chunks,
+		.chunks = sz->chunks,
+		.tslots = sz->tslots,
+	};
+
+	return write_config(m, &c);
+}
+
+int xd_xdp_serve(const struct xd_xdp_maps *m, unsigned gen, bool enabled)
+{
+	struct xd_config c;
+	int r = read_config(m, &c);
+
+	if (r < 0)
+		return r;
+	c.generation = gen & 1;
+	c.enabled = enabled;
+	return write_config(m, &c);
+}
+
+/* Write n values of size vs at index first of an array map. */
+static int put_range(int fd, uint32_t first, const void *vals, size_t vs,
+		     size_t n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	const size_t step = 65536;
+	uint32_t *keys = malloc((n < step ? n : step) * sizeof(*keys) + 1);
 
+	if (!keys)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i += step) {
 		uint32_t count = (uint32_t)(n - i < step ? n - i : step);
-		struct bpf_map_info info = { 0 };
-		uint32_t ilen = sizeof(info);
-		if (bpf_obj_get_info_by_fd(fd, &info, &ilen) < 0)
-			return -errno;
-		if (bpf_map_update_batch(fd, (const uint8_t *)keys +
-						     i * info.key_size,
-					 (const uint8_t *)vals +
-						 i * info.value_size,
-					 &count, &o) < 0)
-			return -errno;
+		for (uint32_t k = 0; k < count; k++)
+			keys[k] = first + (uint32_t)(i + k);
+		if (bpf_map_update_batch(fd, keys,
+					 (const uint8_t *)vals + i * vs, &count,
+					 &o) < 0) {
+			int r = -errno;
+			free(keys);
+			return r;
+		}
 	}
+	free(keys);
 	return 0;
 }
 
-struct names {
-	uint8_t *keys;
-	struct xd_node_val *vals;
-	size_t n, cap;
-};
-
-static int names_add(struct names *nm, size_t ks, const uint8_t *key,
-		     const struct xd_node_val *v)
-{
-	if (nm->n == nm->cap) {
-		size_t ncap = nm->cap ? nm->cap * 2 : 1024;
-		uint8_t *nk = realloc(nm->keys, ncap * ks);
-		if (!nk)
-			return -ENOMEM;
-		nm->keys = nk;
-		struct xd_node_val *nv = realloc(nm->vals, ncap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		nm->vals = nv;
-		nm->cap = ncap;
-	}
-	memcpy(nm->keys + nm->n * ks, key, ks);
-	nm->vals[nm->n++] = *v;
-	return 0;
-}
-
-/* Everything a fill collects before the maps are made. */
+/* Everything a fill builds before it writes. */
 struct fill {
 	const struct xd_cdb *db;
 	struct chunks ch;
 	struct tref_map tm;
-	struct names nm[XD_NAME_CLASSES];
-	struct xd_type_key *okeys; /* overflow (name, type) pairs */
-	uint32_t *ovals;
-	size_t no, ocap, ntmpl;
+	struct xd_xnode *nodes;
+	uint32_t *node_name; /* name offset in the cdb, per node */
+	size_t nnodes, ncap;
+	struct xd_tslot *ovf; /* overflow pairs before hashing */
+	size_t novf, ocap;
+	size_t ntmpl;
 };
 
-/* Give node v (named by entry e's name) the template ref for type. */
-static int add_type(struct fill *f, struct xd_node_val *v,
-		    const struct xd_cdb_entry *e, uint32_t ref)
+static int add_type(struct fill *f, size_t ni, const struct xd_cdb_entry *e,
+		    uint32_t ref)
 {
-	if (v->ntypes < XD_NODE_TYPES) {
-		v->types[v->ntypes].type = e->type;
-		v->types[v->ntypes++].tmpl = ref;
+	struct xd_xnode *n = &f->nodes[ni];
+
+	if (n->ntypes < XD_NODE_TYPES) {
+		n->types[n->ntypes].type = e->type;
+		n->types[n->ntypes++].tmpl = ref;
 		return 0;
 	}
-	v->flags |= XD_NF_OVERFLOW;
-	if (f->no == f->ocap) {
+	n->flags |= XD_NF_OVERFLOW;
+	if (f->novf == f->ocap) {
 		size_t ncap = f->ocap ? f->ocap * 2 : 64;
-		void *nk = realloc(f->okeys, ncap * sizeof(*f->okeys));
-		if (!nk)
+		struct xd_tslot *no = realloc(f->ovf, ncap * sizeof(*no));
+		if (!no)
 			return -ENOMEM;
-		f->okeys = nk;
-		void *nv = realloc(f->ovals, ncap * sizeof(*f->ovals));
-		if (!nv)
-			return -ENOMEM;
-		f->ovals = nv;
+		f->ovf = no;
 		f->ocap = ncap;
 	}
-	struct xd_type_key *k = &f->okeys[f->no];
-	memset(k, 0, sizeof(*k));
-	memcpy(k->name + XD_NAME_BUF - e->nlen, xd_cdb_name(f->db, e->name),
-	       e->nlen);
-	k->type = e->type;
-	f->ovals[f->no++] = ref;
+	f->ovf[f->novf++] = (struct xd_tslot){
+		.node = (uint32_t)ni + 1, .type = e->type, .tmpl = ref
+	};
 	return 0;
 }
 
-/* The node value already collected for name (a DS from a parent zone
- * comes after its child's entries). */
-static struct xd_node_val *find_node(struct fill *f,
-				     const struct xd_cdb_entry *e)
-{
-	uint8_t key[256];
-	int cls = xd_xdp_name_key(xd_cdb_name(f->db, e->name), e->nlen, key);
-
-	if (cls < 0)
-		return NULL;
-	size_t ks = (size_t)16 << cls;
-	for (size_t k = f->nm[cls].n; k-- > 0;)
-		if (memcmp(f->nm[cls].keys + k * ks, key, ks) == 0)
-			return &f->nm[cls].vals[k];
-	return NULL;
-}
-
+/* Nodes from the node entries, with the types that follow each; DS at a
+ * served child's apex (from its parent) comes later and is found by name. */
 static int collect(struct fill *f)
 {
 	const struct xd_cdb *db = f->db;
-	struct xd_node_val *v = NULL; /* the node of the current name */
-	uint32_t vname = UINT32_MAX;
+	size_t cur = SIZE_MAX;
 
 	for (size_t i = 0; i < db->nentries; i++) {
 		const struct xd_cdb_entry *e = &db->entries[i];
@@ -277,141 +306,208 @@ static int collect(struct fill *f)
 		if (ref == XD_TREF_PASS - 1)
 			return -ENOMEM;
 		if (e->type != XD_TYPE_NODE) {
-			/* Its node is the one just collected, except for DS
-			 * at an apex, answered by the parent zone. */
-			struct xd_node_val *n =
-				e->name == vname ? v : find_node(f, e);
-			if (n && add_type(f, n, e, ref) < 0)
+			size_t ni = cur;
+			if (ni == SIZE_MAX || f->node_name[ni] != e->name) {
+				ni = SIZE_MAX;
+				for (size_t k = f->nnodes; k-- > 0;)
+					if (f->node_name[k] == e->name) {
+						ni = k;
+						break;
+					}
+			}
+			if (ni != SIZE_MAX && add_type(f, ni, e, ref) < 0)
 				return -ENOMEM;
 			continue;
 		}
-		uint8_t key[256];
-		int cls = xd_xdp_name_key(xd_cdb_name(db, e->name), e->nlen,
-					  key);
-		if (cls < 0)
-			continue;
-		struct xd_node_val nv = {
+		if (f->nnodes == f->ncap) {
+			size_t ncap = f->ncap ? f->ncap * 2 : 1024;
+			struct xd_xnode *nn = realloc(f->nodes, ncap * sizeof(*nn));
+			if (!nn)
+				return -ENOMEM;
+			f->nodes = nn;
+			uint32_t *nm = realloc(f->node_name, ncap * sizeof(*nm));
+			if (!nm)
+				return -ENOMEM;
+			f->node_name = nm;
+			f->ncap = ncap;
+		}
+		uint32_t nx = tref_of(&f->tm, db, db->zones[e->zone].nxdomain,
+				      &f->ch, &f->ntmpl);
+		if (nx == XD_TREF_PASS - 1)
+			return -ENOMEM;
+		f->nodes[f->nnodes] = (struct xd_xnode){
 			.flags = e->nflags & (XD_NF_APEX | XD_NF_DELEG |
 					      XD_NF_WILDCARD | XD_NF_SIGNED),
+			.nlen = e->nlen,
 			.dflt = ref,
-			.nxdomain = tref_of(&f->tm, db,
-					    db->zones[e->zone].nxdomain,
-					    &f->ch, &f->ntmpl),
+			.nxdomain = nx,
 		};
-		if (nv.nxdomain == XD_TREF_PASS - 1 ||
-		    names_add(&f->nm[cls], (size_t)16 << cls, key, &nv) < 0)
-			return -ENOMEM;
-		v = &f->nm[cls].vals[f->nm[cls].n - 1];
-		vname = e->name;
+		f->node_name[f->nnodes] = e->name;
+		cur = f->nnodes++;
+	}
+	return 0;
+}
+
+/* Place every node's name hash within XD_PROBES slots of its home. */
+static int place(const struct xd_cdb *db, const struct fill *f,
+		 struct xd_slot *slots, uint32_t mask, uint64_t seed,
+		 unsigned *longest)
+{
+	memset(slots, 0, ((size_t)mask + 1) * sizeof(*slots));
+	*longest = 0;
+	for (size_t i = 0; i < f->nnodes; i++) {
+		const uint8_t *name = xd_cdb_name(db, f->node_name[i]);
+		uint64_t h = xd_xdp_hash(name, f->nodes[i].nlen, seed);
+		unsigned p = 0;
+		while (slots[((uint32_t)h + p) & mask].node)
+			if (++p >= XD_PROBES)
+				return -1;
+		slots[((uint32_t)h + p) & mask] = (struct xd_slot){
+			.tag = (uint32_t)(h >> 32) | 1,
+			.node = (uint32_t)i + 1,
+		};
+		if (p + 1 > *longest)
+			*longest = p + 1;
+	}
+	return 0;
+}
+
+static int place_types(const struct fill *f, struct xd_tslot *ts,
+		       uint32_t mask)
+{
+	memset(ts, 0, ((size_t)mask + 1) * sizeof(*ts));
+	for (size_t i = 0; i < f->novf; i++) {
+		uint64_t h = XD_TYPE_HASH(f->ovf[i].node, f->ovf[i].type);
+		unsigned p = 0;
+		while (ts[((uint32_t)h + p) & mask].node)
+			if (++p >= XD_PROBES)
+				return -1;
+		ts[((uint32_t)h + p) & mask] = f->ovf[i];
 	}
 	return 0;
 }
 
 int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
-		unsigned gen, struct xd_fill_report *rep)
+		unsigned gen, struct xd_fill_report *rep, const char **why)
 {
 	struct fill f = { .db = db };
-	int fds[XD_NAME_CLASSES + 2], nfds = 0;
-	int r = -ENOMEM;
+	struct xd_config cfg;
+	struct xd_slot *slots = NULL;
+	struct xd_tslot *ts = NULL;
+	uint8_t *names = NULL;
+	int r;
 
+	*why = NULL;
 	memset(rep, 0, sizeof(*rep));
 	gen &= 1;
+	if ((r = read_config(m, &cfg)) < 0)
+		return r;
+	r = -ENOMEM;
 	f.tm.size = 1024;
 	while (f.tm.size < db->nentries * 2)
 		f.tm.size *= 2;
 	f.tm.slots = calloc(f.tm.size, sizeof(*f.tm.slots));
 	if (!f.tm.slots || (r = collect(&f)) < 0)
 		goto out;
-	struct names *nm = f.nm;
-	struct chunks ch = f.ch;
-	size_t no = f.no, ntmpl = f.ntmpl;
-	struct xd_type_key *okeys = f.okeys;
-	uint32_t *ovals = f.ovals;
 
-	/* The inner maps, filled, then installed together. */
-	static const char *const cname[] = { "xd_names0", "xd_names1",
-					     "xd_names2", "xd_names3",
-					     "xd_names4" };
-	for (int c = 0; c < XD_NAME_CLASSES; c++) {
-		int fd = make_map(BPF_MAP_TYPE_HASH, cname[c], (size_t)16 << c,
-				  sizeof(struct xd_node_val), nm[c].n, 0);
-		if (fd < 0) {
-			r = fd;
+	/* Capacity, as the program was loaded. */
+	r = -ENOSPC;
+	if (f.nnodes > cfg.nodes) {
+		*why = "more names than the node array holds";
+		goto out;
+	}
+	if (f.ch.n > cfg.chunks) {
+		*why = "more template bytes than the template array holds";
+		goto out;
+	}
+	if (f.nnodes * 2 > cfg.slots) {
+		*why = "the name table would be more than half full";
+		goto out;
+	}
+
+	/* Names, 8-aligned, back to back. */
+	size_t nb = (size_t)cfg.name_chunks * XD_NAMES_CHUNK;
+	names = calloc(nb ? nb : 1, 1);
+	if (!names) {
+		r = -ENOMEM;
+		goto out;
+	}
+	size_t at = 0;
+	for (size_t i = 0; i < f.nnodes; i++) {
+		size_t len = f.nodes[i].nlen;
+		if (at + len > nb) {
+			*why = "more name bytes than the name array holds";
 			goto out;
 		}
-		fds[nfds++] = fd;
-		if ((r = fill(fd, nm[c].keys, nm[c].vals, nm[c].n)) < 0)
-			goto out;
-		rep->by_class[c] = nm[c].n;
-		rep->names += nm[c].n;
+		memcpy(names + at, xd_cdb_name(db, f.node_name[i]), len);
+		f.nodes[i].name = (uint32_t)at;
+		at += (len + 7) & ~(size_t)7;
 	}
-	int tfd = make_map(BPF_MAP_TYPE_HASH, "xd_types",
-			   sizeof(struct xd_type_key), sizeof(uint32_t), no, 0);
-	if (tfd < 0) {
-		r = tfd;
-		goto out;
-	}
-	fds[nfds++] = tfd;
-	if ((r = fill(tfd, okeys, ovals, no)) < 0)
-		goto out;
-	int cfd = make_map(BPF_MAP_TYPE_ARRAY, "xd_chunks", sizeof(uint32_t),
-			   XD_CHUNK, ch.n, BPF_F_INNER_MAP);
-	if (cfd < 0) {
-		r = cfd;
+
+	/* The hash table: a fresh key per fill; another one on the rare
+	 * key that puts some name beyond XD_PROBES slots. */
+	slots = malloc((size_t)cfg.slots * sizeof(*slots));
+	ts = malloc((size_t)cfg.tslots * sizeof(*ts));
+	if (!slots || !ts) {
+		r = -ENOMEM;
 		goto out;
 	}
-	fds[nfds++] = cfd;
-	uint32_t *idx = malloc((ch.n ? ch.n : 1) * sizeof(*idx));
-	if (!idx)
+	uint64_t seed = 0;
+	unsigned longest = 0;
+	int placed = -1;
+	for (int tries = 0; tries < 32 && placed < 0; tries++) {
+		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+			seed = (uint64_t)tries * 0x9e3779b97f4a7c15ull ^
+			       (uint64_t)getpid();
+		placed = place(db, &f, slots, cfg.slots - 1, seed, &longest);
+	}
+	if (placed < 0) {
+		*why = "names do not fit the name table within 8 probes";
 		goto out;
-	for (size_t i = 0; i < ch.n; i++)
-		idx[i] = (uint32_t)i;
-	r = fill(cfd, idx, ch.p, ch.n);
-	free(idx);
-	if (r < 0)
+	}
+	if (f.novf * 2 > cfg.tslots ||
+	    place_types(&f, ts, cfg.tslots - 1) < 0) {
+		*why = "more (name, type) pairs than the overflow table holds";
+		goto out;
+	}
+
+	/* Write the unserved half, then describe it in the config. */
+	uint32_t g = gen;
+	if ((r = put_range(m->names, g * cfg.name_chunks, names,
+			   XD_NAMES_CHUNK, cfg.name_chunks)) < 0 ||
+	    (r = put_range(m->nodes, g * cfg.nodes, f.nodes,
+			   sizeof(struct xd_xnode), f.nnodes)) < 0 ||
+	    (r = put_range(m->chunks, g * cfg.chunks, f.ch.p, XD_CHUNK,
+			   f.ch.n)) < 0 ||
+	    (r = put_range(m->tslots, g * cfg.tslots, ts,
+			   sizeof(struct xd_tslot), cfg.tslots)) < 0 ||
+	    (r = put_range(m->slots, g * cfg.slots, slots,
+			   sizeof(struct xd_slot), cfg.slots)) < 0)
+		goto out;
+	if ((r = read_config(m, &cfg)) < 0)
+		goto out;
+	cfg.gen[g].seed = seed;
+	cfg.gen[g].slot_mask = cfg.slots - 1;
+	cfg.gen[g].tslot_mask = cfg.tslots - 1;
+	if ((r = write_config(m, &cfg)) < 0)
 		goto out;
 
-	for (int i = 0; i < nfds; i++)
-		rep->kernel_bytes += memlock_of(fds[i]);
-	int outer[XD_NAME_CLASSES + 2];
-	for (int c = 0; c < XD_NAME_CLASSES; c++)
-		outer[c] = m->names[c];
-	outer[XD_NAME_CLASSES] = m->types;
-	outer[XD_NAME_CLASSES + 1] = m->chunks;
-	for (int i = 0; i < nfds; i++) {
-		uint32_t key = gen;
-		if (bpf_map_update_elem(outer[i], &key, &fds[i], BPF_ANY) < 0) {
-			r = -errno;
-			goto out;
-		}
-	}
-	rep->overflow = no;
-	rep->templates = ntmpl;
-	rep->chunks = ch.n;
+	rep->names = f.nnodes;
+	rep->overflow = f.novf;
+	rep->templates = f.ntmpl;
+	rep->chunks = f.ch.n;
+	rep->name_chunks = (at + XD_NAMES_CHUNK - 1) / XD_NAMES_CHUNK;
+	rep->seed = seed;
+	rep->probes = longest;
 	r = 0;
 out:
-	for (int i = 0; i < nfds; i++)
-		close(fds[i]);
-	for (int c = 0; c < XD_NAME_CLASSES; c++) {
-		free(f.nm[c].keys);
-		free(f.nm[c].vals);
-	}
-	free(f.okeys);
-	free(f.ovals);
+	free(names);
+	free(slots);
+	free(ts);
+	free(f.nodes);
+	free(f.node_name);
+	free(f.ovf);
 	free(f.ch.p);
 	free(f.tm.slots);
 	return r;
-}
-
-int xd_xdp_set_config(const struct xd_xdp_maps *m, unsigned gen, bool enabled)
-{
-	struct xd_config c = {
-		.generation = gen & 1,
-		.enabled = enabled,
-		.edns_udp = 1232,
-	};
-	uint32_t zero = 0;
-
-	return bpf_map_update_elem(m->config, &zero, &c, BPF_ANY) < 0 ? -errno :
-									0;
 }

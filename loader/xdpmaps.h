@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Filling the XDP program's maps from a compiled database: the names
- * (by length class), the overflow types, the template chunks, each as a
- * fresh inner map installed into one generation of the outer maps.
+ * Filling the XDP program's maps from a compiled database. The maps are
+ * arrays holding two generations each (bpf/xdpdns.h); a fill writes the
+ * generation not served, and xd_xdp_serve() flips to it in one write.
  */
 #ifndef XDPDNS_XDPMAPS_H
 #define XDPDNS_XDPMAPS_H
@@ -15,38 +15,54 @@
 
 /* File descriptors of the program's maps. */
 struct xd_xdp_maps {
-	int names[5];
-	int types;
-	int chunks;
-	int config;
-	int stats;
+	int slots, nodes, names, chunks, tslots, config, stats;
 };
 
-/* What a fill loaded, and what it cost in kernel memory. */
-struct xd_fill_report {
-	size_t names;	     /* names loaded */
-	size_t overflow;     /* (name, type) pairs in the overflow map */
-	size_t templates;    /* templates loaded */
-	size_t chunks;	     /* template chunks */
-	size_t passed;	     /* templates left to userspace (too big) */
-	size_t kernel_bytes; /* memlock of the inner maps */
-	size_t by_class[5];  /* names per length class */
+/* Capacity of one generation; the arrays hold two. */
+struct xd_xdp_sizes {
+	uint32_t slots;	      /* power of two, at least twice the names */
+	uint32_t nodes;	      /* names */
+	uint32_t name_chunks; /* 64-byte chunks of name bytes */
+	uint32_t chunks;      /* 64-byte chunks of templates */
+	uint32_t tslots;      /* power of two: (name, type) overflow pairs */
 };
+
+/* What a fill loaded, and what it costs in kernel memory. */
+struct xd_fill_report {
+	size_t names;	  /* names loaded */
+	size_t overflow;  /* (name, type) pairs in the overflow table */
+	size_t templates; /* templates loaded */
+	size_t chunks;	  /* template chunks used */
+	size_t name_chunks;
+	size_t passed;	 /* templates the fast path leaves to userspace */
+	uint64_t seed;	 /* name hash key of the generation */
+	unsigned probes; /* longest probe run */
+};
+
+/* The capacity db needs (no headroom beyond the hash tables' own). */
+void xd_xdp_sizes_for(const struct xd_cdb *db, struct xd_xdp_sizes *sz);
+
+/* Bytes the arrays of both generations take for sizes sz. */
+uint64_t xd_xdp_bytes(const struct xd_xdp_sizes *sz);
 
 /*
- * Build the inner maps for db and install them as generation gen (0 or 1)
- * of the outer maps; the served generation is not touched. Returns 0 or
- * -errno; on failure nothing is installed.
+ * Write the sizes into the config entry (once, after the program is
+ * loaded with arrays of twice these sizes); nothing is served yet.
+ */
+int xd_xdp_init(const struct xd_xdp_maps *m, const struct xd_xdp_sizes *sz);
+
+/*
+ * Fill generation gen (0 or 1) from db; the served generation is not
+ * touched. Returns 0, -ENOSPC when db does not fit the sizes (reported in
+ * why), or -errno.
  */
 int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
-		unsigned gen, struct xd_fill_report *rep);
+		unsigned gen, struct xd_fill_report *rep, const char **why);
 
-/* Serve generation gen (enabled) or pass everything (not enabled). */
-int xd_xdp_set_config(const struct xd_xdp_maps *m, unsigned gen,
-		      bool enabled);
+/* Serve generation gen (enabled), or pass every query (not enabled). */
+int xd_xdp_serve(const struct xd_xdp_maps *m, unsigned gen, bool enabled);
 
-/* The right-aligned key of a name for its length class; returns the
- * class, or -1 for names longer than 255 bytes. */
-int xd_xdp_name_key(const uint8_t *lname, size_t len, uint8_t key[256]);
+/* The name hash of the fast path, for len bytes of a lowercase name. */
+uint64_t xd_xdp_hash(const uint8_t *name, size_t len, uint64_t seed);
 
 #endif

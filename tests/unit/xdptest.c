@@ -260,39 +260,51 @@ int xdp_env_open(struct xdp_env *env, char *const *specs, int n,
 {
 	struct xd_diag d;
 	struct xd_fill_report rep;
+	struct xd_xdp_sizes sz;
 
 	memset(env, 0, sizeof(*env));
 	if (geteuid() != 0) {
 		*why = "not root: BPF_PROG_TEST_RUN needs CAP_BPF";
 		return -1;
 	}
-	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
-	env->skel = xdpdns__open_and_load();
-	if (!env->skel) {
-		*why = "the XDP program does not load here";
-		return -1;
-	}
-	env->prog_fd = bpf_program__fd(env->skel->progs.xdpdns_xdp);
-	struct xd_xdp_maps *m = &env->maps;
-	m->names[0] = bpf_map__fd(env->skel->maps.xd_names0);
-	m->names[1] = bpf_map__fd(env->skel->maps.xd_names1);
-	m->names[2] = bpf_map__fd(env->skel->maps.xd_names2);
-	m->names[3] = bpf_map__fd(env->skel->maps.xd_names3);
-	m->names[4] = bpf_map__fd(env->skel->maps.xd_names4);
-	m->types = bpf_map__fd(env->skel->maps.xd_types);
-	m->chunks = bpf_map__fd(env->skel->maps.xd_chunks);
-	m->config = bpf_map__fd(env->skel->maps.xd_config);
-	m->stats = bpf_map__fd(env->skel->maps.xd_stats);
-
 	xd_diag_init(&d, stderr);
 	xd_cdb_init(&env->db);
 	if (xd_compile_files(specs, n, &env->db, &d, NULL) < 0) {
 		*why = "test zones do not compile";
 		return -1;
 	}
-	if (xd_xdp_fill(m, &env->db, 0, &rep) < 0 ||
-	    xd_xdp_set_config(m, 0, true) < 0) {
-		*why = "filling the maps failed";
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	env->skel = xdpdns__open();
+	if (!env->skel) {
+		*why = "the XDP program does not open";
+		return -1;
+	}
+	/* Arrays of two generations, sized for the test zones. */
+	xd_xdp_sizes_for(&env->db, &sz);
+	struct xdpdns *k = env->skel;
+	if (bpf_map__set_max_entries(k->maps.xd_slots, 2 * sz.slots) ||
+	    bpf_map__set_max_entries(k->maps.xd_nodes, 2 * sz.nodes) ||
+	    bpf_map__set_max_entries(k->maps.xd_names, 2 * sz.name_chunks) ||
+	    bpf_map__set_max_entries(k->maps.xd_chunks, 2 * sz.chunks) ||
+	    bpf_map__set_max_entries(k->maps.xd_tslots, 2 * sz.tslots) ||
+	    xdpdns__load(k)) {
+		*why = "the XDP program does not load here";
+		return -1;
+	}
+	env->prog_fd = bpf_program__fd(k->progs.xdpdns_xdp);
+	struct xd_xdp_maps *m = &env->maps;
+	m->slots = bpf_map__fd(k->maps.xd_slots);
+	m->nodes = bpf_map__fd(k->maps.xd_nodes);
+	m->names = bpf_map__fd(k->maps.xd_names);
+	m->chunks = bpf_map__fd(k->maps.xd_chunks);
+	m->tslots = bpf_map__fd(k->maps.xd_tslots);
+	m->config = bpf_map__fd(k->maps.xd_config);
+	m->stats = bpf_map__fd(k->maps.xd_stats);
+	const char *full = NULL;
+	if (xd_xdp_init(m, &sz) < 0 ||
+	    xd_xdp_fill(m, &env->db, 0, &rep, &full) < 0 ||
+	    xd_xdp_serve(m, 0, true) < 0) {
+		*why = full ? full : "filling the maps failed";
 		return -1;
 	}
 	return 0;

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * For timing under BPF_PROG_TEST_RUN with many repetitions: each run
+ * first puts the saved query frame back (the program under test answers
+ * in place, so a repetition would otherwise see its own reply), then
+ * tail-calls the program under test. Timed with the program under test
+ * and with an empty one; the difference is the program's own cost.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct frame {
+	__u32 len;
+	__u8 bytes[1020]; /* a frame of up to 508 bytes, and slack */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct frame);
+} saved SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} target SEC(".maps");
+
+SEC("xdp")
+int restore(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	struct frame *f = bpf_map_lookup_elem(&saved, &zero);
+
+	if (!f)
+		return XDP_ABORTED;
+	int have = (int)(ctx->data_end - ctx->data);
+	__u32 len = f->len;
+	if (len < 14 || len > 508)
+		return XDP_ABORTED;
+	if (have != (int)len && bpf_xdp_adjust_tail(ctx, (int)len - have))
+		return XDP_ABORTED;
+	/* A length the verifier can bound: 14 + (0..511). */
+	__u32 n = len - 14;
+	asm volatile("%0 &= 511" : "+r"(n));
+	if (bpf_xdp_store_bytes(ctx, 0, f->bytes, n + 14))
+		return XDP_ABORTED;
+	bpf_tail_call(ctx, &target, 0);
+	return XDP_ABORTED;
+}
+
+SEC("xdp")
+int empty(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
