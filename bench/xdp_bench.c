@@ -24,8 +24,7 @@
 #define BATCHES 15
 #define REPEAT 20000
 
-static size_t build_query(uint8_t *q, const char *name, uint16_t type,
-			  int edns)
+static size_t build_query(uint8_t *q, const char *name, uint16_t type, int edns)
 {
 	uint8_t wire[256];
 	size_t n = 12, i = 0;
@@ -68,8 +67,8 @@ static int cmp_double(const void *a, const void *b)
 
 struct bench {
 	int restore; /* the wrapper program */
-	int saved;   /* its frame map */
-	int target;  /* its prog array */
+	int saved; /* its frame map */
+	int target; /* its prog array */
 };
 
 /* Median over batches of the kernel-timed mean cost of one repetition:
@@ -118,7 +117,8 @@ int main(int argc, char **argv)
 	const char *why = NULL;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: xdp-bench RESTORE.bpf.o [--json FILE]\n");
+		fprintf(stderr,
+			"usage: xdp-bench RESTORE.bpf.o [--json FILE]\n");
 		return 2;
 	}
 	if (argc == 4 && !strcmp(argv[2], "--json"))
@@ -136,9 +136,11 @@ int main(int argc, char **argv)
 		.restore = bpf_program__fd(
 			bpf_object__find_program_by_name(eo, "restore")),
 		.saved = bpf_map__fd(bpf_object__find_map_by_name(eo, "saved")),
-		.target = bpf_map__fd(bpf_object__find_map_by_name(eo, "target")),
+		.target =
+			bpf_map__fd(bpf_object__find_map_by_name(eo, "target")),
 	};
-	int empty = bpf_program__fd(bpf_object__find_program_by_name(eo, "empty"));
+	int empty =
+		bpf_program__fd(bpf_object__find_program_by_name(eo, "empty"));
 
 	static const struct {
 		const char *what, *name;
@@ -148,8 +150,8 @@ int main(int argc, char **argv)
 	} cases[] = {
 		{ "A hit", "www.basic.example.", 1, 0, 0 },
 		{ "A hit, EDNS", "www.basic.example.", 1, 1232, 0 },
-		{ "NXDOMAIN 3 labels below the apex", "a.b.c.nope.basic.example.", 1,
-		  0, 0 },
+		{ "NXDOMAIN 3 labels below the apex",
+		  "a.b.c.nope.basic.example.", 1, 0, 0 },
 		{ "referral with glue", "host.child.delegation.example.", 1, 0,
 		  0 },
 		{ "wildcard", "x.w.wildcard.example.", 1, 0, 0 },
@@ -171,8 +173,10 @@ int main(int argc, char **argv)
 		int v = -1, ve = -1;
 		double t = cost(&b, env.prog_fd, frame, flen, &v);
 		double e = cost(&b, empty, frame, flen, &ve);
-		const char *vs = v == XDP_TX ? "TX" : v == XDP_PASS ? "PASS" :
-				 v == XDP_DROP ? "DROP" : "?";
+		const char *vs = v == XDP_TX   ? "TX" :
+				 v == XDP_PASS ? "PASS" :
+				 v == XDP_DROP ? "DROP" :
+						 "?";
 		printf("| %s | %s | %.1f | %.1f | %.1f |\n", cases[i].what, vs,
 		       t, e, t - e);
 		if (jf)

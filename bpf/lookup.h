@@ -113,11 +113,9 @@ enum lookup_result { LOOKUP_ABSENT, LOOKUP_FOUND, LOOKUP_UNSURE };
  * userspace rather than risk a wrong answer. On LOOKUP_FOUND, *node is
  * the node and *index its index + 1 within the generation.
  */
-static __always_inline int name_lookup(struct xd_scratch *s,
-				       const struct xd_config *cfg, __u32 gen,
-				       const __u8 *buf,
-				       const struct xd_xnode **node,
-				       __u32 *index)
+static __always_inline int
+name_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
+	    const __u8 *buf, const struct xd_xnode **node, __u32 *index)
 {
 	const struct xd_gen *g = &cfg->gen[gen & 1];
 	__u64 h = name_hash(s, buf, g->seed);
@@ -165,7 +163,8 @@ static __always_inline __u32 node_template(const struct xd_config *cfg,
 	__u64 h = XD_TYPE_HASH(index, qtype);
 	for (__u32 p = 0; p < XD_PROBES; p++) {
 		__u32 idx = base + (((__u32)h + p) & g->tslot_mask);
-		const struct xd_tslot *t = bpf_map_lookup_elem(&xd_tslots, &idx);
+		const struct xd_tslot *t =
+			bpf_map_lookup_elem(&xd_tslots, &idx);
 		if (!t || !t->node)
 			break;
 		if (t->node == index && t->type == qtype)

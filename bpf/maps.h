@@ -13,12 +13,12 @@
 #include "xdpdns.h"
 #include "parse.h"
 
-#define ARRAY_MAP(name, value_type, entries)                                 \
-	struct {                                                             \
-		__uint(type, BPF_MAP_TYPE_ARRAY);                            \
-		__uint(max_entries, entries);                                \
-		__type(key, __u32);                                          \
-		__type(value, value_type);                                   \
+#define ARRAY_MAP(name, value_type, entries)      \
+	struct {                                  \
+		__uint(type, BPF_MAP_TYPE_ARRAY); \
+		__uint(max_entries, entries);     \
+		__type(key, __u32);               \
+		__type(value, value_type);        \
 	} name SEC(".maps")
 
 struct xd_chunk {
@@ -50,15 +50,15 @@ struct {
 struct xd_scratch {
 	__u8 name[XD_NAME_MAX + 1 + 8]; /* the qname, lowercase, padded */
 	__u8 wname[XD_NAME_MAX + 1 + 8]; /* "*." + an ancestor */
-	__u8 labels[XD_MAX_LABELS + 1];	 /* label starts within the name */
-	__u32 nlen, nl;			 /* laundered through memory */
-	__u32 dns, end;			 /* the same, for header offsets */
-	__u32 key_off, key_len;		 /* the name being looked up */
+	__u8 labels[XD_MAX_LABELS + 1]; /* label starts within the name */
+	__u32 nlen, nl; /* laundered through memory */
+	__u32 dns, end; /* the same, for header offsets */
+	__u32 key_off, key_len; /* the name being looked up */
 	__u32 clen, an, ns, ar, tc, found; /* the chosen cut */
-	__s32 delta;				   /* relocation */
+	__s32 delta; /* relocation */
 	__u32 bytes, nrelocs, ncuts, flags, kind, rcode, frame;
 	__u8 move[512]; /* headers moved to grow at the front */
-	struct pkt pk;	/* the parse, read back by respond() */
+	struct pkt pk; /* the parse, read back by respond() */
 };
 
 struct {

@@ -36,12 +36,12 @@ struct dns_hdr {
 
 /* What parsing learnt about the packet; offsets are from the frame start. */
 struct pkt {
-	__u32 l3;      /* IP header */
-	__u32 l4;      /* UDP header */
-	__u32 dns;     /* DNS header */
-	__u32 qend;    /* end of the question */
-	__u32 end;     /* end of the DNS message */
-	__u16 qsize;   /* question bytes: name, type, class */
+	__u32 l3; /* IP header */
+	__u32 l4; /* UDP header */
+	__u32 dns; /* DNS header */
+	__u32 qend; /* end of the question */
+	__u32 end; /* end of the DNS message */
+	__u16 qsize; /* question bytes: name, type, class */
 	__u16 qtype;
 	__u16 udp_size; /* client's EDNS size */
 	__u8 ipv6;
@@ -57,17 +57,17 @@ static __always_inline int reflection_port(__u16 port)
 {
 	switch (port) {
 	case 0:
-	case 7:	    /* echo */
-	case 13:    /* daytime */
-	case 17:    /* qotd */
-	case 19:    /* chargen */
-	case 37:    /* time */
-	case 111:   /* portmap */
-	case 123:   /* ntp */
-	case 137:   /* netbios */
-	case 161:   /* snmp */
-	case 389:   /* cldap */
-	case 1900:  /* ssdp */
+	case 7: /* echo */
+	case 13: /* daytime */
+	case 17: /* qotd */
+	case 19: /* chargen */
+	case 37: /* time */
+	case 111: /* portmap */
+	case 123: /* ntp */
+	case 137: /* netbios */
+	case 161: /* snmp */
+	case 389: /* cldap */
+	case 1900: /* ssdp */
 	case 11211: /* memcached */
 		return 1;
 	}

@@ -18,15 +18,15 @@ static __always_inline void count(size_t field)
 		(*(__u64 *)(s + field))++;
 }
 
-#define PASS(f)                                                              \
-	({                                                                   \
-		count(FIELD(f));                                             \
-		XDP_PASS;                                                    \
+#define PASS(f)                  \
+	({                       \
+		count(FIELD(f)); \
+		XDP_PASS;        \
 	})
-#define DROP(f)                                                              \
-	({                                                                   \
-		count(FIELD(f));                                             \
-		XDP_DROP;                                                    \
+#define DROP(f)                  \
+	({                       \
+		count(FIELD(f)); \
+		XDP_DROP;        \
 	})
 
 #endif

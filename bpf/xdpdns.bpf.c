@@ -105,7 +105,8 @@ static __always_inline int respond(struct xdp_md *ctx, struct pkt *pk,
 		if (i >= h.ncuts)
 			continue;
 		__u32 off = 8 + 8 * (__u32)i;
-		const struct xd_chunk *c = chunk(cfg, gen, tref + off / XD_CHUNK);
+		const struct xd_chunk *c =
+			chunk(cfg, gen, tref + off / XD_CHUNK);
 		if (!c)
 			return PASS(pass_template);
 		struct xd_xcut x;
@@ -158,7 +159,8 @@ static __always_inline int respond(struct xdp_md *ctx, struct pkt *pk,
 		if (at + 8 > cut_len(s))
 			break;
 		__u32 src = bytes + at;
-		const struct xd_chunk *c = chunk(cfg, gen, tref + src / XD_CHUNK);
+		const struct xd_chunk *c =
+			chunk(cfg, gen, tref + src / XD_CHUNK);
 		if (!c)
 			return PASS(pass_template);
 		__u64 w = load64(c->b + (src & (XD_CHUNK - 8)));
@@ -171,7 +173,8 @@ static __always_inline int respond(struct xdp_md *ctx, struct pkt *pk,
 	at = clen & ~7u;
 	if (at < clen) {
 		__u32 src = bytes + at;
-		const struct xd_chunk *c = chunk(cfg, gen, tref + src / XD_CHUNK);
+		const struct xd_chunk *c =
+			chunk(cfg, gen, tref + src / XD_CHUNK);
 		if (!c)
 			return PASS(pass_template);
 		__u64 w = load64(c->b + (src & (XD_CHUNK - 8)));
@@ -318,7 +321,8 @@ static long walk_step(__u32 i, void *arg)
 		s->key_len = alen + 2;
 		r = name_lookup(s, cfg, w->gen, s->wname, &wn, &index);
 		w->tref = r == LOOKUP_FOUND && wn ?
-				  node_template(cfg, w->gen, wn, index, w->qtype) :
+				  node_template(cfg, w->gen, wn, index,
+						w->qtype) :
 				  XD_TREF_PASS;
 	} else {
 		w->tref = a->nxdomain;

@@ -22,14 +22,14 @@
 
 #define XD_NAME_MAX 255
 #define XD_MAX_LABELS 127
-#define XD_PROBES 8	  /* the filler keeps every name within 8 probes */
+#define XD_PROBES 8 /* the filler keeps every name within 8 probes */
 #define XD_NODE_TYPES 4 /* (type, template) pairs kept in a node */
 
 /* Node flags, the same bits as the compiled file's node entries. */
 #define XD_NF_APEX 0x01
 #define XD_NF_DELEG 0x02
 #define XD_NF_WILDCARD 0x04
-#define XD_NF_SIGNED 0x08   /* its zone is signed: DO=1 goes to userspace */
+#define XD_NF_SIGNED 0x08 /* its zone is signed: DO=1 goes to userspace */
 #define XD_NF_OVERFLOW 0x10 /* more types than XD_NODE_TYPES: see xd_tslots */
 
 /* A slot of the name table: a hash tag and the node's index + 1. */
@@ -48,10 +48,10 @@ struct xd_type_ref {
 struct xd_xnode {
 	__u8 flags; /* XD_NF_* */
 	__u8 ntypes; /* used entries of types[] */
-	__u8 nlen;   /* length of the name */
+	__u8 nlen; /* length of the name */
 	__u8 pad;
-	__u32 name;	/* byte offset of the name in xd_names, 8-aligned */
-	__u32 dflt;	/* template for types without their own */
+	__u32 name; /* byte offset of the name in xd_names, 8-aligned */
+	__u32 dflt; /* template for types without their own */
 	__u32 nxdomain; /* the zone's NXDOMAIN, for names below this one */
 	struct xd_type_ref types[XD_NODE_TYPES];
 };
@@ -75,17 +75,17 @@ struct xd_tslot {
 #define XD_HASH_M1 0x9e3779b97f4a7c15ull
 #define XD_HASH_M2 0xbf58476d1ce4e5b9ull
 #define XD_HASH_START(seed, len) ((seed) ^ ((__u64)(len)*XD_HASH_M1))
-#define XD_HASH_WORD(h, w)                                                   \
-	do {                                                                 \
-		(h) = ((h) ^ (w)) * XD_HASH_M1;                              \
-		(h) ^= (h) >> 29;                                            \
+#define XD_HASH_WORD(h, w)                      \
+	do {                                    \
+		(h) = ((h) ^ (w)) * XD_HASH_M1; \
+		(h) ^= (h) >> 29;               \
 	} while (0)
-#define XD_HASH_END(h)                                                       \
-	do {                                                                 \
-		(h) *= XD_HASH_M2;                                           \
-		(h) ^= (h) >> 31;                                            \
+#define XD_HASH_END(h)             \
+	do {                       \
+		(h) *= XD_HASH_M2; \
+		(h) ^= (h) >> 31;  \
 	} while (0)
-#define XD_TYPE_HASH(node, type)                                             \
+#define XD_TYPE_HASH(node, type) \
 	((((__u64)(node) << 16 | (type)) * XD_HASH_M1) >> 20)
 
 /* ---- templates -------------------------------------------------------
@@ -102,7 +102,7 @@ struct xd_tslot {
 
 #define XD_XT_AA 0x01
 #define XD_XT_RELOC 0x08
-#define XD_XT_TC0 0x10	     /* the empty cut sets TC */
+#define XD_XT_TC0 0x10 /* the empty cut sets TC */
 #define XD_XT_CUTS_PART 0x20 /* smaller cuts left out: if none fits, pass */
 
 #define XD_XCUT_TC 0x8000 /* in xd_xcut.len */
@@ -119,9 +119,9 @@ struct xd_xtmpl {
 	__u8 rcode;
 	__u8 flags; /* XD_XT_* */
 	__u8 base_len;
-	__u8 ncuts;   /* cuts after the header (the empty one is implicit) */
+	__u8 ncuts; /* cuts after the header (the empty one is implicit) */
 	__u8 nrelocs; /* relocations after the cuts */
-	__u16 len;    /* section bytes after the relocations */
+	__u16 len; /* section bytes after the relocations */
 };
 
 /* Offset of the section bytes within a template. */
@@ -134,15 +134,15 @@ static inline __u32 xd_xtmpl_bytes_off(__u32 ncuts, __u32 nrelocs)
 
 /* Sizes of one generation's half of each array. */
 struct xd_gen {
-	__u64 seed;	  /* name hash key */
-	__u32 slot_mask;  /* slots per generation - 1 (a power of two) */
+	__u64 seed; /* name hash key */
+	__u32 slot_mask; /* slots per generation - 1 (a power of two) */
 	__u32 tslot_mask; /* overflow slots per generation - 1 */
 };
 
 struct xd_config {
 	__u32 generation; /* 0 or 1: which half of the arrays is served */
-	__u32 enabled;	  /* 0: pass every query (nothing loaded yet) */
-	__u16 edns_udp;	  /* our EDNS UDP size, 1232 */
+	__u32 enabled; /* 0: pass every query (nothing loaded yet) */
+	__u16 edns_udp; /* our EDNS UDP size, 1232 */
 	__u16 pad;
 	__u32 pad2;
 	struct xd_gen gen[2];
@@ -163,26 +163,26 @@ struct xd_stats {
 	__u64 answer_referral;
 	__u64 answer_truncated; /* TC set: the client retries over TCP */
 	/* passed to the kernel stack (xdpdns-server) */
-	__u64 pass_not_dns;	 /* not IPv4/IPv6 UDP to port 53 */
-	__u64 pass_tcp;		 /* TCP to port 53 */
-	__u64 pass_fragment;	 /* IPv4 fragment */
-	__u64 pass_ip_options;	 /* IPv4 header with options */
-	__u64 pass_ipv6_ext;	 /* IPv6 extension header */
-	__u64 pass_not_loaded;	 /* no zones loaded */
-	__u64 pass_miss;	 /* name in no compiled zone */
-	__u64 pass_opcode;	 /* opcode other than QUERY */
-	__u64 pass_shape;	 /* QDCOUNT != 1, answers in a query, ... */
-	__u64 pass_class;	 /* class other than IN */
-	__u64 pass_qtype;	 /* meta types: AXFR, IXFR, 0 */
+	__u64 pass_not_dns; /* not IPv4/IPv6 UDP to port 53 */
+	__u64 pass_tcp; /* TCP to port 53 */
+	__u64 pass_fragment; /* IPv4 fragment */
+	__u64 pass_ip_options; /* IPv4 header with options */
+	__u64 pass_ipv6_ext; /* IPv6 extension header */
+	__u64 pass_not_loaded; /* no zones loaded */
+	__u64 pass_miss; /* name in no compiled zone */
+	__u64 pass_opcode; /* opcode other than QUERY */
+	__u64 pass_shape; /* QDCOUNT != 1, answers in a query, ... */
+	__u64 pass_class; /* class other than IN */
+	__u64 pass_qtype; /* meta types: AXFR, IXFR, 0 */
 	__u64 pass_edns_version; /* EDNS version other than 0 */
-	__u64 pass_edns_option;	 /* EDNS options (cookies, NSID, ...) */
-	__u64 pass_signed_do;	 /* DO=1 for a signed zone */
-	__u64 pass_long_name;	 /* more probes or labels than followed */
-	__u64 pass_template;	 /* answer not in the fast path's maps */
-	__u64 pass_no_room;	 /* the frame cannot hold the reply */
+	__u64 pass_edns_option; /* EDNS options (cookies, NSID, ...) */
+	__u64 pass_signed_do; /* DO=1 for a signed zone */
+	__u64 pass_long_name; /* more probes or labels than followed */
+	__u64 pass_template; /* answer not in the fast path's maps */
+	__u64 pass_no_room; /* the frame cannot hold the reply */
 	/* dropped */
-	__u64 drop_response;   /* QR=1: never answer a response */
-	__u64 drop_malformed;  /* truncated header, bad name, bad lengths */
+	__u64 drop_response; /* QR=1: never answer a response */
+	__u64 drop_malformed; /* truncated header, bad name, bad lengths */
 	__u64 drop_reflection; /* from a port no client uses (0, 7, 19...) */
 };
 

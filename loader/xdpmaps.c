@@ -174,7 +174,8 @@ void xd_xdp_sizes_for(const struct xd_cdb *db, struct xd_xdp_sizes *sz)
 	sz->nodes = (uint32_t)(names ? names : 1);
 	sz->slots = pow2_at_least(names * 2);
 	sz->name_chunks =
-		(uint32_t)((name_bytes + XD_NAMES_CHUNK - 1) / XD_NAMES_CHUNK + 1);
+		(uint32_t)((name_bytes + XD_NAMES_CHUNK - 1) / XD_NAMES_CHUNK +
+			   1);
 	sz->chunks = (uint32_t)(chunks ? chunks : 1);
 	sz->tslots = pow2_at_least(types < 8 ? 16 : types * 2);
 }
@@ -200,7 +201,7 @@ static int write_config(const struct xd_xdp_maps *m, const struct xd_config *c)
 	uint32_t zero = 0;
 
 	return bpf_map_update_elem(m->config, &zero, c, BPF_ANY) < 0 ? -errno :
-									0;
+								       0;
 }
 
 int xd_xdp_init(const struct xd_xdp_maps *m, const struct xd_xdp_sizes *sz)
@@ -287,9 +288,9 @@ static int add_type(struct fill *f, size_t ni, const struct xd_cdb_entry *e,
 		f->ovf = no;
 		f->ocap = ncap;
 	}
-	f->ovf[f->novf++] = (struct xd_tslot){
-		.node = (uint32_t)ni + 1, .type = e->type, .tmpl = ref
-	};
+	f->ovf[f->novf++] = (struct xd_tslot){ .node = (uint32_t)ni + 1,
+					       .type = e->type,
+					       .tmpl = ref };
 	return 0;
 }
 
@@ -321,11 +322,13 @@ static int collect(struct fill *f)
 		}
 		if (f->nnodes == f->ncap) {
 			size_t ncap = f->ncap ? f->ncap * 2 : 1024;
-			struct xd_xnode *nn = realloc(f->nodes, ncap * sizeof(*nn));
+			struct xd_xnode *nn =
+				realloc(f->nodes, ncap * sizeof(*nn));
 			if (!nn)
 				return -ENOMEM;
 			f->nodes = nn;
-			uint32_t *nm = realloc(f->node_name, ncap * sizeof(*nm));
+			uint32_t *nm =
+				realloc(f->node_name, ncap * sizeof(*nm));
 			if (!nm)
 				return -ENOMEM;
 			f->node_name = nm;
@@ -372,8 +375,7 @@ static int place(const struct xd_cdb *db, const struct fill *f,
 	return 0;
 }
 
-static int place_types(const struct fill *f, struct xd_tslot *ts,
-		       uint32_t mask)
+static int place_types(const struct fill *f, struct xd_tslot *ts, uint32_t mask)
 {
 	memset(ts, 0, ((size_t)mask + 1) * sizeof(*ts));
 	for (size_t i = 0; i < f->novf; i++) {
@@ -473,8 +475,8 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 
 	/* Write the unserved half, then describe it in the config. */
 	uint32_t g = gen;
-	if ((r = put_range(m->names, g * cfg.name_chunks, names,
-			   XD_NAMES_CHUNK, cfg.name_chunks)) < 0 ||
+	if ((r = put_range(m->names, g * cfg.name_chunks, names, XD_NAMES_CHUNK,
+			   cfg.name_chunks)) < 0 ||
 	    (r = put_range(m->nodes, g * cfg.nodes, f.nodes,
 			   sizeof(struct xd_xnode), f.nnodes)) < 0 ||
 	    (r = put_range(m->chunks, g * cfg.chunks, f.ch.p, XD_CHUNK,

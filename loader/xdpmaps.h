@@ -20,22 +20,22 @@ struct xd_xdp_maps {
 
 /* Capacity of one generation; the arrays hold two. */
 struct xd_xdp_sizes {
-	uint32_t slots;	      /* power of two, at least twice the names */
-	uint32_t nodes;	      /* names */
+	uint32_t slots; /* power of two, at least twice the names */
+	uint32_t nodes; /* names */
 	uint32_t name_chunks; /* 64-byte chunks of name bytes */
-	uint32_t chunks;      /* 64-byte chunks of templates */
-	uint32_t tslots;      /* power of two: (name, type) overflow pairs */
+	uint32_t chunks; /* 64-byte chunks of templates */
+	uint32_t tslots; /* power of two: (name, type) overflow pairs */
 };
 
 /* What a fill loaded, and what it costs in kernel memory. */
 struct xd_fill_report {
-	size_t names;	  /* names loaded */
-	size_t overflow;  /* (name, type) pairs in the overflow table */
+	size_t names; /* names loaded */
+	size_t overflow; /* (name, type) pairs in the overflow table */
 	size_t templates; /* templates loaded */
-	size_t chunks;	  /* template chunks used */
+	size_t chunks; /* template chunks used */
 	size_t name_chunks;
-	size_t passed;	 /* templates the fast path leaves to userspace */
-	uint64_t seed;	 /* name hash key of the generation */
+	size_t passed; /* templates the fast path leaves to userspace */
+	uint64_t seed; /* name hash key of the generation */
 	unsigned probes; /* longest probe run */
 };
 

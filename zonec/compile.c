@@ -571,7 +571,8 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 	uint8_t nflags =
 		(uint8_t)(((n->flags & XD_NODE_APEX) ? XD_NFE_APEX : 0) |
 			  (deleg ? XD_NFE_DELEG : 0) |
-			  ((n->flags & XD_NODE_WILDCARD) ? XD_NFE_WILDCARD : 0) |
+			  ((n->flags & XD_NODE_WILDCARD) ? XD_NFE_WILDCARD :
+							   0) |
 			  (z->is_signed ? XD_NFE_SIGNED : 0));
 
 	/* The default answer, for every type without an entry of its own.

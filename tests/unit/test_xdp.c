@@ -37,8 +37,8 @@ static int setup(void **state)
 {
 	const char *why = NULL;
 
-	if (xdp_env_open(&env, specs, sizeof(specs) / sizeof(specs[0]),
-			 &why) == 0) {
+	if (xdp_env_open(&env, specs, sizeof(specs) / sizeof(specs[0]), &why) ==
+	    0) {
 		ready = true;
 		return 0;
 	}
@@ -57,10 +57,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_ENV()                                                           \
-	do {                                                                 \
-		if (!ready)                                                  \
-			skip();                                              \
+#define NEED_ENV()              \
+	do {                    \
+		if (!ready)     \
+			skip(); \
 	} while (0)
 
 static uint8_t frame[4096], out[4096], engine[65536];
@@ -96,7 +96,8 @@ static int run_case(const char *what, const uint8_t *dns, size_t dnslen,
 		fprintf(stderr, "%s: XDP %zu bytes, engine %zu bytes\n", what,
 			rlen, elen);
 		for (size_t i = 0; i < rlen; i++)
-			fprintf(stderr, "%02x%s", r[i], i % 16 == 15 ? "\n" : " ");
+			fprintf(stderr, "%02x%s", r[i],
+				i % 16 == 15 ? "\n" : " ");
 		fprintf(stderr, "\n");
 		for (size_t i = 0; i < elen; i++)
 			fprintf(stderr, "%02x%s", engine[i],
@@ -111,7 +112,7 @@ struct qcase {
 	const char *what;
 	const char *name;
 	uint16_t type;
-	int edns;		/* -1: none */
+	int edns; /* -1: none */
 	struct frame_opts fo;
 	int want;
 	uint8_t want_rcode; /* for XDP_TX */
@@ -123,75 +124,207 @@ static void query_table(void **state)
 	NEED_ENV();
 	static const struct qcase cases[] = {
 		{ "A hit over IPv4", "www.basic.example.", 1, -1, {}, XDP_TX, 0 },
-		{ "A hit over IPv6", "www.basic.example.", 1, -1,
-		  { .ipv6 = true }, XDP_TX, 0 },
-		{ "A hit, one VLAN tag", "www.basic.example.", 1, -1,
-		  { .vlans = 1 }, XDP_TX, 0 },
-		{ "A hit, two VLAN tags", "www.basic.example.", 1, -1,
-		  { .vlans = 2, .ipv6 = true }, XDP_TX, 0 },
+		{ "A hit over IPv6",
+		  "www.basic.example.",
+		  1,
+		  -1,
+		  { .ipv6 = true },
+		  XDP_TX,
+		  0 },
+		{ "A hit, one VLAN tag",
+		  "www.basic.example.",
+		  1,
+		  -1,
+		  { .vlans = 1 },
+		  XDP_TX,
+		  0 },
+		{ "A hit, two VLAN tags",
+		  "www.basic.example.",
+		  1,
+		  -1,
+		  { .vlans = 2, .ipv6 = true },
+		  XDP_TX,
+		  0 },
 		{ "mixed case", "WwW.BaSiC.eXaMpLe.", 1, -1, {}, XDP_TX, 0 },
 		{ "EDNS 512", "www.basic.example.", 1, 512, {}, XDP_TX, 0 },
 		{ "EDNS 1232", "www.basic.example.", 28, 1232, {}, XDP_TX, 0 },
 		{ "EDNS 4096", "www.basic.example.", 1, 4096, {}, XDP_TX, 0 },
-		{ "TC without EDNS", "many.trunc.example.", 1, -1, {}, XDP_TX,
-		  0, true },
-		{ "TC at EDNS 512", "bigtxt.trunc.example.", 16, 512, {},
-		  XDP_TX, 0, true },
-		{ "fits at EDNS 1232", "many.trunc.example.", 1, 1232, {},
-		  XDP_TX, 0 },
+		{ "TC without EDNS",
+		  "many.trunc.example.",
+		  1,
+		  -1,
+		  {},
+		  XDP_TX,
+		  0,
+		  true },
+		{ "TC at EDNS 512",
+		  "bigtxt.trunc.example.",
+		  16,
+		  512,
+		  {},
+		  XDP_TX,
+		  0,
+		  true },
+		{ "fits at EDNS 1232",
+		  "many.trunc.example.",
+		  1,
+		  1232,
+		  {},
+		  XDP_TX,
+		  0 },
 		{ "NXDOMAIN", "nope.basic.example.", 1, -1, {}, XDP_TX, 3 },
 		{ "NXDOMAIN three labels below the apex",
-		  "a.b.nope.basic.example.", 1, 1232, {}, XDP_TX, 3 },
+		  "a.b.nope.basic.example.",
+		  1,
+		  1232,
+		  {},
+		  XDP_TX,
+		  3 },
 		{ "NODATA", "www.basic.example.", 15, -1, {}, XDP_TX, 0 },
-		{ "NODATA at an empty non-terminal", "b.c.basic.example.", 1,
-		  -1, {}, XDP_TX, 0 },
-		{ "referral with glue", "host.child.delegation.example.", 1, -1,
-		  {}, XDP_TX, 0 },
-		{ "referral at the cut", "child.delegation.example.", 2, 1232,
-		  {}, XDP_TX, 0 },
-		{ "DS at the cut", "secure.delegation.example.", 43, -1, {},
-		  XDP_TX, 0 },
-		{ "wildcard", "Foo.W.wildcard.example.", 1, -1, {}, XDP_TX, 0 },
-		{ "wildcard two labels deep", "a.b.w.wildcard.example.", 15,
-		  1232, { .ipv6 = true }, XDP_TX, 0 },
-		{ "wildcard NODATA", "x.onlytxt.wildcard.example.", 1, -1, {},
-		  XDP_TX, 0 },
-		{ "CNAME chain", "chain1.cname.example.", 1, -1, {}, XDP_TX, 0 },
-		{ "CNAME to NXDOMAIN", "tonx.cname.example.", 1, -1, {},
-		  XDP_TX, 3 },
-		{ "wildcard CNAME", "x.wc.cname.example.", 28, -1, {}, XDP_TX,
+		{ "NODATA at an empty non-terminal",
+		  "b.c.basic.example.",
+		  1,
+		  -1,
+		  {},
+		  XDP_TX,
 		  0 },
-		{ "DS from the parent zone", "child.parent.example.", 43, -1,
-		  {}, XDP_TX, 0 },
-		{ "apex of the child zone", "child.parent.example.", 6, -1, {},
-		  XDP_TX, 0 },
+		{ "referral with glue",
+		  "host.child.delegation.example.",
+		  1,
+		  -1,
+		  {},
+		  XDP_TX,
+		  0 },
+		{ "referral at the cut",
+		  "child.delegation.example.",
+		  2,
+		  1232,
+		  {},
+		  XDP_TX,
+		  0 },
+		{ "DS at the cut",
+		  "secure.delegation.example.",
+		  43,
+		  -1,
+		  {},
+		  XDP_TX,
+		  0 },
+		{ "wildcard", "Foo.W.wildcard.example.", 1, -1, {}, XDP_TX, 0 },
+		{ "wildcard two labels deep",
+		  "a.b.w.wildcard.example.",
+		  15,
+		  1232,
+		  { .ipv6 = true },
+		  XDP_TX,
+		  0 },
+		{ "wildcard NODATA",
+		  "x.onlytxt.wildcard.example.",
+		  1,
+		  -1,
+		  {},
+		  XDP_TX,
+		  0 },
+		{ "CNAME chain", "chain1.cname.example.", 1, -1, {}, XDP_TX, 0 },
+		{ "CNAME to NXDOMAIN",
+		  "tonx.cname.example.",
+		  1,
+		  -1,
+		  {},
+		  XDP_TX,
+		  3 },
+		{ "wildcard CNAME",
+		  "x.wc.cname.example.",
+		  28,
+		  -1,
+		  {},
+		  XDP_TX,
+		  0 },
+		{ "DS from the parent zone",
+		  "child.parent.example.",
+		  43,
+		  -1,
+		  {},
+		  XDP_TX,
+		  0 },
+		{ "apex of the child zone",
+		  "child.parent.example.",
+		  6,
+		  -1,
+		  {},
+		  XDP_TX,
+		  0 },
 		{ "ANY, minimal", "basic.example.", 255, -1, {}, XDP_TX, 0 },
-		{ "out of zone (passed)", "www.example.org.", 1, -1, {},
+		{ "out of zone (passed)",
+		  "www.example.org.",
+		  1,
+		  -1,
+		  {},
 		  XDP_PASS },
 		{ "root (passed)", ".", 2, -1, {}, XDP_PASS },
 		{ "AXFR (passed)", "basic.example.", 252, -1, {}, XDP_PASS },
 		{ "qtype 0 (passed)", "basic.example.", 0, -1, {}, XDP_PASS },
-		{ "fragment (passed)", "www.basic.example.", 1, -1,
-		  { .fragment = true }, XDP_PASS },
-		{ "IP options (passed)", "www.basic.example.", 1, -1,
-		  { .ip_options = true }, XDP_PASS },
-		{ "IPv6 extension header (passed)", "www.basic.example.", 1, -1,
-		  { .ipv6 = true, .ipv6_ext = true }, XDP_PASS },
-		{ "TCP (passed)", "www.basic.example.", 1, -1, { .tcp = true },
+		{ "fragment (passed)",
+		  "www.basic.example.",
+		  1,
+		  -1,
+		  { .fragment = true },
 		  XDP_PASS },
-		{ "other port (passed)", "www.basic.example.", 1, -1,
-		  { .dport = 5353 }, XDP_PASS },
-		{ "from chargen (dropped)", "www.basic.example.", 1, -1,
-		  { .sport = 19 }, XDP_DROP },
-		{ "UDP length past the IP payload (dropped)",
-		  "www.basic.example.", 1, -1, { .udp_len_skew = 1 },
+		{ "IP options (passed)",
+		  "www.basic.example.",
+		  1,
+		  -1,
+		  { .ip_options = true },
+		  XDP_PASS },
+		{ "IPv6 extension header (passed)",
+		  "www.basic.example.",
+		  1,
+		  -1,
+		  { .ipv6 = true, .ipv6_ext = true },
+		  XDP_PASS },
+		{ "TCP (passed)",
+		  "www.basic.example.",
+		  1,
+		  -1,
+		  { .tcp = true },
+		  XDP_PASS },
+		{ "other port (passed)",
+		  "www.basic.example.",
+		  1,
+		  -1,
+		  { .dport = 5353 },
+		  XDP_PASS },
+		{ "from chargen (dropped)",
+		  "www.basic.example.",
+		  1,
+		  -1,
+		  { .sport = 19 },
 		  XDP_DROP },
-		{ "DO=1 on a signed zone (passed)", "www.signed.example.", 1,
-		  -2, {}, XDP_PASS },
-		{ "DO=1 on an unsigned zone", "www.basic.example.", 1, -2, {},
-		  XDP_TX, 0 },
-		{ "DO=0 on a signed zone", "www.signed.example.", 1, 1232, {},
-		  XDP_TX, 0 },
+		{ "UDP length past the IP payload (dropped)",
+		  "www.basic.example.",
+		  1,
+		  -1,
+		  { .udp_len_skew = 1 },
+		  XDP_DROP },
+		{ "DO=1 on a signed zone (passed)",
+		  "www.signed.example.",
+		  1,
+		  -2,
+		  {},
+		  XDP_PASS },
+		{ "DO=1 on an unsigned zone",
+		  "www.basic.example.",
+		  1,
+		  -2,
+		  {},
+		  XDP_TX,
+		  0 },
+		{ "DO=0 on a signed zone",
+		  "www.signed.example.",
+		  1,
+		  1232,
+		  {},
+		  XDP_TX,
+		  0 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct qcase *c = &cases[i];
@@ -243,8 +376,8 @@ static void malformed_table(void **state)
 
 	q.n = 0;
 	bhex(&q, "0005 0000 0001 0000 0000 0000 03777777 c00c 0001 0001");
-	run_case("compression pointer in the question (dropped)", q.b, q.n,
-		 &fo, XDP_DROP);
+	run_case("compression pointer in the question (dropped)", q.b, q.n, &fo,
+		 XDP_DROP);
 
 	q.n = 0;
 	bhex(&q, "0006 0000 0001 0000 0000 0000 03777777");
@@ -316,8 +449,9 @@ static void every_entry(void **state)
 				tx++;
 			}
 	}
-	fprintf(stderr, "every_entry: %zu replies equal to the engine's, "
-			"%zu passed\n",
+	fprintf(stderr,
+		"every_entry: %zu replies equal to the engine's, "
+		"%zu passed\n",
 		tx, passed);
 	/* Passed: names of the zone signed.example with DO... none here;
 	 * only answers the fast path does not hold may pass. */
@@ -350,8 +484,9 @@ static void counters(void **state)
 	for (size_t i = 0; i < nf; i++)
 		total += after[i] - before[i];
 	assert_int_equal(total, 5);
-#define DELTA(f) (after[offsetof(struct xd_stats, f) / 8] - \
-		  before[offsetof(struct xd_stats, f) / 8])
+#define DELTA(f)                                   \
+	(after[offsetof(struct xd_stats, f) / 8] - \
+	 before[offsetof(struct xd_stats, f) / 8])
 	assert_int_equal(DELTA(answer_positive), 1);
 	assert_int_equal(DELTA(answer_nxdomain), 2);
 	assert_int_equal(DELTA(drop_response), 1);
@@ -362,14 +497,19 @@ static void counters(void **state)
 static void random_frames(void **state)
 {
 	NEED_ENV();
-	unsigned long n = getenv("XDPDNS_FUZZ_FRAMES") ?
-				  strtoul(getenv("XDPDNS_FUZZ_FRAMES"), NULL, 10) :
-				  1000000;
+	unsigned long n =
+		getenv("XDPDNS_FUZZ_FRAMES") ?
+			strtoul(getenv("XDPDNS_FUZZ_FRAMES"), NULL, 10) :
+			1000000;
 	static const char *const names[] = {
-		"www.basic.example.", "a.b.nope.basic.example.",
-		"host.child.delegation.example.", "x.y.w.wildcard.example.",
-		"chain1.cname.example.", "many.trunc.example.",
-		"bigtxt.trunc.example.", "big.trunc.example.",
+		"www.basic.example.",
+		"a.b.nope.basic.example.",
+		"host.child.delegation.example.",
+		"x.y.w.wildcard.example.",
+		"chain1.cname.example.",
+		"many.trunc.example.",
+		"bigtxt.trunc.example.",
+		"big.trunc.example.",
 	};
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	size_t tx = 0;
@@ -384,10 +524,12 @@ static void random_frames(void **state)
 			.vlans = (int)((seed >> 1) % 3),
 		};
 		/* Valid flags most of the time, any flags sometimes. */
-		uint16_t flags = (seed >> 60) == 0 ? (uint16_t)(seed >> 24) :
-						      (uint16_t)(seed >> 24) & 0x0130;
+		uint16_t flags = (seed >> 60) == 0 ?
+					 (uint16_t)(seed >> 24) :
+					 (uint16_t)(seed >> 24) & 0x0130;
 		make_query(&q, (uint16_t)(seed >> 8), flags,
-			   names[(seed >> 40) % 8], (uint16_t)((seed >> 44) % 40),
+			   names[(seed >> 40) % 8],
+			   (uint16_t)((seed >> 44) % 40),
 			   (seed >> 50) & 1 ? (int)((seed >> 51) & 0x1fff) : -1,
 			   (seed >> 63) & 1);
 		size_t flen = frame_build(frame, q.b, q.n, &fo);
@@ -405,7 +547,8 @@ static void random_frames(void **state)
 		tx++;
 		const uint8_t *r;
 		size_t rlen;
-		const char *bad = reply_check(frame, flen, out, olen, &r, &rlen);
+		const char *bad =
+			reply_check(frame, flen, out, olen, &r, &rlen);
 		if (bad)
 			fail_msg("frame %lu: %s", it, bad);
 		/* The reply answers the frame's own query, and it is the

@@ -85,8 +85,10 @@ size_t frame_build(uint8_t *out, const uint8_t *dns, size_t dnslen,
 		put16(ip + 4, (uint16_t)(ext + l4len));
 		ip[6] = o->ipv6_ext ? 0 : proto;
 		ip[7] = 64;
-		static const uint8_t cli[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
-		static const uint8_t srv[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+		static const uint8_t cli[16] = { 0x20, 0x01, 0x0d,
+						 0xb8, [15] = 2 };
+		static const uint8_t srv[16] = { 0x20, 0x01, 0x0d,
+						 0xb8, [15] = 1 };
 		memcpy(ip + 8, cli, 16);
 		memcpy(ip + 24, srv, 16);
 		iphl = 40;
@@ -134,8 +136,8 @@ size_t frame_build(uint8_t *out, const uint8_t *dns, size_t dnslen,
 	return (size_t)(l4 + l4len - out);
 }
 
-int xdp_run(struct xdp_env *env, const uint8_t *in, size_t inlen,
-	    uint8_t *out, size_t *outlen)
+int xdp_run(struct xdp_env *env, const uint8_t *in, size_t inlen, uint8_t *out,
+	    size_t *outlen)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in,
 		    .data_size_in = (uint32_t)inlen, .data_out = out,
@@ -171,8 +173,7 @@ static bool parse_layers(const uint8_t *f, size_t len, struct layers *l)
 	return l->dns <= len;
 }
 
-int frame_dns(const uint8_t *f, size_t len, const uint8_t **dns,
-	      size_t *dnslen)
+int frame_dns(const uint8_t *f, size_t len, const uint8_t **dns, size_t *dnslen)
 {
 	struct layers l;
 

@@ -28,12 +28,12 @@ struct xdp_env {
 struct frame_opts {
 	int vlans; /* 0, 1 (802.1Q) or 2 (802.1ad + 802.1Q) */
 	bool ipv6;
-	bool ip_options;  /* IPv4 header with a 4-byte option */
-	bool fragment;	  /* IPv4 MF set */
-	bool ipv6_ext;	  /* IPv6 hop-by-hop header before UDP */
-	bool tcp;	  /* a TCP segment instead of UDP */
-	uint16_t sport;	  /* source port, 0 means 40000 */
-	uint16_t dport;	  /* destination port, 0 means 53 */
+	bool ip_options; /* IPv4 header with a 4-byte option */
+	bool fragment; /* IPv4 MF set */
+	bool ipv6_ext; /* IPv6 hop-by-hop header before UDP */
+	bool tcp; /* a TCP segment instead of UDP */
+	uint16_t sport; /* source port, 0 means 40000 */
+	uint16_t dport; /* destination port, 0 means 53 */
 	int udp_len_skew; /* added to the UDP length field */
 };
 
@@ -50,8 +50,8 @@ size_t frame_build(uint8_t *out, const uint8_t *dns, size_t dnslen,
 		   const struct frame_opts *o);
 
 /* Run the program on a frame; returns the XDP action, or -1. */
-int xdp_run(struct xdp_env *env, const uint8_t *in, size_t inlen,
-	    uint8_t *out, size_t *outlen);
+int xdp_run(struct xdp_env *env, const uint8_t *in, size_t inlen, uint8_t *out,
+	    size_t *outlen);
 
 /*
  * Check that out is a well-formed reply to the frame in: MACs, addresses
