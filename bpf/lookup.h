@@ -50,22 +50,45 @@ static __always_inline __u32 key_off(const struct xd_scratch *s)
 	return s->key_off & 0xff;
 }
 
-/* Hash of the key name in buf (which holds 256 + 8 bytes). */
-static __always_inline __u64 name_hash(const struct xd_scratch *s,
-				       const __u8 *buf, __u64 seed)
+/*
+ * Hash every suffix of the query name (s->name, labels at s->labels) in
+ * one pass from the root: afterwards s->hraw[k] is the hash state of the
+ * name without its first k labels (k = nl: the root), to be finished with
+ * xd_hash_end(). Returns -1 if the name has more words than followed.
+ */
+static __always_inline int hash_suffixes(struct xd_scratch *s, __u64 seed,
+					 __u32 nl)
 {
-	__u32 len = key_len(s), off = key_off(s);
-	__u64 h = XD_HASH_START(seed, len);
+	__u64 h = seed;
 
-	for (__u32 i = 0; i < (XD_NAME_MAX + 8) / 8; i++) {
-		__u32 at = i * 8;
-		if (at >= len)
-			break;
-		__u64 w = keep_low(load64(buf + ((off + at) & 0xff)), len - at);
+	XD_HASH_WORD(h, 0); /* the root label */
+	s->hraw[nl & XD_MAX_LABELS] = h;
+	s->hj = nl;
+	s->hat = 0;
+	for (__u32 i = 0; i < XD_MAX_LABELS + 1; i++) {
+		/* Label j - 1, word at: read back, one state per step. */
+		asm volatile("" ::: "memory");
+		__u32 j = s->hj & 0xff, at = s->hat & 0x3f;
+		if (j == 0)
+			return 0;
+		__u32 off = s->labels[(j - 1) & XD_MAX_LABELS];
+		__u32 ll = (s->name[off & 0xff] & 0x3f) + 1;
+		if (at >= ll)
+			return -1;
+		__u64 w = keep_low(load64(s->name + ((off + at) & 0xff)),
+				   ll - at);
 		XD_HASH_WORD(h, w);
+		at += 8;
+		if (at >= ll) {
+			j--;
+			s->hraw[j & XD_MAX_LABELS] = h;
+			at = 0;
+		}
+		s->hj = j;
+		s->hat = at;
 	}
-	XD_HASH_END(h);
-	return h;
+	asm volatile("" ::: "memory");
+	return s->hj ? -1 : 0;
 }
 
 static __always_inline const struct xd_chunk *names_chunk(__u32 gen_base,
@@ -105,44 +128,73 @@ static __always_inline int name_equal(const struct xd_scratch *s,
 enum lookup_result { LOOKUP_ABSENT, LOOKUP_FOUND, LOOKUP_UNSURE };
 
 /*
- * Look the key name (s->key_off, s->key_len) in buf up. The filler keeps
- * every name within XD_PROBES slots of its hash, so a name met neither by
- * then nor before an empty slot is absent. Only the first slot with the
- * right tag is compared byte for byte; if that is another name (a 32-bit
- * tag collision), the answer is LOOKUP_UNSURE and the query goes to
- * userspace rather than risk a wrong answer. On LOOKUP_FOUND, *node is
- * the node and *index its index + 1 within the generation.
+ * The longest suffix of the query name that is a node: the name itself
+ * (s->found_k = 0) or its closest existing ancestor (s->found_k labels
+ * shorter). The filler keeps every name within XD_PROBES slots of its
+ * hash, so a suffix met neither by then nor before an empty slot is
+ * absent. Only the first slot with the right tag is compared byte for
+ * byte; if that is another name (a 32-bit tag collision), the answer is
+ * LOOKUP_UNSURE and the query goes to userspace rather than risk a wrong
+ * answer. On LOOKUP_FOUND, *node is the node and *index its index + 1.
  */
 static __always_inline int
-name_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
-	    const __u8 *buf, const struct xd_xnode **node, __u32 *index)
+suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
+	      __u32 nl, __u32 nlen, const struct xd_xnode **node, __u32 *index)
 {
 	const struct xd_gen *g = &cfg->gen[gen & 1];
-	__u64 h = name_hash(s, buf, g->seed);
-	__u32 tag = (__u32)(h >> 32) | 1;
 	__u32 base = gen ? cfg->slots : 0;
 	__u32 nbase = gen ? cfg->nodes : 0;
-	__u32 hit = 0;
+	__u32 mask = g->slot_mask;
 
-	for (__u32 p = 0; p < XD_PROBES; p++) {
-		__u32 idx = base + (((__u32)h + p) & g->slot_mask);
-		const struct xd_slot *sl = bpf_map_lookup_elem(&xd_slots, &idx);
-		if (!sl || !sl->node)
+	s->hit = 0;
+	for (__u32 k = 0; k < XD_MAX_LABELS + 1; k++) {
+		if (k > nl)
 			break;
-		if (sl->tag == tag) {
-			hit = sl->node;
+		__u64 h = xd_hash_end(s->hraw[k & XD_MAX_LABELS]);
+		__u32 tag = (__u32)(h >> 32) | 1;
+		for (__u32 p = 0; p < XD_PROBES; p++) {
+			__u32 idx = base + (((__u32)h + p) & mask);
+			const struct xd_slot *sl =
+				bpf_map_lookup_elem(&xd_slots, &idx);
+			if (!sl || !sl->node)
+				break;
+			if (sl->tag == tag) {
+				s->hit = sl->node;
+				break;
+			}
+		}
+		if (s->hit) {
+			s->found_k = k;
 			break;
 		}
 	}
+	/* One state after the loop, whichever suffix it stopped at. */
+	asm volatile("" ::: "memory");
+	__u32 hit = s->hit;
 	if (!hit)
 		return LOOKUP_ABSENT;
+	__u32 k = s->found_k & 0xff;
+	__u32 off = k < nl ? s->labels[k & XD_MAX_LABELS] : nlen - 1;
+	if (off >= nlen)
+		return LOOKUP_UNSURE;
+	s->key_off = off;
+	s->key_len = nlen - off;
 	__u32 ni = nbase + hit - 1;
 	const struct xd_xnode *n = bpf_map_lookup_elem(&xd_nodes, &ni);
-	if (!n || !name_equal(s, n, cfg, gen, buf))
+	if (!n || !name_equal(s, n, cfg, gen, s->name))
 		return LOOKUP_UNSURE;
 	*node = n;
 	*index = hit;
 	return LOOKUP_FOUND;
+}
+
+/* Node index + 1 (as the slots hold it) to the node, in generation gen. */
+static __always_inline const struct xd_xnode *
+node_at(const struct xd_config *cfg, __u32 gen, __u32 index)
+{
+	__u32 ni = (gen ? cfg->nodes : 0) + index - 1;
+
+	return index ? bpf_map_lookup_elem(&xd_nodes, &ni) : NULL;
 }
 
 /* The template for qtype at node n (index + 1 in `index`). */

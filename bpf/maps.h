@@ -22,7 +22,7 @@
 	} name SEC(".maps")
 
 struct xd_chunk {
-	__u8 b[XD_CHUNK];
+	__u8 b[XD_CHUNK] __attribute__((aligned(8)));
 };
 
 /* Open-addressing table of name hashes, pointing into xd_nodes. */
@@ -53,8 +53,13 @@ struct xd_scratch {
 	__u8 labels[XD_MAX_LABELS + 1]; /* label starts within the name */
 	__u32 nlen, nl; /* laundered through memory */
 	__u32 dns, end; /* the same, for header offsets */
-	__u32 key_off, key_len; /* the name being looked up */
+	__u32 key_off, key_len; /* the name being compared */
+	__u64 hraw[XD_MAX_LABELS + 1]; /* hash states of the suffixes */
+	__u32 hj, hat; /* hashing: label + 1, word offset */
+	__u32 hit, found_k; /* the lookup's result */
 	__u32 clen, an, ns, ar, tc, found; /* the chosen cut */
+	__u32 csum, rsum; /* its bytes' sum, relocations' change to it */
+	__u64 hsum; /* the DNS header's sum */
 	__s32 delta; /* relocation */
 	__u32 bytes, nrelocs, ncuts, flags, kind, rcode, frame;
 	__u8 move[512]; /* headers moved to grow at the front */

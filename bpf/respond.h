@@ -63,83 +63,73 @@ static __always_inline __u32 load32(const void *p)
 	return v;
 }
 
-/*
- * The UDP checksum over the pseudo header, UDP header and payload,
- * summed here in 32-bit words (cheaper than helper calls at this size).
- */
-static __always_inline __u16 udp_csum(struct xdp_md *ctx, struct pkt *p,
-				      __u32 ulen)
+static __always_inline __u32 swap16(__u32 x)
 {
+	return ((x & 0xff) << 8) | ((x >> 8) & 0xff);
+}
+
+/*
+ * The UDP checksum of the reply, reading none of what was just written
+ * (reading it back would stall on the stores): the pseudo header and the
+ * UDP header come from the values (sum), the DNS header's part from
+ * respond() (s->hsum), the template's part from the loader (s->csum) as
+ * moved by the relocations (s->rsum); the question is summed here and
+ * the OPT record is known. Sums are of native (little-endian) 16-bit
+ * words at even offsets from the UDP header; a part that starts at an
+ * odd offset has its sum byte-swapped.
+ */
+static __always_inline __u16 udp_csum(struct xdp_md *ctx,
+				      const struct xd_scratch *s,
+				      const struct xd_config *cfg, __u64 sum)
+{
+	const struct pkt *p = &s->pk;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u64 sum = 0;
 
-	if (p->ipv6) {
-		struct ipv6hdr *ip6 = data + (p->l3 & 0xff);
-		if ((void *)(ip6 + 1) > end)
-			return 0;
-		const __u32 *a = (const __u32 *)&ip6->saddr;
-#pragma unroll
-		for (int i = 0; i < 8; i++)
-			sum += load32(a + i);
-	} else {
-		struct iphdr *ip = data + (p->l3 & 0xff);
-		if ((void *)(ip + 1) > end)
-			return 0;
-		sum += load32(&ip->saddr);
-		sum += load32(&ip->daddr);
-	}
-	sum += bpf_htons(IPPROTO_UDP) + bpf_htons((__u16)ulen);
-
-	__u8 *b = data + (p->l4 & 0x1ff);
-	__u32 words = ulen / 4;
-	for (__u32 i = 0; i < (1232 + 8 + 64) / 4; i++) {
+	sum += s->hsum;
+	/* The question, in 8-byte words ending where it ends; the first
+	 * word keeps only the question's bytes. */
+	__u32 qsize = p->qsize & 0x1ff, qend = p->qend & 0x3ff;
+	__u32 words = (qsize + 7) / 8;
+	__u64 qs = 0;
+	for (__u32 i = 0; i < (XD_NAME_MAX + 4 + 7) / 8; i++) {
 		if (i >= words)
 			break;
-		__u8 *w = b + ((i * 4) & 0x7ff);
-		if ((void *)(w + 4) > end)
+		__u8 *w = data + ((qend - 8 * (i + 1)) & 0x7ff);
+		if ((void *)(w + 8) > end)
 			return 0;
-		sum += load32(w);
+		__u64 v = load64(w);
+		if (i + 1 == words)
+			v &= ~0ull << ((8 * (8 * words - qsize)) & 63);
+		qs += (v & 0xffffffff) + (v >> 32);
 	}
-	/* The last one to three bytes, padded with zeros. */
-	__u32 left = ulen & 3;
-	if (left) {
-		__u8 *t = b + ((words * 4) & 0x7ff);
-		__u32 word = 0;
-		if ((void *)(t + 1) > end)
-			return 0;
-		word = t[0];
-		if (left > 1) {
-			if ((void *)(t + 2) > end)
-				return 0;
-			word |= (__u32)t[1] << 8;
-		}
-		if (left > 2) {
-			if ((void *)(t + 3) > end)
-				return 0;
-			word |= (__u32)t[2] << 16;
-		}
-		sum += word;
+	qs = csum_fold(qs);
+	sum += (qsize & 1) ? swap16((__u32)qs) : qs;
+
+	/* The template's bytes right after the question. */
+	__u32 ts = csum_fold((__u64)s->csum + s->rsum);
+	sum += (qsize & 1) ? swap16(ts) : ts;
+
+	/* OPT: name 0, type 41, our size, DO; the rest zero. */
+	if (p->edns) {
+		__u32 os = csum_fold(41 + (__u32)cfg->edns_udp +
+				     (p->do_bit ? 0x8000 : 0));
+		sum += ((qsize + s->clen) & 1) ? swap16(os) : os;
 	}
 	__u16 c = (__u16)~csum_fold(sum);
 	return c ? c : 0xffff;
 }
 
-static __always_inline __u16 ipv4_csum(struct iphdr *ip)
+/*
+ * Swap addresses and ports, set lengths, TTL and checksums. The IPv4
+ * header checksum and the fixed part of the UDP one come from the values
+ * read before the rewrite.
+ */
+static __always_inline int finish(struct xdp_md *ctx,
+				  const struct xd_scratch *s,
+				  const struct xd_config *cfg, __u32 frame_len)
 {
-	__u64 sum = 0;
-	__u16 *w = (__u16 *)ip;
-
-#pragma unroll
-	for (int i = 0; i < 10; i++)
-		sum += w[i];
-	return (__u16)~csum_fold(sum);
-}
-
-/* Swap addresses and ports, set lengths, TTL and checksums. */
-static __always_inline int finish(struct xdp_md *ctx, struct pkt *p,
-				  __u32 frame_len)
-{
+	const struct pkt *p = &s->pk;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
@@ -155,36 +145,52 @@ static __always_inline int finish(struct xdp_md *ctx, struct pkt *p,
 	struct udphdr *udp = data + (p->l4 & 0x1ff);
 	if ((void *)(udp + 1) > end)
 		return -1;
-	__be16 port = udp->source;
-	udp->source = udp->dest;
-	udp->dest = port;
-	udp->len = bpf_htons((__u16)ulen);
+	__u32 ports = load32(udp);
+	__u32 be_ulen = bpf_htons((__u16)ulen);
+	/* Pseudo header's protocol and length; ports and length. */
+	__u64 sum = bpf_htons(IPPROTO_UDP) + be_ulen + (ports & 0xffff) +
+		    (ports >> 16) + be_ulen;
+	*(__u32 *)udp = ports >> 16 | ports << 16;
+	udp->len = (__u16)be_ulen;
 	udp->check = 0;
 
 	if (p->ipv6) {
 		struct ipv6hdr *ip6 = data + (p->l3 & 0xff);
 		if ((void *)(ip6 + 1) > end)
 			return -1;
-		struct in6_addr a = ip6->saddr;
-		ip6->saddr = ip6->daddr;
-		ip6->daddr = a;
-		ip6->payload_len = bpf_htons((__u16)ulen);
+		__u32 a[8];
+#pragma unroll
+		for (int i = 0; i < 8; i++) {
+			a[i] = load32((__u32 *)&ip6->saddr + i);
+			sum += a[i];
+		}
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			((__u32 *)&ip6->saddr)[i] = a[4 + i];
+			((__u32 *)&ip6->daddr)[i] = a[i];
+		}
+		ip6->payload_len = (__u16)be_ulen;
 		ip6->hop_limit = 64;
 	} else {
 		struct iphdr *ip = data + (p->l3 & 0xff);
 		if ((void *)(ip + 1) > end)
 			return -1;
-		__be32 a = ip->saddr;
-		ip->saddr = ip->daddr;
-		ip->daddr = a;
-		ip->tot_len = bpf_htons((__u16)(frame_len - p->l3));
+		__u32 w0 = load32(ip); /* version, IHL, TOS, length */
+		__u32 sa = load32(&ip->saddr), da = load32(&ip->daddr);
+		__u32 tot = bpf_htons((__u16)(frame_len - p->l3));
+		sum += (__u64)sa + da;
+		ip->saddr = da;
+		ip->daddr = sa;
+		ip->tot_len = (__u16)tot;
 		ip->ttl = 64;
 		ip->id = 0;
 		ip->frag_off = bpf_htons(0x4000); /* DF */
-		ip->check = 0;
-		ip->check = ipv4_csum(ip);
+		__u64 isum = (w0 & 0xffff) + tot + bpf_htons(0x4000) +
+			     (64 | IPPROTO_UDP << 8) + (sa & 0xffff) +
+			     (sa >> 16) + (da & 0xffff) + (da >> 16);
+		ip->check = (__u16)~csum_fold(isum);
 	}
-	__u16 c = udp_csum(ctx, p, ulen);
+	__u16 c = udp_csum(ctx, s, cfg, sum);
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	udp = data + (p->l4 & 0x1ff);

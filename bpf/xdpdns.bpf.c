@@ -59,14 +59,12 @@ static __always_inline __u32 cut_len(const struct xd_scratch *s)
  * Splice template tref after the question and send the reply. Mirrors
  * xd_render() in zonec/answer.c byte for byte.
  */
-static __always_inline int respond(struct xdp_md *ctx, struct pkt *pk,
-				   struct xd_scratch *s,
+static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 				   const struct xd_config *cfg, __u32 gen,
 				   __u32 tref, int walked)
 {
-	/* Through memory, so that whatever path led here, the verifier
+	/* The parse, from memory: whatever path led here, the verifier
 	 * checks the reply once. */
-	s->pk = *pk;
 	asm volatile("" ::: "memory");
 	struct pkt *p = &s->pk;
 
@@ -98,7 +96,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct pkt *pk,
 	__u32 avail = limit - (12 + p->qsize + (p->edns ? OPT_LEN : 0));
 
 	/* The longest cut that fits (the empty one is implicit). */
-	s->clen = s->an = s->ns = s->ar = 0;
+	s->clen = s->an = s->ns = s->ar = s->csum = s->rsum = 0;
 	s->tc = !!(h.flags & XD_XT_TC0);
 	s->found = 0;
 	for (int i = XD_TMPL_MAX_CUTS - 1; i >= 0; i--) {
@@ -118,6 +116,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct pkt *pk,
 		s->an = x.an;
 		s->ns = x.ns;
 		s->ar = x.ar;
+		s->csum = x.sum;
 		s->tc = !!(x.len & XD_XCUT_TC);
 		s->found = 1;
 		break;
@@ -206,9 +205,18 @@ static __always_inline int respond(struct xdp_md *ctx, struct pkt *pk,
 			__u8 *ptr = data + ((qend + pos) & 0x7ff);
 			if ((void *)(ptr + 2) > end)
 				return PASS(pass_no_room);
-			__u16 v = (__u16)((ptr[0] << 8 | ptr[1]) + delta);
-			ptr[0] = (__u8)(0xc0 | ((v >> 8) & 0x3f));
-			ptr[1] = (__u8)v;
+			__u32 b0 = ptr[0], b1 = ptr[1];
+			__u16 v = (__u16)((b0 << 8 | b1) + delta);
+			__u32 n0 = 0xc0 | ((v >> 8) & 0x3f), n1 = v & 0xff;
+			ptr[0] = (__u8)n0;
+			ptr[1] = (__u8)n1;
+			/* The checksum: the new word in, the old one out. */
+			if (pos & 1)
+				s->rsum += (n0 << 8 | n1) + 0xffff -
+					   (b0 << 8 | b1);
+			else
+				s->rsum += (n0 | n1 << 8) + 0xffff -
+					   (b0 | b1 << 8);
 		}
 	}
 
@@ -217,14 +225,10 @@ static __always_inline int respond(struct xdp_md *ctx, struct pkt *pk,
 		__u8 *o = data + ((qend + clen) & 0x7ff);
 		if ((void *)(o + OPT_LEN) > end)
 			return PASS(pass_no_room);
-		o[0] = 0;
-		o[1] = 0;
-		o[2] = TYPE_OPT;
-		o[3] = (__u8)(cfg->edns_udp >> 8);
-		o[4] = (__u8)cfg->edns_udp;
-		o[5] = 0;
-		o[6] = 0;
-		o[7] = p->do_bit ? 0x80 : 0;
+		__u64 udp = cfg->edns_udp;
+		store64(o, (__u64)TYPE_OPT << 16 | (udp >> 8) << 24 |
+				   (udp & 0xff) << 32 |
+				   (__u64)(p->do_bit ? 0x80 : 0) << 56);
 		o[8] = 0;
 		o[9] = 0;
 		o[10] = 0;
@@ -233,16 +237,22 @@ static __always_inline int respond(struct xdp_md *ctx, struct pkt *pk,
 	struct dns_hdr *dh = data + (p->dns & 0x1ff);
 	if ((void *)(dh + 1) > end)
 		return PASS(pass_no_room);
+	/* The header in two stores, its checksum part from the values. */
 	__u32 tc = s->tc;
-	__u8 rcode = tc ? 0 : (__u8)s->rcode;
-	dh->flags1 = (__u8)(0x80 | ((s->flags & XD_XT_AA) ? 0x04 : 0) |
-			    (tc ? 0x02 : 0) | p->rd_cd[0]);
-	dh->flags2 = (__u8)(p->rd_cd[1] | (rcode & 0x0f));
-	dh->ancount = bpf_htons((__u16)s->an);
-	dh->nscount = bpf_htons((__u16)s->ns);
-	dh->arcount = bpf_htons((__u16)(s->ar + p->edns));
+	__u32 rcode = tc ? 0 : s->rcode;
+	__u64 f1 = 0x80 | ((s->flags & XD_XT_AA) ? 0x04 : 0) | (tc ? 0x02 : 0) |
+		   p->rd_cd[0];
+	__u64 f2 = p->rd_cd[1] | (rcode & 0x0f);
+	__u64 w0 = (__u64)dh->id | f1 << 16 | f2 << 24 |
+		   (__u64)bpf_htons(1) << 32 |
+		   (__u64)bpf_htons((__u16)s->an) << 48;
+	__u32 w1 = (__u32)bpf_htons((__u16)s->ns) |
+		   (__u32)bpf_htons((__u16)(s->ar + p->edns)) << 16;
+	store64(dh, w0);
+	*(__u32 *)((__u8 *)dh + 8) = w1;
+	s->hsum = (w0 & 0xffffffff) + (w0 >> 32) + w1;
 
-	if (finish(ctx, p, frame) < 0)
+	if (finish(ctx, s, cfg, frame) < 0)
 		return PASS(pass_no_room);
 	__u32 kind = s->kind;
 	if (tc)
@@ -256,78 +266,6 @@ static __always_inline int respond(struct xdp_md *ctx, struct pkt *pk,
 	else
 		count(FIELD(answer_referral));
 	return XDP_TX;
-}
-
-/* ---- the walk to the closest encloser ------------------------------- */
-
-enum { WALK_MISS, WALK_FOUND, WALK_SIGNED, WALK_UNSURE };
-
-struct walk {
-	__u32 gen;
-	__u16 qtype;
-	__u8 do_bit;
-	__u8 verdict;
-	__u32 tref;
-};
-
-/* Step i looks at the ancestor that drops i + 1 labels. */
-static long walk_step(__u32 i, void *arg)
-{
-	struct walk *w = arg;
-	__u32 zero = 0;
-	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
-	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
-
-	if (!s || !cfg)
-		return 1;
-	__u32 nl = s->nl & 0xff, nlen = s->nlen & 0x1ff;
-	__u32 k = i + 1;
-	if (k > nl || k > XD_MAX_LABELS || nlen > XD_NAME_MAX)
-		return 1; /* no ancestor exists: WALK_MISS */
-	__u32 off = k < nl ? s->labels[k & XD_MAX_LABELS] : nlen - 1;
-	if (off >= nlen)
-		return 1;
-	__u32 alen = nlen - off, index = 0;
-	const struct xd_xnode *a = NULL;
-	s->key_off = off;
-	s->key_len = alen;
-	int r = name_lookup(s, cfg, w->gen, s->name, &a, &index);
-	if (r == LOOKUP_ABSENT)
-		return 0;
-	if (r == LOOKUP_UNSURE || !a) {
-		w->verdict = WALK_UNSURE;
-		return 1;
-	}
-	if (w->do_bit && (a->flags & XD_NF_SIGNED)) {
-		w->verdict = WALK_SIGNED;
-		return 1;
-	}
-	w->verdict = WALK_FOUND;
-	if (a->flags & XD_NF_DELEG) {
-		w->tref = a->dflt;
-	} else if (a->flags & XD_NF_WILDCARD) {
-		/* "*." then the ancestor, in the second buffer. */
-		s->wname[0] = 1;
-		s->wname[1] = '*';
-		for (__u32 j = 0; j < (XD_NAME_MAX + 7) / 8; j++) {
-			__u32 at = j * 8;
-			if (at >= alen)
-				break;
-			__u64 v = load64(s->name + ((off + at) & 0xff));
-			store64(s->wname + ((2 + at) & 0xff), v);
-		}
-		const struct xd_xnode *wn = NULL;
-		s->key_off = 0;
-		s->key_len = alen + 2;
-		r = name_lookup(s, cfg, w->gen, s->wname, &wn, &index);
-		w->tref = r == LOOKUP_FOUND && wn ?
-				  node_template(cfg, w->gen, wn, index,
-						w->qtype) :
-				  XD_TREF_PASS;
-	} else {
-		w->tref = a->nxdomain;
-	}
-	return 1;
 }
 
 /* ---- the query ------------------------------------------------------- */
@@ -423,18 +361,22 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
 	if (!s)
 		return PASS(pass_not_loaded);
+	/* The parse lives in scratch memory from here on: respond() reads
+	 * it back whatever path led to it. */
+	s->pk = p;
+	struct pkt *pk = &s->pk;
 	/* Through memory: the verifier then checks what follows once, not
 	 * once per layer-2 and layer-3 combination. */
-	s->dns = p.dns;
-	s->end = p.end;
+	s->dns = pk->dns;
+	s->end = pk->end;
 	asm volatile("" ::: "memory");
-	p.dns = s->dns & 0x1ff;
-	p.end = s->end & 0xfff;
-	if (p.dns > p.end)
+	pk->dns = s->dns & 0x1ff;
+	pk->end = s->end & 0xfff;
+	if (pk->dns > pk->end)
 		return DROP(drop_malformed);
 
 	/* The question name: its labels, then its bytes lowercased. */
-	__u32 qname = p.dns + sizeof(*dh);
+	__u32 qname = pk->dns + sizeof(*dh);
 	__u32 pos = 0, nl = 0;
 	for (int i = 0; i < XD_MAX_LABELS + 1; i++) {
 		__u8 *lp = data + ((qname + pos) & 0xfff);
@@ -459,11 +401,11 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	nl = s->nl & 0xff;
 	if (nlen > XD_NAME_MAX || nlen == 0)
 		return DROP(drop_malformed);
-	p.name_len = (__u8)nlen;
-	p.nlabels = (__u8)nl;
-	p.qsize = (__u16)(nlen + 4);
-	p.qend = qname + nlen + 4;
-	if (p.qend > p.end)
+	pk->name_len = (__u8)nlen;
+	pk->nlabels = (__u8)nl;
+	pk->qsize = (__u16)(nlen + 4);
+	pk->qend = qname + nlen + 4;
+	if (pk->qend > pk->end)
 		return DROP(drop_malformed);
 	for (__u32 i = 0; i < (XD_NAME_MAX + 8) / 8; i++) {
 		__u32 at = i * 8;
@@ -487,16 +429,16 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	__u8 *qt = data + ((qname + nlen) & 0xfff);
 	if ((void *)(qt + 4) > end)
 		return DROP(drop_malformed);
-	p.qtype = (__u16)(qt[0] << 8 | qt[1]);
+	pk->qtype = (__u16)(qt[0] << 8 | qt[1]);
 	if (qt[2] != 0 || qt[3] != 1)
 		return PASS(pass_class);
-	if (p.qtype == 0 || p.qtype == TYPE_AXFR || p.qtype == TYPE_IXFR)
+	if (pk->qtype == 0 || pk->qtype == TYPE_AXFR || pk->qtype == TYPE_IXFR)
 		return PASS(pass_qtype);
 
 	/* At most one additional record, and then an OPT without options. */
 	if (arcount) {
-		__u8 *o = data + (p.qend & 0xfff);
-		if ((void *)(o + OPT_LEN) > end || p.qend + OPT_LEN > p.end)
+		__u8 *o = data + (pk->qend & 0xfff);
+		if ((void *)(o + OPT_LEN) > end || pk->qend + OPT_LEN > pk->end)
 			return PASS(pass_shape);
 		if (o[0] != 0 || o[1] != 0 || o[2] != TYPE_OPT)
 			return PASS(pass_shape);
@@ -504,12 +446,12 @@ int xdpdns_xdp(struct xdp_md *ctx)
 			return PASS(pass_edns_version);
 		if (o[9] || o[10])
 			return PASS(pass_edns_option);
-		if (p.qend + OPT_LEN != p.end)
+		if (pk->qend + OPT_LEN != pk->end)
 			return PASS(pass_shape);
-		p.edns = 1;
-		p.udp_size = (__u16)(o[3] << 8 | o[4]);
-		p.do_bit = !!(o[7] & 0x80);
-	} else if (p.qend != p.end) {
+		pk->edns = 1;
+		pk->udp_size = (__u16)(o[3] << 8 | o[4]);
+		pk->do_bit = !!(o[7] & 0x80);
+	} else if (pk->qend != pk->end) {
 		return PASS(pass_shape);
 	}
 
@@ -518,37 +460,36 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		return PASS(pass_not_loaded);
 	__u32 gen = cfg->generation & 1;
 
-	/* The name itself, else its closest existing ancestor. */
+	/* The name itself, else its closest existing ancestor: every
+	 * ancestor of a name in a zone down to the apex is a node (empty
+	 * non-terminals too), so the longest suffix found is the closest
+	 * encloser. */
+	if (hash_suffixes(s, cfg->gen[gen].seed, nl) < 0)
+		return PASS(pass_long_name);
 	__u32 tref, index = 0;
-	int walked = 0;
 	const struct xd_xnode *n = NULL;
-	s->key_off = 0;
-	s->key_len = nlen;
-	int found = name_lookup(s, cfg, gen, s->name, &n, &index);
+	int found = suffix_lookup(s, cfg, gen, nl, nlen, &n, &index);
 	if (found == LOOKUP_UNSURE)
 		return PASS(pass_long_name);
-	if (found == LOOKUP_FOUND && n) {
-		if (p.do_bit && (n->flags & XD_NF_SIGNED))
-			return PASS(pass_signed_do);
-		tref = node_template(cfg, gen, n, index, p.qtype);
+	if (found == LOOKUP_ABSENT || !n)
+		return PASS(pass_miss);
+	if (pk->do_bit && (n->flags & XD_NF_SIGNED))
+		return PASS(pass_signed_do);
+	int walked = s->key_off != 0;
+	if (!walked) {
+		tref = node_template(cfg, gen, n, index, pk->qtype);
+	} else if (n->flags & XD_NF_DELEG) {
+		tref = n->dflt; /* below a delegation: the referral */
+	} else if (n->flags & XD_NF_WILDCARD) {
+		__u32 wi = n->below;
+		const struct xd_xnode *wn = node_at(cfg, gen, wi);
+		if (!wn)
+			return PASS(pass_template);
+		tref = node_template(cfg, gen, wn, wi, pk->qtype);
 	} else {
-		struct walk w = {
-			.gen = gen,
-			.qtype = p.qtype,
-			.do_bit = p.do_bit,
-			.tref = XD_TREF_PASS,
-		};
-		walked = 1;
-		bpf_loop(XD_MAX_LABELS, walk_step, &w, 0);
-		if (w.verdict == WALK_MISS)
-			return PASS(pass_miss);
-		if (w.verdict == WALK_SIGNED)
-			return PASS(pass_signed_do);
-		if (w.verdict == WALK_UNSURE)
-			return PASS(pass_long_name);
-		tref = w.tref;
+		tref = n->below; /* the zone's NXDOMAIN */
 	}
 	if (tref == XD_TREF_PASS)
 		return PASS(pass_template);
-	return respond(ctx, &p, s, cfg, gen, tref, walked);
+	return respond(ctx, s, cfg, gen, tref, walked);
 }

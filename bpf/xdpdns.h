@@ -52,7 +52,9 @@ struct xd_xnode {
 	__u8 pad;
 	__u32 name; /* byte offset of the name in xd_names, 8-aligned */
 	__u32 dflt; /* template for types without their own */
-	__u32 nxdomain; /* the zone's NXDOMAIN, for names below this one */
+	/* For names below this one that do not exist: the zone's NXDOMAIN
+	 * template or, with XD_NF_WILDCARD, the wildcard child's index + 1. */
+	__u32 below;
 	struct xd_type_ref types[XD_NODE_TYPES];
 };
 
@@ -68,23 +70,28 @@ struct xd_tslot {
 #define XD_NAMES_CHUNK 64 /* xd_names holds names in 64-byte chunks */
 
 /*
- * The name hash, over the lowercase wire form 8 bytes at a time (read
- * little endian, the last word zero-padded), keyed by a per-generation
- * seed. XD_HASH_WORD mixes one word in, XD_HASH_END finishes.
+ * The name hash, keyed by a per-generation seed, runs label by label from
+ * the root, so that one pass over a query name yields the hash of every
+ * ancestor too. The state starts as the seed and takes the root label
+ * (one zero word), then each label towards the left: its lowercase wire
+ * bytes, length byte first, as 8-byte little-endian words, the last one
+ * zero-padded. The hash of a name is xd_hash_end() of the state after its
+ * leftmost label.
  */
 #define XD_HASH_M1 0x9e3779b97f4a7c15ull
 #define XD_HASH_M2 0xbf58476d1ce4e5b9ull
-#define XD_HASH_START(seed, len) ((seed) ^ ((__u64)(len)*XD_HASH_M1))
 #define XD_HASH_WORD(h, w)                      \
 	do {                                    \
 		(h) = ((h) ^ (w)) * XD_HASH_M1; \
 		(h) ^= (h) >> 29;               \
 	} while (0)
-#define XD_HASH_END(h)             \
-	do {                       \
-		(h) *= XD_HASH_M2; \
-		(h) ^= (h) >> 31;  \
-	} while (0)
+
+static inline __u64 xd_hash_end(__u64 h)
+{
+	h *= XD_HASH_M2;
+	return h ^ (h >> 31);
+}
+
 #define XD_TYPE_HASH(node, type) \
 	((((__u64)(node) << 16 | (type)) * XD_HASH_M1) >> 20)
 
@@ -109,9 +116,14 @@ struct xd_tslot {
 
 struct xd_xcut {
 	__u16 len; /* bytes kept; XD_XCUT_TC: the reply has TC */
-	__u16 an;
-	__u16 ns;
-	__u16 ar;
+	__u8 an; /* record counts of the sections */
+	__u8 ns;
+	__u8 ar;
+	__u8 pad;
+	/* Ones' complement sum of the kept bytes as 16-bit little-endian
+	 * words from the first (an odd last byte padded with zero): the
+	 * program adds it to the UDP checksum instead of reading them. */
+	__u16 sum;
 };
 
 struct xd_xtmpl {

@@ -22,6 +22,18 @@ _Static_assert(sizeof(struct xd_xcut) == 8, "cut layout");
 
 /* ---- templates ------------------------------------------------------ */
 
+/* Ones' complement sum of b as little-endian 16-bit words, folded. */
+static uint16_t sum16(const uint8_t *b, size_t n)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < n; i += 2)
+		sum += b[i] | (i + 1 < n ? (uint32_t)b[i + 1] << 8 : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 struct chunks {
 	uint8_t *p;
 	size_t n, cap; /* in chunks */
@@ -56,6 +68,9 @@ static uint32_t convert(const struct xd_tmpl *t, struct chunks *ch)
 		return XD_TREF_PASS;
 
 	unsigned ncuts = last - first;
+	for (unsigned i = first; i < last; i++)
+		if (cuts[i].an > 255 || cuts[i].ns > 255 || cuts[i].ar > 255)
+			return XD_TREF_PASS;
 	size_t off = xd_xtmpl_bytes_off(ncuts, nrel);
 	size_t size = off + len;
 	size_t need = (size + XD_CHUNK - 1) / XD_CHUNK;
@@ -85,9 +100,10 @@ static uint32_t convert(const struct xd_tmpl *t, struct chunks *ch)
 		const struct xd_cut *c = &cuts[first + i];
 		struct xd_xcut x = {
 			.len = (uint16_t)(c->len | (c->tc ? XD_XCUT_TC : 0)),
-			.an = c->an,
-			.ns = c->ns,
-			.ar = c->ar,
+			.an = (uint8_t)c->an,
+			.ns = (uint8_t)c->ns,
+			.ar = (uint8_t)c->ar,
+			.sum = sum16(xd_tmpl_bytes(t), c->len),
 		};
 		memcpy(o + 8 + 8 * i, &x, sizeof(x));
 	}
@@ -126,15 +142,24 @@ static uint32_t tref_of(struct tref_map *m, const struct xd_cdb *db,
 
 uint64_t xd_xdp_hash(const uint8_t *name, size_t len, uint64_t seed)
 {
-	uint64_t h = XD_HASH_START(seed, len);
+	uint8_t starts[XD_MAX_LABELS + 1];
+	size_t nl = 0;
+	uint64_t h = seed;
 
-	for (size_t at = 0; at < len; at += 8) {
-		uint64_t w = 0;
-		memcpy(&w, name + at, len - at < 8 ? len - at : 8);
-		XD_HASH_WORD(h, w);
+	for (size_t at = 0; at < len && name[at] && nl <= XD_MAX_LABELS;
+	     at += name[at] + 1u)
+		starts[nl++] = (uint8_t)at;
+	XD_HASH_WORD(h, 0); /* the root */
+	while (nl-- > 0) {
+		const uint8_t *l = name + starts[nl];
+		size_t ll = l[0] + 1u;
+		for (size_t at = 0; at < ll; at += 8) {
+			uint64_t w = 0;
+			memcpy(&w, l + at, ll - at < 8 ? ll - at : 8);
+			XD_HASH_WORD(h, w);
+		}
 	}
-	XD_HASH_END(h);
-	return h;
+	return xd_hash_end(h);
 }
 
 static uint32_t pow2_at_least(uint64_t n)
@@ -343,7 +368,7 @@ static int collect(struct fill *f)
 					      XD_NF_WILDCARD | XD_NF_SIGNED),
 			.nlen = e->nlen,
 			.dflt = ref,
-			.nxdomain = nx,
+			.below = nx,
 		};
 		f->node_name[f->nnodes] = e->name;
 		cur = f->nnodes++;
@@ -373,6 +398,52 @@ static int place(const struct xd_cdb *db, const struct fill *f,
 			*longest = p + 1;
 	}
 	return 0;
+}
+
+/* The index of the node named name, or -1. */
+static long find_node(const struct xd_cdb *db, const struct fill *f,
+		      const struct xd_slot *slots, uint32_t mask, uint64_t seed,
+		      const uint8_t *name, size_t len)
+{
+	uint64_t h = xd_xdp_hash(name, len, seed);
+
+	for (unsigned p = 0; p < XD_PROBES; p++) {
+		const struct xd_slot *sl = &slots[((uint32_t)h + p) & mask];
+		if (!sl->node)
+			break;
+		size_t i = sl->node - 1;
+		if (sl->tag == ((uint32_t)(h >> 32) | 1) &&
+		    f->nodes[i].nlen == len &&
+		    !memcmp(xd_cdb_name(db, f->node_name[i]), name, len))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* A name with a wildcard child finds it through its node: then a query
+ * below it needs no second lookup. */
+static void link_wildcards(const struct xd_cdb *db, struct fill *f,
+			   const struct xd_slot *slots, uint32_t mask,
+			   uint64_t seed)
+{
+	uint8_t wild[XD_NAME_MAX + 2];
+
+	for (size_t i = 0; i < f->nnodes; i++) {
+		struct xd_xnode *n = &f->nodes[i];
+		if (!(n->flags & XD_NF_WILDCARD))
+			continue;
+		long w = -1;
+		if (n->nlen + 2u <= XD_NAME_MAX) {
+			wild[0] = 1;
+			wild[1] = '*';
+			memcpy(wild + 2, xd_cdb_name(db, f->node_name[i]),
+			       n->nlen);
+			w = find_node(db, f, slots, mask, seed, wild,
+				      n->nlen + 2u);
+		}
+		/* 0: the program passes what the wildcard would answer. */
+		n->below = w < 0 ? 0 : (uint32_t)w + 1;
+	}
 }
 
 static int place_types(const struct fill *f, struct xd_tslot *ts, uint32_t mask)
@@ -467,6 +538,7 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 		*why = "names do not fit the name table within 8 probes";
 		goto out;
 	}
+	link_wildcards(db, &f, slots, cfg.slots - 1, seed);
 	if (f.novf * 2 > cfg.tslots ||
 	    place_types(&f, ts, cfg.tslots - 1) < 0) {
 		*why = "more (name, type) pairs than the overflow table holds";
