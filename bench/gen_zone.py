@@ -2,7 +2,9 @@
 """Generate a benchmark zone of exactly N records (default 1,000,000):
 A and AAAA names, delegations with glue, MX and TXT, in the proportions
 35% A, 25% AAAA, 20% delegation records (2 NS + 2 glue each), 10% MX,
-10% TXT. Deterministic: the same N gives the same file."""
+10% TXT. Deterministic: the same N gives the same file.
+With a fourth argument "a-only": the apex, then N A records only (for
+the memory cost of an A record in the XDP maps)."""
 import sys
 
 
@@ -15,6 +17,13 @@ def main():
     w("$ORIGIN %s\n$TTL 3600\n" % origin)
     w("@ SOA ns1 hostmaster 2026112601 7200 3600 1209600 300\n")
     w("@ NS ns1\n@ NS ns2\nns1 A 198.51.100.1\nns2 A 198.51.100.2\n")
+    if len(sys.argv) > 4 and sys.argv[4] == "a-only":
+        for i in range(n):
+            w("h%d A 198.%d.%d.%d\n" % (i, 18 + (i >> 16 & 1), i >> 8 & 255,
+                                        i & 255))
+        if f is not sys.stdout:
+            f.close()
+        return
     left = n - 5
     n_a = int(n * 0.35)
     n_aaaa = int(n * 0.25)

@@ -7,7 +7,11 @@
  * empty one); the kernel times many repetitions; the figure is the median
  * of batch means.
  *
- * Usage: xdp-bench RESTORE.bpf.o [--json FILE]   (root; zones from tests/)
+ * With --memory, it also loads a zone of RECORDS A records and reports
+ * the bytes the maps take per record (both generations).
+ *
+ * Usage: xdp-bench RESTORE.bpf.o [--json FILE] [--memory ZONEFILE ORIGIN
+ *        RECORDS]   (root; the timed zones come from tests/)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,13 +163,24 @@ int main(int argc, char **argv)
 	struct xdp_env env;
 	const char *why = NULL;
 
-	if (argc < 2) {
-		fprintf(stderr,
-			"usage: xdp-bench RESTORE.bpf.o [--json FILE]\n");
+	const char *mzone = NULL, *morigin = NULL;
+	long mrecords = 0;
+	int bad = argc < 2;
+	for (int i = 2; i < argc && !bad; i++) {
+		if (!strcmp(argv[i], "--json") && i + 1 < argc)
+			json = argv[++i];
+		else if (!strcmp(argv[i], "--memory") && i + 3 < argc) {
+			mzone = argv[++i];
+			morigin = argv[++i];
+			mrecords = strtol(argv[++i], NULL, 10);
+		} else
+			bad = 1;
+	}
+	if (bad || (mzone && mrecords <= 0)) {
+		fprintf(stderr, "usage: xdp-bench RESTORE.bpf.o [--json FILE] "
+				"[--memory ZONEFILE ORIGIN RECORDS]\n");
 		return 2;
 	}
-	if (argc == 4 && !strcmp(argv[2], "--json"))
-		json = argv[3];
 	if (xdp_env_open(&env, specs, 3, &why) < 0) {
 		fprintf(stderr, "xdp-bench: %s\n", why);
 		return 1;
@@ -237,6 +252,39 @@ int main(int argc, char **argv)
 				"\"cost_ns\": %.0f, \"best_cost_ns\": %.0f}\n",
 				i ? "," : "", cases[i].what, vs, f[0].median,
 				f[1].median, c, best);
+	}
+	if (mzone) {
+		/* The timed program's maps go first: this load is another. */
+		char spec[1024];
+		char *mspecs[1] = { spec };
+		struct xdp_env menv;
+		struct xd_xdp_sizes sz;
+		snprintf(spec, sizeof(spec), "%s=%s", morigin, mzone);
+		if (xdp_env_open(&menv, mspecs, 1, &why) < 0) {
+			fprintf(stderr, "xdp-bench: %s: %s\n", mzone, why);
+			return 1;
+		}
+		xd_xdp_sizes_for(&menv.db, &sz);
+		uint64_t bytes = xd_xdp_bytes(&sz);
+		printf("\nper generation: %u name slots (%zu B each), %u nodes "
+		       "(%zu B), %u name chunks, %u template chunks (%d B), "
+		       "%u overflow slots (%zu B)\n",
+		       sz.slots, sizeof(struct xd_slot), sz.nodes,
+		       sizeof(struct xd_xnode), sz.name_chunks, sz.chunks,
+		       XD_CHUNK, sz.tslots, sizeof(struct xd_tslot));
+		printf("\nXDP maps for %ld A records: %.1f MiB for two "
+		       "generations, %.0f bytes per A record (%.0f per "
+		       "generation)\n",
+		       mrecords, bytes / 1048576.0, (double)bytes / mrecords,
+		       (double)bytes / mrecords / 2);
+		if (jf)
+			fprintf(jf,
+				"], \"memory\": {\"a_records\": %ld, "
+				"\"bytes\": %llu, \"bytes_per_a\": %.1f}, "
+				"\"end\": [\n",
+				mrecords, (unsigned long long)bytes,
+				(double)bytes / mrecords);
+		xdp_env_close(&menv);
 	}
 	if (jf) {
 		fprintf(jf, "]}\n");

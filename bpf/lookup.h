@@ -130,12 +130,12 @@ enum lookup_result { LOOKUP_ABSENT, LOOKUP_FOUND, LOOKUP_UNSURE };
 /*
  * The longest suffix of the query name that is a node: the name itself
  * (s->found_k = 0) or its closest existing ancestor (s->found_k labels
- * shorter). The filler keeps every name within XD_PROBES slots of its
- * hash, so a suffix met neither by then nor before an empty slot is
- * absent. Only the first slot with the right tag is compared byte for
- * byte; if that is another name (a 32-bit tag collision), the answer is
- * LOOKUP_UNSURE and the query goes to userspace rather than risk a wrong
- * answer. On LOOKUP_FOUND, *node is the node and *index its index + 1.
+ * shorter). Each suffix is looked for in its primary bucket and, if that
+ * is full, in its secondary one (bpf/xdpdns.h). Only the first slot with
+ * the right tag is compared byte for byte; if that is another name (a
+ * 32-bit tag collision), the answer is LOOKUP_UNSURE and the query goes
+ * to userspace rather than risk a wrong answer. On LOOKUP_FOUND, *node is
+ * the node and *index its index + 1.
  */
 static __always_inline int
 suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
@@ -144,7 +144,7 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 	const struct xd_gen *g = &cfg->gen[gen & 1];
 	__u32 base = gen ? cfg->slots : 0;
 	__u32 nbase = gen ? cfg->nodes : 0;
-	__u32 mask = g->slot_mask;
+	__u32 nb = g->buckets;
 
 	s->hit = 0;
 	for (__u32 k = 0; k < XD_MAX_LABELS + 1; k++) {
@@ -152,16 +152,29 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 			break;
 		__u64 h = xd_hash_end(s->hraw[k & XD_MAX_LABELS]);
 		__u32 tag = (__u32)(h >> 32) | 1;
-		for (__u32 p = 0; p < XD_PROBES; p++) {
-			__u32 idx = base + (((__u32)h + p) & mask);
-			const struct xd_slot *sl =
-				bpf_map_lookup_elem(&xd_slots, &idx);
-			if (!sl || !sl->node)
-				break;
-			if (sl->tag == tag) {
-				s->hit = sl->node;
-				break;
+		__u32 b = xd_bucket1(h, nb);
+		for (__u32 pass = 0; pass < 2; pass++) {
+			__u32 full = 1;
+			for (__u32 j = 0; j < XD_BUCKET; j++) {
+				__u32 idx = base + b * XD_BUCKET + j;
+				const struct xd_slot *sl =
+					bpf_map_lookup_elem(&xd_slots, &idx);
+				if (!sl) {
+					s->hit = XD_TREF_PASS;
+					break;
+				}
+				if (!sl->node) {
+					full = 0;
+					break;
+				}
+				if (sl->tag == tag) {
+					s->hit = sl->node;
+					break;
+				}
 			}
+			if (s->hit || !full)
+				break;
+			b = xd_bucket2(h, nb);
 		}
 		if (s->hit) {
 			s->found_k = k;
@@ -173,6 +186,8 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 	__u32 hit = s->hit;
 	if (!hit)
 		return LOOKUP_ABSENT;
+	if (hit == XD_TREF_PASS) /* outside the arrays: a loader bug */
+		return LOOKUP_UNSURE;
 	__u32 k = s->found_k & 0xff;
 	__u32 off = k < nl ? s->labels[k & XD_MAX_LABELS] : nlen - 1;
 	if (off >= nlen)
@@ -212,15 +227,21 @@ static __always_inline __u32 node_template(const struct xd_config *cfg,
 		return n->dflt;
 	const struct xd_gen *g = &cfg->gen[gen & 1];
 	__u32 base = gen ? cfg->tslots : 0;
-	__u64 h = XD_TYPE_HASH(index, qtype);
-	for (__u32 p = 0; p < XD_PROBES; p++) {
-		__u32 idx = base + (((__u32)h + p) & g->tslot_mask);
-		const struct xd_tslot *t =
-			bpf_map_lookup_elem(&xd_tslots, &idx);
-		if (!t || !t->node)
-			break;
-		if (t->node == index && t->type == qtype)
-			return t->tmpl;
+	__u64 h = xd_type_hash(index, qtype, g->seed);
+	__u32 b = xd_bucket1(h, g->tbuckets);
+	for (__u32 pass = 0; pass < 2; pass++) {
+		for (__u32 j = 0; j < XD_BUCKET; j++) {
+			__u32 idx = base + b * XD_BUCKET + j;
+			const struct xd_tslot *t =
+				bpf_map_lookup_elem(&xd_tslots, &idx);
+			if (!t)
+				return XD_TREF_PASS;
+			if (!t->node)
+				return n->dflt;
+			if (t->node == index && t->type == qtype)
+				return t->tmpl;
+		}
+		b = xd_bucket2(h, g->tbuckets);
 	}
 	return n->dflt;
 }

@@ -22,7 +22,7 @@
 
 #define XD_NAME_MAX 255
 #define XD_MAX_LABELS 127
-#define XD_PROBES 8 /* the filler keeps every name within 8 probes */
+#define XD_BUCKET 8 /* slots per bucket of the name and overflow tables */
 #define XD_NODE_TYPES 4 /* (type, template) pairs kept in a node */
 
 /* Node flags, the same bits as the compiled file's node entries. */
@@ -92,8 +92,32 @@ static inline __u64 xd_hash_end(__u64 h)
 	return h ^ (h >> 31);
 }
 
-#define XD_TYPE_HASH(node, type) \
-	((((__u64)(node) << 16 | (type)) * XD_HASH_M1) >> 20)
+/*
+ * Both tables are bucketed two-choice hashes: an entry lives in its
+ * primary bucket (from the hash's low half, scaled to the bucket count)
+ * or, only when that one is full, in its secondary bucket (from bits
+ * 16..47). Buckets fill from their first slot and never lose
+ * an entry, so a lookup that meets a free slot in the primary bucket
+ * knows the entry is absent without looking further.
+ */
+static inline __u32 xd_bucket1(__u64 h, __u32 nbuckets)
+{
+	return (__u32)(((h & 0xffffffffull) * nbuckets) >> 32);
+}
+
+static inline __u32 xd_bucket2(__u64 h, __u32 nbuckets)
+{
+	return (__u32)((((h >> 16) & 0xffffffffull) * nbuckets) >> 32);
+}
+
+/* The overflow table's hash of a (node index + 1, type) pair. */
+static inline __u64 xd_type_hash(__u32 node, __u16 type, __u64 seed)
+{
+	__u64 h = (((__u64)node << 16 | type) ^ seed) * XD_HASH_M1;
+
+	h ^= h >> 29;
+	return xd_hash_end(h);
+}
 
 /* ---- templates -------------------------------------------------------
  * The XDP form of an answer template (zonec/tmpl.h) is a run of 64-byte
@@ -147,8 +171,8 @@ static inline __u32 xd_xtmpl_bytes_off(__u32 ncuts, __u32 nrelocs)
 /* Sizes of one generation's half of each array. */
 struct xd_gen {
 	__u64 seed; /* name hash key */
-	__u32 slot_mask; /* slots per generation - 1 (a power of two) */
-	__u32 tslot_mask; /* overflow slots per generation - 1 */
+	__u32 buckets; /* name table buckets in the generation */
+	__u32 tbuckets; /* overflow table buckets in the generation */
 };
 
 struct xd_config {

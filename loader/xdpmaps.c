@@ -162,26 +162,34 @@ uint64_t xd_xdp_hash(const uint8_t *name, size_t len, uint64_t seed)
 	return xd_hash_end(h);
 }
 
-static uint32_t pow2_at_least(uint64_t n)
+/* Slots for n entries at most a fraction 1/per full, whole buckets. */
+static uint32_t table_slots(uint64_t n, unsigned per)
 {
-	uint32_t p = 16;
+	uint64_t s = n * per;
 
-	while (p < n && p < (1u << 31))
-		p <<= 1;
-	return p;
+	s = (s + XD_BUCKET - 1) / XD_BUCKET * XD_BUCKET;
+	if (s < XD_BUCKET)
+		s = XD_BUCKET;
+	return s > UINT32_MAX / 2 ? UINT32_MAX / 2 / XD_BUCKET * XD_BUCKET :
+				    (uint32_t)s;
 }
 
 void xd_xdp_sizes_for(const struct xd_cdb *db, struct xd_xdp_sizes *sz)
 {
-	size_t names = 0, types = 0, name_bytes = 0, chunks = 0;
+	size_t names = 0, overflow = 0, run = 0, name_bytes = 0, chunks = 0;
+	uint32_t cur = UINT32_MAX;
 
 	for (size_t i = 0; i < db->nentries; i++) {
 		const struct xd_cdb_entry *e = &db->entries[i];
 		if (e->type == XD_TYPE_NODE) {
 			names++;
 			name_bytes += (e->nlen + 7u) & ~7u;
-		} else {
-			types++;
+			cur = e->name;
+			run = 0;
+		} else if (e->name != cur || ++run > XD_NODE_TYPES) {
+			/* Types beyond a node's own, and types found apart
+			 * from their node (DS from a parent), at most. */
+			overflow++;
 		}
 	}
 	/* Every template at its largest: one chunk per 64 bytes. */
@@ -197,12 +205,14 @@ void xd_xdp_sizes_for(const struct xd_cdb *db, struct xd_xdp_sizes *sz)
 		off += xd_tmpl_size(t);
 	}
 	sz->nodes = (uint32_t)(names ? names : 1);
-	sz->slots = pow2_at_least(names * 2);
+	/* A quarter full: a free slot early in most buckets, so that a name
+	 * that is not there costs few reads. */
+	sz->slots = table_slots(names, 4);
 	sz->name_chunks =
 		(uint32_t)((name_bytes + XD_NAMES_CHUNK - 1) / XD_NAMES_CHUNK +
 			   1);
 	sz->chunks = (uint32_t)(chunks ? chunks : 1);
-	sz->tslots = pow2_at_least(types < 8 ? 16 : types * 2);
+	sz->tslots = table_slots(overflow, 2);
 }
 
 uint64_t xd_xdp_bytes(const struct xd_xdp_sizes *sz)
@@ -376,46 +386,108 @@ static int collect(struct fill *f)
 	return 0;
 }
 
-/* Place every node's name hash within XD_PROBES slots of its home. */
-static int place(const struct xd_cdb *db, const struct fill *f,
-		 struct xd_slot *slots, uint32_t mask, uint64_t seed,
-		 unsigned *longest)
+/* ---- bucketed two-choice placement (bpf/xdpdns.h) --------------------- */
+
+static uint64_t xorshift(uint64_t *x)
 {
-	memset(slots, 0, ((size_t)mask + 1) * sizeof(*slots));
-	*longest = 0;
-	for (size_t i = 0; i < f->nnodes; i++) {
-		const uint8_t *name = xd_cdb_name(db, f->node_name[i]);
-		uint64_t h = xd_xdp_hash(name, f->nodes[i].nlen, seed);
-		unsigned p = 0;
-		while (slots[((uint32_t)h + p) & mask].node)
-			if (++p >= XD_PROBES)
-				return -1;
-		slots[((uint32_t)h + p) & mask] = (struct xd_slot){
-			.tag = (uint32_t)(h >> 32) | 1,
-			.node = (uint32_t)i + 1,
-		};
-		if (p + 1 > *longest)
-			*longest = p + 1;
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Put entry e in the first free slot of bucket b; false if it is full. */
+static bool bucket_put(uint32_t *tab, uint32_t b, size_t e)
+{
+	for (unsigned j = 0; j < XD_BUCKET; j++)
+		if (!tab[(size_t)b * XD_BUCKET + j]) {
+			tab[(size_t)b * XD_BUCKET + j] = (uint32_t)e + 1;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Place n entries with hashes h into nb buckets: tab[slot] is an
+ * entry + 1, or 0. An entry goes to its primary bucket, else its
+ * secondary; when both are full it takes a random slot of one and the
+ * entry it displaces moves to its other bucket, and so on. A bucket stays
+ * full once full and has no holes, as the program's lookup relies on.
+ * Returns 0, or -1 when some entry found no place (then another seed).
+ */
+static int cuckoo(const uint64_t *h, size_t n, uint32_t *tab, uint32_t nb,
+		  uint64_t rng, size_t *second)
+{
+	memset(tab, 0, (size_t)nb * XD_BUCKET * sizeof(*tab));
+	*second = 0;
+	rng |= 1;
+	for (size_t e = 0; e < n; e++) {
+		size_t cur = e;
+		if (bucket_put(tab, xd_bucket1(h[cur], nb), cur))
+			continue;
+		uint32_t b = xd_bucket2(h[cur], nb);
+		if (bucket_put(tab, b, cur))
+			continue;
+		int placed = 0;
+		for (int step = 0; step < 1000 && !placed; step++) {
+			size_t at = (size_t)b * XD_BUCKET +
+				    xorshift(&rng) % XD_BUCKET;
+			size_t victim = tab[at] - 1;
+			tab[at] = (uint32_t)cur + 1;
+			cur = victim;
+			uint32_t b1 = xd_bucket1(h[cur], nb);
+			b = b == b1 ? xd_bucket2(h[cur], nb) : b1;
+			placed = bucket_put(tab, b, cur);
+		}
+		if (!placed)
+			return -1;
 	}
+	for (size_t b = 0; b < nb; b++)
+		for (unsigned j = 0; j < XD_BUCKET; j++) {
+			uint32_t v = tab[b * XD_BUCKET + j];
+			if (v && xd_bucket1(h[v - 1], nb) != b)
+				(*second)++;
+		}
 	return 0;
 }
 
-/* The index of the node named name, or -1. */
+/* Name slots from a placement. */
+static void name_slots(const uint32_t *tab, const uint64_t *h, size_t nslots,
+		       struct xd_slot *slots)
+{
+	for (size_t i = 0; i < nslots; i++)
+		slots[i] =
+			tab[i] ?
+				(struct xd_slot){
+					.tag = (uint32_t)(h[tab[i] - 1] >> 32) |
+					       1,
+					.node = tab[i],
+				} :
+				(struct xd_slot){ 0 };
+}
+
+/* The index of the node named name, or -1: the program's lookup. */
 static long find_node(const struct xd_cdb *db, const struct fill *f,
-		      const struct xd_slot *slots, uint32_t mask, uint64_t seed,
+		      const struct xd_slot *slots, uint32_t nb, uint64_t seed,
 		      const uint8_t *name, size_t len)
 {
 	uint64_t h = xd_xdp_hash(name, len, seed);
+	uint32_t b = xd_bucket1(h, nb);
 
-	for (unsigned p = 0; p < XD_PROBES; p++) {
-		const struct xd_slot *sl = &slots[((uint32_t)h + p) & mask];
-		if (!sl->node)
-			break;
-		size_t i = sl->node - 1;
-		if (sl->tag == ((uint32_t)(h >> 32) | 1) &&
-		    f->nodes[i].nlen == len &&
-		    !memcmp(xd_cdb_name(db, f->node_name[i]), name, len))
-			return (long)i;
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned j = 0; j < XD_BUCKET; j++) {
+			const struct xd_slot *sl =
+				&slots[(size_t)b * XD_BUCKET + j];
+			if (!sl->node)
+				return -1;
+			size_t i = sl->node - 1;
+			if (sl->tag == ((uint32_t)(h >> 32) | 1) &&
+			    f->nodes[i].nlen == len &&
+			    !memcmp(xd_cdb_name(db, f->node_name[i]), name,
+				    len))
+				return (long)i;
+		}
+		b = xd_bucket2(h, nb);
 	}
 	return -1;
 }
@@ -446,20 +518,6 @@ static void link_wildcards(const struct xd_cdb *db, struct fill *f,
 	}
 }
 
-static int place_types(const struct fill *f, struct xd_tslot *ts, uint32_t mask)
-{
-	memset(ts, 0, ((size_t)mask + 1) * sizeof(*ts));
-	for (size_t i = 0; i < f->novf; i++) {
-		uint64_t h = XD_TYPE_HASH(f->ovf[i].node, f->ovf[i].type);
-		unsigned p = 0;
-		while (ts[((uint32_t)h + p) & mask].node)
-			if (++p >= XD_PROBES)
-				return -1;
-		ts[((uint32_t)h + p) & mask] = f->ovf[i];
-	}
-	return 0;
-}
-
 int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 		unsigned gen, struct xd_fill_report *rep, const char **why)
 {
@@ -468,6 +526,8 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	struct xd_slot *slots = NULL;
 	struct xd_tslot *ts = NULL;
 	uint8_t *names = NULL;
+	uint32_t *tab = NULL;
+	uint64_t *hashes = NULL;
 	int r;
 
 	*why = NULL;
@@ -497,10 +557,14 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 		*why = "the name table would be more than half full";
 		goto out;
 	}
+	if (f.novf > cfg.tslots) {
+		*why = "more (name, type) pairs than the overflow table holds";
+		goto out;
+	}
 
 	/* Names, 8-aligned, back to back. */
-	size_t nb = (size_t)cfg.name_chunks * XD_NAMES_CHUNK;
-	names = calloc(nb ? nb : 1, 1);
+	size_t nbytes = (size_t)cfg.name_chunks * XD_NAMES_CHUNK;
+	names = calloc(nbytes ? nbytes : 1, 1);
 	if (!names) {
 		r = -ENOMEM;
 		goto out;
@@ -508,7 +572,7 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	size_t at = 0;
 	for (size_t i = 0; i < f.nnodes; i++) {
 		size_t len = f.nodes[i].nlen;
-		if (at + len > nb) {
+		if (at + len > nbytes) {
 			*why = "more name bytes than the name array holds";
 			goto out;
 		}
@@ -517,33 +581,47 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 		at += (len + 7) & ~(size_t)7;
 	}
 
-	/* The hash table: a fresh key per fill; another one on the rare
-	 * key that puts some name beyond XD_PROBES slots. */
-	slots = malloc((size_t)cfg.slots * sizeof(*slots));
-	ts = malloc((size_t)cfg.tslots * sizeof(*ts));
-	if (!slots || !ts) {
+	/* The hash tables: a fresh key per fill; another one on the rare
+	 * key that leaves some entry without a place. */
+	size_t nslots = cfg.slots, ntslots = cfg.tslots;
+	uint32_t nb = (uint32_t)(nslots / XD_BUCKET);
+	uint32_t tnb = (uint32_t)(ntslots / XD_BUCKET);
+	slots = malloc(nslots * sizeof(*slots));
+	ts = calloc(ntslots, sizeof(*ts));
+	tab = malloc((nslots > ntslots ? nslots : ntslots) * sizeof(*tab));
+	hashes = malloc(
+		(f.nnodes > f.novf ? f.nnodes : f.novf) * sizeof(*hashes) + 1);
+	if (!slots || !ts || !tab || !hashes) {
 		r = -ENOMEM;
 		goto out;
 	}
 	uint64_t seed = 0;
-	unsigned longest = 0;
+	size_t second = 0, tsecond = 0;
 	int placed = -1;
-	for (int tries = 0; tries < 32 && placed < 0; tries++) {
+	for (int tries = 0; tries < 16 && placed < 0; tries++) {
 		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 			seed = (uint64_t)tries * 0x9e3779b97f4a7c15ull ^
 			       (uint64_t)getpid();
-		placed = place(db, &f, slots, cfg.slots - 1, seed, &longest);
+		for (size_t i = 0; i < f.nnodes; i++)
+			hashes[i] = xd_xdp_hash(xd_cdb_name(db, f.node_name[i]),
+						f.nodes[i].nlen, seed);
+		placed = cuckoo(hashes, f.nnodes, tab, nb, seed, &second);
+		if (placed < 0)
+			continue;
+		name_slots(tab, hashes, nslots, slots);
+		for (size_t i = 0; i < f.novf; i++)
+			hashes[i] = xd_type_hash(f.ovf[i].node, f.ovf[i].type,
+						 seed);
+		placed = cuckoo(hashes, f.novf, tab, tnb, seed, &tsecond);
 	}
 	if (placed < 0) {
-		*why = "names do not fit the name table within 8 probes";
+		*why = "the hash tables found no place for every entry";
 		goto out;
 	}
-	link_wildcards(db, &f, slots, cfg.slots - 1, seed);
-	if (f.novf * 2 > cfg.tslots ||
-	    place_types(&f, ts, cfg.tslots - 1) < 0) {
-		*why = "more (name, type) pairs than the overflow table holds";
-		goto out;
-	}
+	for (size_t i = 0; i < ntslots; i++)
+		if (tab[i])
+			ts[i] = f.ovf[tab[i] - 1];
+	link_wildcards(db, &f, slots, nb, seed);
 
 	/* Write the unserved half, then describe it in the config. */
 	uint32_t g = gen;
@@ -561,8 +639,8 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	if ((r = read_config(m, &cfg)) < 0)
 		goto out;
 	cfg.gen[g].seed = seed;
-	cfg.gen[g].slot_mask = cfg.slots - 1;
-	cfg.gen[g].tslot_mask = cfg.tslots - 1;
+	cfg.gen[g].buckets = nb;
+	cfg.gen[g].tbuckets = tnb;
 	if ((r = write_config(m, &cfg)) < 0)
 		goto out;
 
@@ -572,10 +650,12 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	rep->chunks = f.ch.n;
 	rep->name_chunks = (at + XD_NAMES_CHUNK - 1) / XD_NAMES_CHUNK;
 	rep->seed = seed;
-	rep->probes = longest;
+	rep->secondary = second;
 	r = 0;
 out:
 	free(names);
+	free(tab);
+	free(hashes);
 	free(slots);
 	free(ts);
 	free(f.nodes);

@@ -20,11 +20,12 @@ struct xd_xdp_maps {
 
 /* Capacity of one generation; the arrays hold two. */
 struct xd_xdp_sizes {
-	uint32_t slots; /* power of two, at least twice the names */
+	uint32_t slots; /* whole buckets, four times the names */
 	uint32_t nodes; /* names */
 	uint32_t name_chunks; /* 64-byte chunks of name bytes */
 	uint32_t chunks; /* 64-byte chunks of templates */
-	uint32_t tslots; /* power of two: (name, type) overflow pairs */
+	uint32_t tslots; /* whole buckets, twice the (name, type) overflow
+			  * pairs */
 };
 
 /* What a fill loaded, and what it costs in kernel memory. */
@@ -36,7 +37,7 @@ struct xd_fill_report {
 	size_t name_chunks;
 	size_t passed; /* templates the fast path leaves to userspace */
 	uint64_t seed; /* name hash key of the generation */
-	unsigned probes; /* longest probe run */
+	size_t secondary; /* names in their secondary bucket */
 };
 
 /* The capacity db needs (no headroom beyond the hash tables' own). */

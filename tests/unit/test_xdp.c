@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <linux/bpf.h>
@@ -570,6 +571,82 @@ static void random_frames(void **state)
 	assert_true(tx > 0);
 }
 
+/*
+ * A zone of many names: every one must be placed in the hash tables (a
+ * table that only holds small zones fails here) and answered as the
+ * engine answers it; names near them that do not exist, NXDOMAIN.
+ */
+static void large_zone(void **state)
+{
+	NEED_ENV();
+	const long names = 120000;
+	char path[] = "/tmp/xdpdns-test-large-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "$ORIGIN large.example.\n$TTL 300\n"
+		   "@ SOA ns hostmaster 1 7200 3600 1209600 300\n"
+		   "@ NS ns\nns A 198.18.0.1\n*.w TXT \"wild\"\n");
+	for (long i = 0; i < names; i++) {
+		if (i % 10 == 9)
+			fprintf(f, "d%ld NS ns.d%ld\nns.d%ld A 198.18.1.%ld\n",
+				i, i, i, i % 250 + 1);
+		else
+			fprintf(f,
+				"h%ld A 198.19.%ld.%ld\n"
+				"h%ld AAAA 2001:db8::%lx:%lx\n",
+				i, (i >> 8) & 255, i & 255, i, i >> 16,
+				i & 0xffff);
+	}
+	fclose(f);
+	char spec[128];
+	snprintf(spec, sizeof(spec), "large.example.=%s", path);
+	char *lspecs[] = { spec };
+	struct xdp_env big, saved = env;
+	const char *why = NULL;
+	int r = xdp_env_open(&big, lspecs, 1, &why);
+	unlink(path);
+	if (r < 0)
+		fail_msg("large zone: %s", why ? why : "cannot load");
+	env = big;
+	struct frame_opts v4 = { 0 };
+	size_t tx = 0;
+	for (long k = 0; k < 3000; k++) {
+		long i = (k * 7919) % names;
+		char qn[96];
+		uint16_t type = 1;
+		switch (k % 5) {
+		case 0:
+			snprintf(qn, sizeof(qn), "h%ld.large.example.", i);
+			break;
+		case 1: /* AAAA, NODATA or a referral */
+			snprintf(qn, sizeof(qn), "%c%ld.large.example.",
+				 i % 10 == 9 ? 'd' : 'h', i);
+			type = 28;
+			break;
+		case 2: /* below a name: NXDOMAIN, or below a delegation */
+			snprintf(qn, sizeof(qn), "x.%c%ld.large.example.",
+				 i % 10 == 9 ? 'd' : 'h', i);
+			break;
+		case 3: /* a name that is not there */
+			snprintf(qn, sizeof(qn), "n%ld.large.example.", i);
+			break;
+		default: /* the wildcard */
+			snprintf(qn, sizeof(qn), "q%ld.w.large.example.", i);
+			type = 16;
+			break;
+		}
+		struct buf q;
+		make_query(&q, (uint16_t)k, 0, qn, type, -1, false);
+		run_case(qn, q.b, q.n, &v4, XDP_TX);
+		tx++;
+	}
+	env = saved;
+	xdp_env_close(&big);
+	assert_int_equal(tx, 3000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +655,7 @@ int main(void)
 		cmocka_unit_test(every_entry),
 		cmocka_unit_test(counters),
 		cmocka_unit_test(random_frames),
+		cmocka_unit_test(large_zone),
 	};
 	return cmocka_run_group_tests_name("xdp", tests, setup, teardown);
 }
