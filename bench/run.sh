@@ -16,3 +16,23 @@ echo
 echo "## Zone compile (1,000,000 records)"
 /usr/bin/python3 bench/zone_bench.py --records "${BENCH_RECORDS:-1000000}" \
 	--rounds "${BENCH_ROUNDS:-5}" --json "$res/$stamp-$host-zone.json"
+
+echo
+echo "## XDP fast path: per-query cost (BPF_PROG_TEST_RUN)"
+echo "The query is restored before every repetition by a wrapper program"
+echo "that then tail-calls the program under test; the same wrapper with an"
+echo "empty program is timed in interleaved batches and subtracted batch by"
+echo "batch (cost = median of the differences; best = fastest batch of each)."
+echo "The calibration row is what growing the frame for a reply costs"
+echo "together with the wrapper shrinking it back before the next repetition."
+if [ "$(id -u)" != 0 ]; then
+	echo "(skipped: needs root for BPF)"
+	exit 0
+fi
+azone=$(mktemp /tmp/xdpdns-bench-a-XXXXXX)
+trap 'rm -f "$azone"' EXIT
+/usr/bin/python3 bench/gen_zone.py "${BENCH_A_RECORDS:-100000}" "$azone" \
+	bench.example. a-only
+"${BUILD:-build}/bench/xdp-bench" "${BUILD:-build}/bpf/restore.bpf.o" \
+	--json "$res/$stamp-$host-xdp.json" \
+	--memory "$azone" bench.example. "${BENCH_A_RECORDS:-100000}"
