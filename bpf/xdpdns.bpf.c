@@ -99,10 +99,10 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	s->clen = s->an = s->ns = s->ar = s->csum = s->rsum = 0;
 	s->tc = !!(h.flags & XD_XT_TC0);
 	s->found = 0;
-	for (int i = XD_TMPL_MAX_CUTS - 1; i >= 0; i--) {
-		if (i >= h.ncuts)
-			continue;
-		__u32 off = 8 + 8 * (__u32)i;
+	for (__u32 k = 0; k < XD_TMPL_MAX_CUTS; k++) {
+		if (k >= h.ncuts)
+			break;
+		__u32 off = 8 + 8 * (h.ncuts - 1 - k);
 		const struct xd_chunk *c =
 			chunk(cfg, gen, tref + off / XD_CHUNK);
 		if (!c)
