@@ -26,24 +26,21 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define TYPE_IXFR 251
 #define TYPE_AXFR 252
 
-/* ASCII letters to lowercase in 8 bytes at once; label length bytes
- * (0..63) and other bytes are never letters. */
-static __always_inline __u64 lower8(__u64 x)
-{
-	const __u64 ones = 0x0101010101010101ull, high = ones * 0x80;
-	__u64 low7 = x & ~high;
-	__u64 ge_a = (low7 + ones * (0x80 - 'A')) & high;
-	__u64 gt_z = (low7 + ones * (0x80 - 'Z' - 1)) & high;
-	__u64 upper = ge_a & ~gt_z & ~x & high;
-	return x | (upper >> 2);
-}
-
 static __always_inline const struct xd_chunk *chunk(const struct xd_config *cfg,
 						    __u32 gen, __u32 idx)
 {
 	__u32 i = (gen ? cfg->chunks : 0) + idx;
 
 	return bpf_map_lookup_elem(&xd_chunks, &i);
+}
+
+/* The 8 bytes at byte src of template tref (src 8-aligned), or NULL. */
+static __always_inline const __u8 *tmpl_word(const struct xd_config *cfg,
+					     __u32 gen, __u32 tref, __u32 src)
+{
+	const struct xd_chunk *c = chunk(cfg, gen, tref + src / XD_CHUNK);
+
+	return c ? c->b + (src & (XD_CHUNK - 8)) : NULL;
 }
 
 /* ---- the reply ------------------------------------------------------- */
@@ -157,12 +154,10 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		at = i * 8;
 		if (at + 8 > cut_len(s))
 			break;
-		__u32 src = bytes + at;
-		const struct xd_chunk *c =
-			chunk(cfg, gen, tref + src / XD_CHUNK);
-		if (!c)
+		const __u8 *t = tmpl_word(cfg, gen, tref, bytes + at);
+		if (!t)
 			return PASS(pass_template);
-		__u64 w = load64(c->b + (src & (XD_CHUNK - 8)));
+		__u64 w = load64(t);
 		__u8 *d = data + ((qend + at) & 0x7ff);
 		if ((void *)(d + 8) > end)
 			return PASS(pass_no_room);
@@ -171,12 +166,10 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	clen = cut_len(s);
 	at = clen & ~7u;
 	if (at < clen) {
-		__u32 src = bytes + at;
-		const struct xd_chunk *c =
-			chunk(cfg, gen, tref + src / XD_CHUNK);
-		if (!c)
+		const __u8 *t = tmpl_word(cfg, gen, tref, bytes + at);
+		if (!t)
 			return PASS(pass_template);
-		__u64 w = load64(c->b + (src & (XD_CHUNK - 8)));
+		__u64 w = load64(t);
 		__u8 *d = data + ((qend + at) & 0x7ff);
 		for (__u32 k = 0; k < 7; k++) {
 			if (at + k >= clen)
@@ -422,7 +415,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		if ((void *)(b + 8) > end)
 			return DROP(drop_malformed);
 		__u64 w = load64(b) >> (8 * shift);
-		w = lower8(keep_low(w, rem));
+		w = xd_lower8(keep_low(w, rem));
 		store64(s->name + (at & 0xff), w);
 	}
 

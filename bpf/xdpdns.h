@@ -69,6 +69,19 @@ struct xd_tslot {
 
 #define XD_NAMES_CHUNK 64 /* xd_names holds names in 64-byte chunks */
 
+/* ASCII letters to lowercase in 8 bytes of a wire-form name at once:
+ * label length bytes (0..63) are never letters. */
+static inline __u64 xd_lower8(__u64 x)
+{
+	const __u64 ones = 0x0101010101010101ull, high = ones * 0x80;
+	__u64 low7 = x & ~high;
+	__u64 ge_a = (low7 + ones * (0x80 - 'A')) & high;
+	__u64 gt_z = (low7 + ones * (0x80 - 'Z' - 1)) & high;
+	__u64 upper = ge_a & ~gt_z & ~x & high;
+
+	return x | (upper >> 2);
+}
+
 /*
  * The name hash, keyed by a per-generation seed, runs label by label from
  * the root, so that one pass over a query name yields the hash of every

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xdpdns.h" /* xd_lower8 */
+
 #define L4(x) x, x + 1, x + 2, x + 3
 #define L16(x) L4(x), L4(x + 4), L4(x + 8), L4(x + 12)
 #define L64(x) L16(x), L16(x + 16), L16(x + 32), L16(x + 48)
@@ -43,18 +45,6 @@ int xd_dname_check(const uint8_t *p, size_t avail)
 	return (int)off + 1;
 }
 
-/* Lowercase 8 bytes at once: label length bytes (0..63) are never
- * letters, so the whole name can be treated as text. */
-static uint64_t lower8(uint64_t x)
-{
-	const uint64_t ones = 0x0101010101010101ull, high = ones * 0x80;
-	uint64_t low7 = x & ~high;
-	uint64_t ge_a = (low7 + ones * (0x80 - 'A')) & high;
-	uint64_t gt_z = (low7 + ones * (0x80 - 'Z' - 1)) & high;
-	uint64_t upper = ge_a & ~gt_z & ~x & high;
-	return x | (upper >> 2);
-}
-
 size_t xd_dname_lower(uint8_t *dst, const uint8_t *name)
 {
 	size_t len = xd_dname_len(name), i = 0;
@@ -62,7 +52,7 @@ size_t xd_dname_lower(uint8_t *dst, const uint8_t *name)
 	for (; i + 8 <= len; i += 8) {
 		uint64_t w;
 		memcpy(&w, name + i, 8);
-		w = lower8(w);
+		w = xd_lower8(w);
 		memcpy(dst + i, &w, 8);
 	}
 	for (; i < len; i++)
