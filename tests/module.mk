@@ -17,3 +17,14 @@ fuzz_query_SRCS := tests/fuzz/fuzz_query.c
 UNIT_TESTS += test_xdp
 test_xdp_SRCS := tests/unit/test_xdp.c tests/unit/xdptest.c
 $(BUILD)/san/tests/unit/xdptest.o: $(BPF_SKEL)
+
+# The end-to-end XDP tests on veth: the program attached with the test
+# zones, and a pass-everything program for the client's end.
+PROGS += tests/xdp-attach
+tests/xdp-attach_SRCS := tests/tools/xdp_attach.c tests/unit/xdptest.c
+XDP_PASS_OBJ := $(BUILD)/bpf/xdp_pass.bpf.o
+$(XDP_PASS_OBJ): tests/tools/xdp_pass.bpf.c
+	$(call msg,BPF,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BPF_CFLAGS) -c $< -o $@
+all: $(XDP_PASS_OBJ)
