@@ -451,6 +451,8 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
 	if (!cfg || !cfg->enabled)
 		return PASS(pass_not_loaded);
+	if (cfg->disabled)
+		return PASS(pass_disabled);
 	__u32 gen = cfg->generation & 1;
 
 	/* The name itself, else its closest existing ancestor: every

@@ -193,7 +193,7 @@ struct xd_config {
 	__u32 enabled; /* 0: pass every query (nothing loaded yet) */
 	__u16 edns_udp; /* our EDNS UDP size, 1232 */
 	__u16 pad;
-	__u32 pad2;
+	__u32 disabled; /* operator's switch: 1 passes every query */
 	struct xd_gen gen[2];
 	/* Capacities of one half: set when the program is loaded. */
 	__u32 slots, nodes, name_chunks, chunks, tslots;
@@ -218,6 +218,7 @@ struct xd_stats {
 	__u64 pass_ip_options; /* IPv4 header with options */
 	__u64 pass_ipv6_ext; /* IPv6 extension header */
 	__u64 pass_not_loaded; /* no zones loaded */
+	__u64 pass_disabled; /* the operator turned the fast path off */
 	__u64 pass_miss; /* name in no compiled zone */
 	__u64 pass_opcode; /* opcode other than QUERY */
 	__u64 pass_shape; /* QDCOUNT != 1, answers in a query, ... */

@@ -215,6 +215,26 @@ void xd_xdp_sizes_for(const struct xd_cdb *db, struct xd_xdp_sizes *sz)
 	sz->tslots = table_slots(overflow, 2);
 }
 
+void xd_xdp_sizes_budget(uint64_t bytes, struct xd_xdp_sizes *sz)
+{
+	/* Per name and generation: 4 slots (32 B), a node (48 B), 32 B of
+	 * name, two template chunks (128 B), half an overflow slot (8 B). */
+	const uint64_t per_name =
+		2 * (4 * sizeof(struct xd_slot) + sizeof(struct xd_xnode) + 32 +
+		     2 * XD_CHUNK + sizeof(struct xd_tslot) / 2);
+	uint64_t n = bytes / per_name;
+
+	if (n < 64)
+		n = 64;
+	if (n > UINT32_MAX / 16)
+		n = UINT32_MAX / 16;
+	sz->nodes = (uint32_t)n;
+	sz->slots = table_slots(n, 4);
+	sz->name_chunks = (uint32_t)(n * 32 / XD_NAMES_CHUNK + 1);
+	sz->chunks = (uint32_t)(2 * n);
+	sz->tslots = table_slots(n / 4, 2);
+}
+
 uint64_t xd_xdp_bytes(const struct xd_xdp_sizes *sz)
 {
 	return 2 * ((uint64_t)sz->slots * sizeof(struct xd_slot) +

@@ -43,6 +43,10 @@ struct xd_fill_report {
 /* The capacity db needs (no headroom beyond the hash tables' own). */
 void xd_xdp_sizes_for(const struct xd_cdb *db, struct xd_xdp_sizes *sz);
 
+/* Capacity for a memory budget (both generations): about 500 bytes a
+ * name, with room for two template chunks and 32 bytes of name each. */
+void xd_xdp_sizes_budget(uint64_t bytes, struct xd_xdp_sizes *sz);
+
 /* Bytes the arrays of both generations take for sizes sz. */
 uint64_t xd_xdp_bytes(const struct xd_xdp_sizes *sz);
 

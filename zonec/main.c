@@ -10,13 +10,19 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libknot/libknot.h>
+
+#include <bpf/bpf.h>
 
 #include "answer.h"
 #include "cdb.h"
 #include "compile.h"
 #include "dump.h"
+#include "pins.h"
+#include "xdpdns.h"
+#include "xdpmaps.h"
 #include "zone.h"
 
 #define EXIT_BAD_INPUT 1
@@ -37,6 +43,8 @@ static const char usage_main[] =
 	"  dump     SOURCE...          print every compiled entry and the\n"
 	"                              response it gives (canonical form)\n"
 	"  answer   -n NAME SOURCE...  print the response to one query\n"
+	"  apply    --dev IF SOURCE... load zones into the XDP fast path on\n"
+	"                              IF, swapped in atomically\n"
 	"  help     [COMMAND]          show help for a command\n"
 	"\n"
 	"ZONE is FILE or NAME=FILE: a master file (RFC 1035) read with Knot\n"
@@ -112,6 +120,32 @@ static const char usage_dump[] =
 	"Options:\n"
 	"  -o, --output FILE  write to FILE instead of standard output\n"
 	"  -h, --help         show this help\n";
+
+static const char usage_apply[] =
+	"Usage: xdpdns-zonec apply --dev IF [--force] SOURCE...\n"
+	"\n"
+	"Compile SOURCE (zone files, or one compiled file) and load the result\n"
+	"into the XDP program attached to IF by 'xdpdns-loader attach'. The\n"
+	"maps hold two generations: the one not served is filled, then one\n"
+	"write makes it the served one, so every query sees the old zones or\n"
+	"the new ones, never a mix. The zones given replace every zone served\n"
+	"on IF (zones left out are removed).\n"
+	"\n"
+	"Refused, with the served zones left untouched: a zone that does not\n"
+	"compile; a zone whose SOA serial is not greater than the one served\n"
+	"(RFC 1982 serial arithmetic), unless --force; zones that do not fit\n"
+	"the maps (attach with a larger --memory). Answers the fast path\n"
+	"cannot give byte for byte (over its size limits) are left to\n"
+	"xdpdns-server and counted as passed.\n"
+	"\n"
+	"Options:\n"
+	"  -d, --dev IF     the interface xdpdns is attached to (required)\n"
+	"  -f, --force      load even when a serial did not increase\n"
+	"  -q, --quiet      print nothing on success\n"
+	"  -h, --help       this help\n"
+	"\n"
+	"Applies to one interface are serialised (a lock in its pin\n"
+	"directory). Needs root.\n";
 
 static const char usage_answer[] =
 	"Usage: xdpdns-zonec answer [OPTIONS] -n NAME SOURCE...\n"
@@ -483,6 +517,186 @@ static int cmd_answer(int argc, char **argv)
 	return 0;
 }
 
+/* Lowercase wire form of a zone's apex as the zone list's key. */
+static void zone_key(const struct xd_cdb *db, const struct xd_cdb_zone *z,
+		     struct xd_zone_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	const uint8_t *n = xd_cdb_name(db, z->apex);
+	size_t len = xd_dname_len(n);
+	memcpy(k->name, n, len < sizeof(k->name) ? len : sizeof(k->name));
+}
+
+static int cmd_apply(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *dev = NULL;
+	bool force = false, quiet = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "d:fqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dev = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			fputs(usage_apply, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "\n%s", usage_apply);
+			return EXIT_USAGE;
+		}
+	}
+	if (!dev)
+		usage_error(usage_apply, "%s", "--dev IF is required");
+	if (optind >= argc)
+		usage_error(usage_apply, "%s", "no source given");
+
+	/* Compile first: a broken zone never touches the maps. */
+	struct xd_cdb db;
+	if (load_source(argv + optind, argc - optind, &db, NULL) < 0) {
+		fprintf(stderr, "%s: nothing applied to %s\n", prog, dev);
+		return EXIT_BAD_INPUT;
+	}
+	struct xd_pins p;
+	const char *why = NULL;
+	int r = xd_pins_open(&p, dev, true, &why);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, dev, why);
+		xd_pins_close(&p);
+		xd_cdb_free(&db);
+		return EXIT_BAD_INPUT;
+	}
+
+	/* Serials: each must move forward from the one served. */
+	int refused = 0;
+	for (size_t i = 0; i < db.nzones; i++) {
+		struct xd_zone_key k;
+		struct xd_zone_val v;
+		char name[XD_DNAME_STR_MAX];
+		zone_key(&db, &db.zones[i], &k);
+		if (bpf_map_lookup_elem(p.zones, &k, &v))
+			continue;
+		if (xd_serial_gt(db.zones[i].serial, v.serial))
+			continue;
+		xd_dname_str(k.name, name);
+		fprintf(stderr,
+			"%s: %s: zone %s: serial %u is not greater than the "
+			"%u served (RFC 1982)%s\n",
+			prog, dev, name, db.zones[i].serial, v.serial,
+			force ? "; loaded anyway (--force)" :
+				"; use --force to load it anyway");
+		refused += !force;
+	}
+	if (refused) {
+		fprintf(stderr, "%s: nothing applied to %s\n", prog, dev);
+		xd_pins_close(&p);
+		xd_cdb_free(&db);
+		return EXIT_BAD_INPUT;
+	}
+
+	struct xd_config cfg;
+	uint32_t zero = 0;
+	if (bpf_map_lookup_elem(p.maps.config, &zero, &cfg)) {
+		fprintf(stderr, "%s: %s: cannot read the config map: %s\n",
+			prog, dev, strerror(errno));
+		xd_pins_close(&p);
+		xd_cdb_free(&db);
+		return EXIT_BAD_INPUT;
+	}
+	unsigned gen = cfg.enabled ? (cfg.generation & 1) ^ 1 : 0;
+	struct xd_fill_report rep;
+	r = xd_xdp_fill(&p.maps, &db, gen, &rep, &why);
+	if (r < 0) {
+		fprintf(stderr,
+			"%s: %s: %s%s; nothing changed in what is "
+			"served\n",
+			prog, dev, why ? why : strerror(-r),
+			r == -ENOSPC ? " (xdpdns-loader attach --memory sets "
+				       "the size)" :
+				       "");
+		xd_pins_close(&p);
+		xd_cdb_free(&db);
+		return EXIT_BAD_INPUT;
+	}
+	if ((r = xd_xdp_serve(&p.maps, gen, true)) < 0) {
+		fprintf(stderr, "%s: %s: cannot switch generations: %s\n", prog,
+			dev, strerror(-r));
+		xd_pins_close(&p);
+		xd_cdb_free(&db);
+		return EXIT_BAD_INPUT;
+	}
+	/* Packets that read the old generation before the switch may still
+	 * be reading its arrays (each takes microseconds): the next apply
+	 * refills them, so let them finish while the lock is held. */
+	usleep(20000);
+
+	/* The zone list follows what is now served. */
+	struct xd_zone_key key, next;
+	void *prev = NULL;
+	size_t removed = 0;
+	while (!bpf_map_get_next_key(p.zones, prev, &next)) {
+		bool keep = false;
+		for (size_t i = 0; i < db.nzones && !keep; i++) {
+			struct xd_zone_key k;
+			zone_key(&db, &db.zones[i], &k);
+			keep = !memcmp(&k, &next, sizeof(k));
+		}
+		if (!keep) {
+			char name[XD_DNAME_STR_MAX];
+			xd_dname_str(next.name, name);
+			bpf_map_delete_elem(p.zones, &next);
+			if (!quiet)
+				printf("  zone %s removed\n", name);
+			removed++;
+			prev = NULL; /* deleting moves the iteration */
+			continue;
+		}
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < db.nzones; i++) {
+		struct xd_zone_key k;
+		struct xd_zone_val v = { .serial = db.zones[i].serial }, old;
+		char name[XD_DNAME_STR_MAX];
+		zone_key(&db, &db.zones[i], &k);
+		bool had = !bpf_map_lookup_elem(p.zones, &k, &old);
+		bpf_map_update_elem(p.zones, &k, &v, BPF_ANY);
+		if (quiet)
+			continue;
+		xd_dname_str(k.name, name);
+		if (had && old.serial != v.serial)
+			printf("  zone %s serial %u (was %u)\n", name, v.serial,
+			       old.serial);
+		else if (had)
+			printf("  zone %s serial %u (unchanged)\n", name,
+			       v.serial);
+		else
+			printf("  zone %s serial %u (new)\n", name, v.serial);
+	}
+	if (!quiet)
+		printf("%s: applied to %s: %zu zone(s), %zu names, %zu "
+		       "templates (%zu passed to the server), generation %u "
+		       "now served\n",
+		       prog, dev, db.nzones, rep.names, rep.templates,
+		       rep.passed, gen);
+	xd_pins_close(&p);
+	xd_cdb_free(&db);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -506,6 +720,7 @@ int main(int argc, char **argv)
 				!strcmp(t, "compile") ? usage_compile :
 				!strcmp(t, "dump")    ? usage_dump :
 				!strcmp(t, "answer")  ? usage_answer :
+				!strcmp(t, "apply")   ? usage_apply :
 							NULL;
 		if (!u) {
 			fprintf(stderr, "%s: no command '%s'\n\n%s", prog, t,
@@ -525,6 +740,8 @@ int main(int argc, char **argv)
 		return cmd_dump(sub_argc, sub_argv);
 	if (!strcmp(cmd, "answer"))
 		return cmd_answer(sub_argc, sub_argv);
+	if (!strcmp(cmd, "apply"))
+		return cmd_apply(sub_argc, sub_argv);
 	fprintf(stderr, "%s: unknown command '%s'\n\n%s", prog, cmd,
 		usage_main);
 	return EXIT_USAGE;

@@ -5,64 +5,16 @@ often refused), answered through the head-room fallback. Every reply must
 be byte-identical to the answer engine's; what is not answered must be
 counted under its reason. Needs root; in CI it runs."""
 import os
-import re
 import subprocess
 
-import dns.flags
-import dns.message
-import dns.rcode
 import pytest
 
-from conftest import BUILD, IN_CI, ROOT, ZONES, Engine, need
+from conftest import (BUILD, NODE4, NODE6, ROOT, ZONES, Engine, VethPair,
+                      ask, need, query)
 
 TEST_ZONES = ["basic.example.=basic.zone", "wildcard.example.=wildcard.zone",
               "delegation.example.=delegation.zone",
               "trunc.example.=trunc.zone"]
-NODE4, CLIENT4 = "198.18.0.2", "198.18.0.1"
-NODE6, CLIENT6 = "2001:db8:0:1::2", "2001:db8:0:1::1"
-
-
-def sh(*args):
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.PIPE)
-
-
-class VethPair:
-    """A veth pair made for this run: the node's end in this namespace with
-    the XDP program, the client's end in a namespace of its own."""
-
-    def __init__(self):
-        tag = "%x" % (os.getpid() & 0xfffff)
-        self.ns = "xdpdns-t" + tag
-        self.node, self.client = "xdn" + tag, "xdc" + tag
-        self.made = []
-        sh("ip", "netns", "add", self.ns)
-        self.made.append(("netns", self.ns))
-        sh("ip", "link", "add", self.node, "type", "veth", "peer", "name",
-           self.client)
-        self.made.append(("link", self.node))
-        sh("ip", "link", "set", self.client, "netns", self.ns)
-        sh("ip", "addr", "add", NODE4 + "/24", "dev", self.node)
-        sh("ip", "-6", "addr", "add", NODE6 + "/64", "dev", self.node,
-           "nodad")
-        sh("ip", "link", "set", self.node, "up")
-        n = ["ip", "-n", self.ns]
-        sh(*n, "addr", "add", CLIENT4 + "/24", "dev", self.client)
-        sh(*n, "-6", "addr", "add", CLIENT6 + "/64", "dev", self.client,
-           "nodad")
-        sh(*n, "link", "set", self.client, "up")
-        sh(*n, "link", "set", "lo", "up")
-        sh(*n, "link", "set", "dev", self.client, "xdp", "obj",
-           os.path.join(BUILD, "bpf", "xdp_pass.bpf.o"), "sec", "xdp")
-
-    def close(self):
-        for kind, name in reversed(self.made):
-            if kind == "link":
-                subprocess.run(["ip", "link", "del", name],
-                               stderr=subprocess.DEVNULL)
-            else:
-                subprocess.run(["ip", "netns", "del", name],
-                               stderr=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="module")
@@ -101,20 +53,6 @@ def stats(attach):
     attach.stdin.flush()
     line = attach.stdout.readline().strip()
     return {k: int(v) for k, v in (f.split("=") for f in line.split())}
-
-
-def ask(client, addr, wire):
-    client.stdin.write("%s %s\n" % (addr, wire.hex()))
-    client.stdin.flush()
-    line = client.stdout.readline().strip()
-    return None if line == "none" else bytes.fromhex(line)
-
-
-def query(name, rdtype, edns=False, size=1232):
-    q = dns.message.make_query(name, rdtype, use_edns=0 if edns else False,
-                               payload=size)
-    q.flags &= ~dns.flags.RD
-    return q.to_wire()
 
 
 CASES = [

@@ -1,22 +1,79 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run inside the client's network namespace by test_xdp_veth.py: for each
-line "ADDRESS HEXQUERY" on stdin, send the query over UDP to port 53 of
-ADDRESS and print the reply in hex, or "none" after a second."""
+"""Run inside the client's network namespace by the veth tests.
+
+Without arguments: for each line "ADDRESS HEXQUERY" on stdin, send the
+query over UDP to port 53 of ADDRESS and print the reply in hex, or "none"
+after a second.
+
+With "stream ADDRESS NAME COUNT SECONDS [LAST]": send at most COUNT
+queries for NAME, A and SOA in turn, one after the other (each waits for
+its reply or a second), for at most SECONDS, and print one line per query:
+its number, the type, and the address or serial of the reply, or "none".
+With LAST, stop 100 queries after the first A reply whose address is
+LAST."""
 import binascii
 import socket
 import sys
+import time
 
-for line in sys.stdin:
-    addr, query = line.split()
+import dns.flags
+import dns.message
+
+
+def one(s, wire):
+    s.send(wire)
+    try:
+        return s.recv(65535)
+    except (socket.timeout, ConnectionRefusedError):
+        return None
+
+
+def value(reply, qtype):
+    """The first answer's address (A), or the serial of the SOA in the
+    answer or, for a name without one (NODATA), in the authority."""
+    m = dns.message.from_wire(reply)
+    for rrset in m.answer + (m.authority if qtype == "SOA" else []):
+        for rd in rrset:
+            return rd.address if qtype == "A" else str(rd.serial)
+    return "empty"
+
+
+def stream(addr, name, count, seconds, last=None):
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
     s.settimeout(1.0)
     s.connect((addr, 53))
-    s.send(binascii.unhexlify(query))
-    try:
-        reply = s.recv(65535)
-        print(binascii.hexlify(reply).decode())
-    except (socket.timeout, ConnectionRefusedError):
-        print("none")
-    s.close()
+    end = time.monotonic() + seconds
+    stop = count
+    for i in range(count):
+        if time.monotonic() > end or i >= stop:
+            break
+        qtype = "A" if i % 2 == 0 else "SOA"
+        q = dns.message.make_query(name, qtype, use_edns=False)
+        q.flags &= ~dns.flags.RD
+        r = one(s, q.to_wire())
+        v = value(r, qtype) if r else "none"
+        print("%d %s %s" % (i, qtype, v))
+        if last and v == last and stop == count:
+            stop = i + 100
     sys.stdout.flush()
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "stream":
+        stream(sys.argv[2], sys.argv[3], int(sys.argv[4]),
+               float(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else None)
+        return
+    for line in sys.stdin:
+        addr, query = line.split()
+        family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        s = socket.socket(family, socket.SOCK_DGRAM)
+        s.settimeout(1.0)
+        s.connect((addr, 53))
+        reply = one(s, binascii.unhexlify(query))
+        print(binascii.hexlify(reply).decode() if reply else "none")
+        s.close()
+        sys.stdout.flush()
+
+
+main()

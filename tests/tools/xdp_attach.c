@@ -45,7 +45,8 @@ static int stat_names(char names[][48], int max)
 			in = 1;
 		else if (in && line[0] == '}')
 			break;
-		else if (in && sscanf(line, " __u64 %47[a-z0-9_];", names[n]) == 1)
+		else if (in &&
+			 sscanf(line, " __u64 %47[a-z0-9_];", names[n]) == 1)
 			n++;
 	}
 	fclose(f);
@@ -78,8 +79,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xdp-attach: %s\n", why ? why : "cannot load");
 		return 1;
 	}
-	int err = bpf_xdp_attach((int)ifindex, env.prog_fd,
-				 XDP_FLAGS_DRV_MODE, NULL);
+	int err = bpf_xdp_attach((int)ifindex, env.prog_fd, XDP_FLAGS_DRV_MODE,
+				 NULL);
 	if (err) {
 		fprintf(stderr, "xdp-attach: attach to %s: %s\n", argv[1],
 			strerror(-err));

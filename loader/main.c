@@ -1,0 +1,1102 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/*
+ * xdpdns-loader: attach the xdpdns XDP program to an interface, pin its
+ * maps, detach it, and show its state, counters and settings.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <xdp/libxdp.h>
+
+#include "pins.h"
+#include "xdpdns.h"
+#include "xdpdns.skel.h"
+#include "xdpmaps.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+#define BPFFS "/sys/fs/bpf"
+#define DEFAULT_MEMORY_MIB 128
+
+static const char usage_main[] =
+	"Usage: xdpdns-loader COMMAND [OPTIONS]\n"
+	"\n"
+	"Attach xdpdns, the XDP fast path of an authoritative DNS node, to a\n"
+	"network interface, and watch it. Zones are loaded into it with\n"
+	"'xdpdns-zonec apply'; until then it passes every packet.\n"
+	"\n"
+	"Commands:\n"
+	"  attach  --dev IF [--mode native|generic] [--memory MIB]\n"
+	"                         load the program on IF and pin its maps\n"
+	"  detach  --dev IF       remove the program and everything pinned\n"
+	"  status  [--dev IF]     what is attached where, zones and serials\n"
+	"  stats   --dev IF [--json] [--interval S [--count N]]\n"
+	"                         counters by reason, summed over CPUs\n"
+	"  config  --dev IF get [KEY] | set KEY=VALUE...\n"
+	"                         run-time settings, applied at once\n"
+	"  help    [COMMAND]      show help for a command\n"
+	"\n"
+	"Pins live under " XD_PIN_ROOT "/IF/ (bpffs is mounted at " BPFFS
+	"\n"
+	"when it is not). Needs root (CAP_BPF, CAP_NET_ADMIN).\n"
+	"\n"
+	"Exit status: 0 success, 1 failure (reason on standard error), 2 usage\n"
+	"error.\n";
+
+static const char usage_attach[] =
+	"Usage: xdpdns-loader attach --dev IF [--mode native|generic]\n"
+	"                            [--memory MIB]\n"
+	"\n"
+	"Load the xdpdns XDP program on interface IF through libxdp and pin\n"
+	"its maps under " XD_PIN_ROOT "/IF/. It passes every packet until\n"
+	"zones are applied ('xdpdns-zonec apply --dev IF ZONE...').\n"
+	"\n"
+	"libxdp attaches through its dispatcher, so that xdpdns runs beside\n"
+	"other XDP programs and xdpdump can watch it, where the kernel allows\n"
+	"extension programs; where it does not, xdpdns is attached alone and\n"
+	"'status' says so.\n"
+	"\n"
+	"Options:\n"
+	"  -d, --dev IF        the interface (required)\n"
+	"  -m, --mode MODE     native (the driver runs it; the default) or\n"
+	"                      generic (the kernel stack runs it: slower, any\n"
+	"                      interface)\n"
+	"  -M, --memory MIB    the maps' size, both zone generations together\n"
+	"                      (default " "128" "); about 500 bytes a name, so\n"
+	"                      128 MiB holds about 270,000 names. Zones that do\n"
+	"                      not fit are refused by apply; re-attach larger.\n"
+	"  -h, --help          this help\n"
+	"\n"
+	"Attaching where xdpdns is already attached is an error (detach first).\n"
+	"A failure part way detaches and removes whatever was made.\n";
+
+static const char usage_detach[] =
+	"Usage: xdpdns-loader detach --dev IF\n"
+	"\n"
+	"Remove the xdpdns program from IF (other XDP programs stay) and every\n"
+	"pin under " XD_PIN_ROOT "/IF/. Queries then reach the kernel stack\n"
+	"(xdpdns-server) directly. Pins left by a program that is no longer\n"
+	"attached are removed too.\n"
+	"\n"
+	"Options:\n"
+	"  -d, --dev IF        the interface (required)\n"
+	"  -h, --help          this help\n";
+
+static const char usage_status[] =
+	"Usage: xdpdns-loader status [--dev IF]\n"
+	"\n"
+	"For every interface xdpdns is attached to (or IF alone): the program,\n"
+	"its mode, whether it runs alone or behind the libxdp dispatcher, the\n"
+	"generation served, each zone and its serial, the maps' capacity, and\n"
+	"the totals answered, passed and dropped. Exit status 1 when IF has no\n"
+	"xdpdns, or its pins no longer match an attached program.\n"
+	"\n"
+	"Options:\n"
+	"  -d, --dev IF        only this interface\n"
+	"  -h, --help          this help\n";
+
+static const char usage_stats[] =
+	"Usage: xdpdns-loader stats --dev IF [--json] [--interval S [--count N]]\n"
+	"\n"
+	"Every counter of the per-CPU map xd_stats, summed over CPUs, by\n"
+	"reason: answer_* (replied in XDP), pass_* (handed to the kernel\n"
+	"stack), drop_* (discarded). Each packet moves exactly one counter.\n"
+	"The field names are read from the map's BTF, as bpftool prints them:\n"
+	"  bpftool map dump pinned " XD_PIN_ROOT "/IF/xd_stats\n"
+	"\n"
+	"Options:\n"
+	"  -d, --dev IF        the interface (required)\n"
+	"  -j, --json          one JSON object per report\n"
+	"  -i, --interval S    report every S seconds, with rates per second\n"
+	"                      over the interval (until interrupted)\n"
+	"  -c, --count N       with --interval: stop after N reports\n"
+	"  -a, --all           also list counters that are zero\n"
+	"  -h, --help          this help\n";
+
+static const char usage_config[] =
+	"Usage: xdpdns-loader config --dev IF get [KEY]\n"
+	"       xdpdns-loader config --dev IF set KEY=VALUE...\n"
+	"\n"
+	"Run-time settings of the program on IF, kept in its config map and\n"
+	"applied to the next packet; nothing is reloaded.\n"
+	"\n"
+	"Keys:\n"
+	"  fast-path      on | off. off passes every query to the kernel\n"
+	"                 stack (counted as pass_disabled): the switch to\n"
+	"                 take the fast path out without detaching.\n"
+	"  edns-udp-size  our EDNS UDP payload size in replies (read only:\n"
+	"                 1232, as the answer engine builds them)\n"
+	"  generation     the zone generation served (read only)\n"
+	"  zones-loaded   yes | no (read only: set by xdpdns-zonec apply)\n"
+	"\n"
+	"Options:\n"
+	"  -d, --dev IF        the interface (required)\n"
+	"  -h, --help          this help\n";
+
+static const char *prog_name = "xdpdns-loader";
+
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt,
+							     ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FAIL;
+}
+
+__attribute__((format(printf, 2, 3))) static void
+usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n\n%s", usage);
+	exit(EXIT_USAGE);
+}
+
+static bool verbose;
+
+__attribute__((format(printf, 2, 0))) static int
+quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* Failures are reported in our words; libbpf's own with -v. */
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+__attribute__((format(printf, 2, 0))) static int
+quiet_xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	if (!verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* ---- bpffs and pins ------------------------------------------------- */
+
+static int ensure_bpffs(void)
+{
+	struct statfs sf;
+
+	if (statfs(BPFFS, &sf) == 0 && sf.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700") < 0)
+		return -errno;
+	return 0;
+}
+
+/* Remove dir's entries (pins: plain files) and dir itself. */
+static int remove_pins(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(d))) {
+		char path[PATH_MAX + 300];
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (unlink(path) < 0)
+			r = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		r = -errno;
+	rmdir(XD_PIN_ROOT); /* only when no other interface is served */
+	return r;
+}
+
+static uint32_t prog_id_of(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* The libxdp program handle of prog id on ifindex, or NULL. Sets
+ * *legacy when it is attached alone rather than behind the dispatcher. */
+static struct xdp_program *find_attached(struct xdp_multiprog *mp,
+					 uint32_t id, bool *legacy)
+{
+	*legacy = xdp_multiprog__is_legacy(mp);
+	if (*legacy) {
+		struct xdp_program *p = xdp_multiprog__main_prog(mp);
+		return p && xdp_program__id(p) == id ? p : NULL;
+	}
+	for (struct xdp_program *p = xdp_multiprog__next_prog(NULL, mp); p;
+	     p = xdp_multiprog__next_prog(p, mp))
+		if (xdp_program__id(p) == id)
+			return p;
+	return NULL;
+}
+
+struct attached {
+	bool attached, legacy;
+	enum xdp_attach_mode mode;
+	uint32_t id;
+};
+
+/* Is the program pinned in dir attached to ifindex, and how? */
+static void attached_state(const char *dir, int ifindex, struct attached *a)
+{
+	char path[PATH_MAX + 8];
+
+	memset(a, 0, sizeof(*a));
+	snprintf(path, sizeof(path), "%s/prog", dir);
+	int fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	a->id = prog_id_of(fd);
+	close(fd);
+	if (ifindex <= 0)
+		return;
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(mp))
+		return;
+	a->attached = find_attached(mp, a->id, &a->legacy) != NULL;
+	a->mode = xdp_multiprog__attach_mode(mp);
+	xdp_multiprog__close(mp);
+}
+
+static const char *mode_name(enum xdp_attach_mode m)
+{
+	switch (m) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "generic";
+	case XDP_MODE_HW:
+		return "offload";
+	default:
+		return "unknown";
+	}
+}
+
+/* ---- attach ---------------------------------------------------------- */
+
+static int pin_fd(const char *dir, const char *name, int fd)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "memory", required_argument, NULL, 'M' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *dev = NULL;
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
+	unsigned long mib = DEFAULT_MEMORY_MIB;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "d:m:M:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dev = optarg;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "native"))
+				mode = XDP_MODE_NATIVE;
+			else if (!strcmp(optarg, "generic") ||
+				 !strcmp(optarg, "skb"))
+				mode = XDP_MODE_SKB;
+			else
+				usage_error(usage_attach, "unknown mode '%s'",
+					    optarg);
+			break;
+		case 'M': {
+			char *e;
+			errno = 0;
+			mib = strtoul(optarg, &e, 10);
+			if (errno || *e || mib < 1 || mib > 65536)
+				usage_error(usage_attach,
+					    "--memory wants MiB, 1 to 65536, "
+					    "not '%s'",
+					    optarg);
+			break;
+		}
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			fputs(usage_attach, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "\n%s", usage_attach);
+			return EXIT_USAGE;
+		}
+	}
+	if (!dev)
+		usage_error(usage_attach, "%s", "--dev IF is required");
+	if (optind < argc)
+		usage_error(usage_attach, "unexpected argument '%s'",
+			    argv[optind]);
+
+	char dir[PATH_MAX];
+	if (xd_pins_dir(dir, sizeof(dir), dev) < 0)
+		return fail("'%s' is not an interface name", dev);
+	int ifindex = (int)if_nametoindex(dev);
+	if (!ifindex)
+		return fail("no interface '%s'", dev);
+	int r = ensure_bpffs();
+	if (r < 0)
+		return fail("cannot mount bpffs at %s: %s", BPFFS,
+			    strerror(-r));
+	if (access(dir, F_OK) == 0) {
+		struct attached a;
+		attached_state(dir, ifindex, &a);
+		if (a.attached)
+			return fail("xdpdns is already attached to %s (program "
+				    "%u); detach it first",
+				    dev, a.id);
+		fprintf(stderr,
+			"%s: removing stale pins of a program no longer "
+			"attached to %s\n",
+			prog_name, dev);
+		if ((r = remove_pins(dir)) < 0)
+			return fail("cannot remove %s: %s", dir,
+				    strerror(-r));
+	}
+
+	struct xd_xdp_sizes sz;
+	xd_xdp_sizes_budget((uint64_t)mib << 20, &sz);
+	struct xdpdns *skel = xdpdns__open();
+	if (!skel)
+		return fail("cannot open the XDP program: %s",
+			    strerror(errno));
+	struct xdp_program *xp = NULL;
+	bool attached = false, made_dir = false;
+	const char *what = NULL;
+	int zones = -1;
+	struct xdpdns *k = skel;
+	if (bpf_map__set_max_entries(k->maps.xd_slots, 2 * sz.slots) ||
+	    bpf_map__set_max_entries(k->maps.xd_nodes, 2 * sz.nodes) ||
+	    bpf_map__set_max_entries(k->maps.xd_names, 2 * sz.name_chunks) ||
+	    bpf_map__set_max_entries(k->maps.xd_chunks, 2 * sz.chunks) ||
+	    bpf_map__set_max_entries(k->maps.xd_tslots, 2 * sz.tslots)) {
+		what = "sizing the maps";
+		r = -EINVAL;
+		goto out;
+	}
+	xp = xdp_program__from_bpf_obj(k->obj, "xdp");
+	if ((r = (int)libxdp_get_error(xp))) {
+		xp = NULL;
+		what = "preparing the program for libxdp";
+		goto out;
+	}
+	r = xdp_program__attach(xp, ifindex, mode, 0);
+	if (r) {
+		what = mode == XDP_MODE_NATIVE ?
+			       "attaching (native mode; the driver may not "
+			       "support XDP: try --mode generic)" :
+			       "attaching";
+		goto out;
+	}
+	attached = true;
+
+	/* Live now, passing everything until zones are applied. */
+	struct xd_xdp_maps m = {
+		.slots = bpf_map__fd(k->maps.xd_slots),
+		.nodes = bpf_map__fd(k->maps.xd_nodes),
+		.names = bpf_map__fd(k->maps.xd_names),
+		.chunks = bpf_map__fd(k->maps.xd_chunks),
+		.tslots = bpf_map__fd(k->maps.xd_tslots),
+		.config = bpf_map__fd(k->maps.xd_config),
+		.stats = bpf_map__fd(k->maps.xd_stats),
+	};
+	if ((r = xd_xdp_init(&m, &sz)) < 0) {
+		what = "initialising the config map";
+		goto out;
+	}
+	LIBBPF_OPTS(bpf_map_create_opts, zo, .map_flags = BPF_F_NO_PREALLOC);
+	zones = bpf_map_create(BPF_MAP_TYPE_HASH, "xd_zones",
+			       sizeof(struct xd_zone_key),
+			       sizeof(struct xd_zone_val), XD_ZONES_MAX, &zo);
+	if (zones < 0) {
+		r = -errno;
+		what = "creating the zone list";
+		goto out;
+	}
+	if (mkdir(XD_PIN_ROOT, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		what = "creating " XD_PIN_ROOT;
+		goto out;
+	}
+	if (mkdir(dir, 0700) < 0) {
+		r = -errno;
+		what = "creating the pin directory";
+		goto out;
+	}
+	made_dir = true;
+#define X(field, name)                                  \
+	if (!r && (r = pin_fd(dir, name, m.field)) < 0) \
+		what = "pinning " name;
+	r = 0;
+	XD_PIN_MAPS
+#undef X
+	if (!r && (r = pin_fd(dir, "zones", zones)) < 0)
+		what = "pinning the zone list";
+	if (!r && (r = pin_fd(dir, "prog", xdp_program__fd(xp))) < 0)
+		what = "pinning the program";
+	if (r < 0)
+		goto out;
+
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	bool legacy = !libxdp_get_error(mp) && xdp_multiprog__is_legacy(mp);
+	if (!libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+	printf("xdpdns attached to %s (%s mode, program %u%s), maps pinned "
+	       "under %s\n"
+	       "capacity: %u names, %lu MiB for two generations; every query "
+	       "is passed until zones are applied\n",
+	       dev, mode_name(mode), xdp_program__id(xp),
+	       legacy ? ", alone: this kernel does not let libxdp's "
+			"dispatcher chain XDP programs" :
+			", behind the libxdp dispatcher",
+	       dir, sz.nodes, mib);
+out:
+	if (r < 0) {
+		fail("%s on %s failed: %s", what ? what : "attach", dev,
+		     strerror(r < 0 ? -r : r));
+		if (attached)
+			xdp_program__detach(xp, ifindex, mode, 0);
+		if (made_dir)
+			remove_pins(dir);
+	}
+	if (zones >= 0)
+		close(zones);
+	xdp_program__close(xp);
+	xdpdns__destroy(skel);
+	return r < 0 ? EXIT_FAIL : 0;
+}
+
+/* ---- detach ---------------------------------------------------------- */
+
+static int dev_only(int argc, char **argv, const char *usage, bool need,
+		    const char **dev)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+
+	*dev = NULL;
+	while ((c = getopt_long(argc, argv, "d:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			*dev = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "\n%s", usage);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (need && !*dev)
+		usage_error(usage, "%s", "--dev IF is required");
+	return optind;
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	const char *dev;
+	int i = dev_only(argc, argv, usage_detach, true, &dev);
+
+	if (i < argc)
+		usage_error(usage_detach, "unexpected argument '%s'", argv[i]);
+	char dir[PATH_MAX];
+	if (xd_pins_dir(dir, sizeof(dir), dev) < 0)
+		return fail("'%s' is not an interface name", dev);
+	if (access(dir, F_OK) < 0)
+		return fail("xdpdns is not attached to %s (no pins in %s)", dev,
+			    dir);
+	int ifindex = (int)if_nametoindex(dev);
+	struct attached a;
+	attached_state(dir, ifindex, &a);
+	if (a.attached) {
+		struct xdp_multiprog *mp =
+			xdp_multiprog__get_from_ifindex(ifindex);
+		bool legacy;
+		struct xdp_program *p =
+			libxdp_get_error(mp) ? NULL :
+					       find_attached(mp, a.id, &legacy);
+		int r = !p ? -ENOENT :
+		       legacy ? xdp_multiprog__detach(mp) :
+				xdp_program__detach(p, ifindex,
+						    xdp_multiprog__attach_mode(mp),
+						    0);
+		if (!libxdp_get_error(mp))
+			xdp_multiprog__close(mp);
+		if (r)
+			return fail("cannot detach from %s: %s (pins kept)",
+				    dev, strerror(r < 0 ? -r : r));
+	}
+	int r = remove_pins(dir);
+	if (r < 0)
+		return fail("detached, but removing %s failed: %s", dir,
+			    strerror(-r));
+	printf("%s from %s; pins removed\n",
+	       a.attached ? "xdpdns detached" :
+			    "xdpdns was no longer attached",
+	       dev);
+	return 0;
+}
+
+/* ---- counters --------------------------------------------------------- */
+
+struct counters {
+	int n;
+	char names[64][48];
+	uint64_t v[64];
+};
+
+static int read_counters(int fd, struct counters *c)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	struct btf *btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		return -ENOENT;
+	const struct btf_type *t =
+		btf__type_by_id(btf, info.btf_value_type_id);
+	if (!t || !btf_is_struct(t)) {
+		btf__free(btf);
+		return -EINVAL;
+	}
+	const struct btf_member *m = btf_members(t);
+	c->n = btf_vlen(t) < 64 ? btf_vlen(t) : 64;
+	for (int i = 0; i < c->n; i++)
+		snprintf(c->names[i], sizeof(c->names[i]), "%s",
+			 btf__name_by_offset(btf, m[i].name_off));
+	btf__free(btf);
+
+	int ncpu = libbpf_num_possible_cpus();
+	size_t vs = (info.value_size + 7) & ~7u;
+	if (ncpu <= 0 || (size_t)c->n * 8 > info.value_size)
+		return -EINVAL;
+	uint8_t *buf = calloc((size_t)ncpu, vs);
+	uint32_t zero = 0;
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, buf)) {
+		free(buf);
+		return -errno;
+	}
+	memset(c->v, 0, sizeof(c->v));
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		for (int i = 0; i < c->n; i++) {
+			uint64_t x;
+			memcpy(&x, buf + (size_t)cpu * vs + 8 * (size_t)i, 8);
+			c->v[i] += x;
+		}
+	free(buf);
+	return 0;
+}
+
+static void totals(const struct counters *c, uint64_t *ans, uint64_t *pass,
+		   uint64_t *drop)
+{
+	*ans = *pass = *drop = 0;
+	for (int i = 0; i < c->n; i++) {
+		if (!strncmp(c->names[i], "answer_", 7))
+			*ans += c->v[i];
+		else if (!strncmp(c->names[i], "pass_", 5))
+			*pass += c->v[i];
+		else if (!strncmp(c->names[i], "drop_", 5))
+			*drop += c->v[i];
+	}
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *dev = NULL;
+	bool json = false, all = false;
+	double interval = 0;
+	long count = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "d:ji:c:ah", opts, NULL)) != -1) {
+		char *e;
+		switch (c) {
+		case 'd':
+			dev = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'a':
+			all = true;
+			break;
+		case 'i':
+			interval = strtod(optarg, &e);
+			if (*e || !(interval >= 0.1 && interval <= 86400))
+				usage_error(usage_stats,
+					    "--interval wants seconds, 0.1 to "
+					    "86400, not '%s'",
+					    optarg);
+			break;
+		case 'c':
+			count = strtol(optarg, &e, 10);
+			if (*e || count < 1)
+				usage_error(usage_stats,
+					    "--count wants a positive number, "
+					    "not '%s'",
+					    optarg);
+			break;
+		case 'h':
+			fputs(usage_stats, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "\n%s", usage_stats);
+			return EXIT_USAGE;
+		}
+	}
+	if (!dev)
+		usage_error(usage_stats, "%s", "--dev IF is required");
+	if (optind < argc)
+		usage_error(usage_stats, "unexpected argument '%s'",
+			    argv[optind]);
+	if (count && !interval)
+		usage_error(usage_stats, "%s", "--count needs --interval");
+
+	struct xd_pins p;
+	const char *why = NULL;
+	int r = xd_pins_open(&p, dev, false, &why);
+	if (r < 0) {
+		xd_pins_close(&p);
+		return fail("%s: %s", dev, why);
+	}
+	struct counters prev, cur;
+	if ((r = read_counters(p.maps.stats, &cur)) < 0) {
+		xd_pins_close(&p);
+		return fail("cannot read the counters of %s: %s", dev,
+			    strerror(-r));
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	double t_prev = now(), t_cur = t_prev;
+	for (long report = 0;; report++) {
+		if (interval) {
+			prev = cur;
+			t_prev = t_cur;
+			struct timespec ts = {
+				.tv_sec = (time_t)interval,
+				.tv_nsec = (long)((interval - (double)(time_t)
+								      interval) *
+						  1e9),
+			};
+			while (nanosleep(&ts, &ts) < 0 && !interrupted)
+				;
+			if (interrupted)
+				break;
+			t_cur = now();
+			if ((r = read_counters(p.maps.stats, &cur)) < 0)
+				break;
+		}
+		double dt = t_cur - t_prev;
+		uint64_t a, pa, d;
+		totals(&cur, &a, &pa, &d);
+		if (json) {
+			printf("{\"dev\": \"%s\", \"answered\": %llu, "
+			       "\"passed\": %llu, \"dropped\": %llu, "
+			       "\"counters\": {",
+			       dev, (unsigned long long)a,
+			       (unsigned long long)pa, (unsigned long long)d);
+			for (int i = 0; i < cur.n; i++)
+				printf("%s\"%s\": %llu", i ? ", " : "",
+				       cur.names[i],
+				       (unsigned long long)cur.v[i]);
+			printf("}");
+			if (interval) {
+				printf(", \"interval_s\": %.3f, \"rates\": {",
+				       dt);
+				for (int i = 0; i < cur.n; i++)
+					printf("%s\"%s\": %.1f", i ? ", " : "",
+					       cur.names[i],
+					       (double)(cur.v[i] - prev.v[i]) /
+						       dt);
+				printf("}");
+			}
+			printf("}\n");
+		} else {
+			printf("xdpdns on %s: answered %llu, passed %llu, "
+			       "dropped %llu\n",
+			       dev, (unsigned long long)a,
+			       (unsigned long long)pa, (unsigned long long)d);
+			for (int i = 0; i < cur.n; i++) {
+				if (!all && !cur.v[i] &&
+				    !(interval && cur.v[i] != prev.v[i]))
+					continue;
+				if (interval)
+					printf("  %-20s %14llu %12.1f/s\n",
+					       cur.names[i],
+					       (unsigned long long)cur.v[i],
+					       (double)(cur.v[i] - prev.v[i]) /
+						       dt);
+				else
+					printf("  %-20s %14llu\n",
+					       cur.names[i],
+					       (unsigned long long)cur.v[i]);
+			}
+		}
+		fflush(stdout);
+		if (!interval || (count && report + 1 >= count))
+			break;
+	}
+	xd_pins_close(&p);
+	return r < 0 ? fail("reading the counters of %s: %s", dev,
+			    strerror(-r)) :
+		       0;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+static int zone_name_text(const uint8_t *wire, char *out, size_t len)
+{
+	size_t o = 0, i = 0;
+
+	while (i < 255 && wire[i]) {
+		uint8_t l = wire[i++];
+		for (uint8_t k = 0; k < l && i < 256; k++, i++) {
+			uint8_t ch = wire[i];
+			int w = (ch == '.' || ch == '\\') ?
+					snprintf(out + o, len - o, "\\%c", ch) :
+				(ch > 32 && ch < 127) ?
+					snprintf(out + o, len - o, "%c", ch) :
+					snprintf(out + o, len - o, "\\%03u",
+						 ch);
+			if (w < 0 || (size_t)w >= len - o)
+				return -1;
+			o += (size_t)w;
+		}
+		if (o + 1 >= len)
+			return -1;
+		out[o++] = '.';
+	}
+	if (!o) {
+		if (len < 2)
+			return -1;
+		out[o++] = '.';
+	}
+	out[o] = 0;
+	return 0;
+}
+
+static int status_of(const char *dev)
+{
+	struct xd_pins p;
+	const char *why = NULL;
+	int r = xd_pins_open(&p, dev, false, &why);
+
+	if (r < 0) {
+		xd_pins_close(&p);
+		return fail("%s: %s", dev, why);
+	}
+	int ifindex = (int)if_nametoindex(dev);
+	struct attached a;
+	attached_state(p.dir, ifindex, &a);
+	struct xd_config cfg;
+	uint32_t zero = 0;
+	int bad = !a.attached;
+	if (bpf_map_lookup_elem(p.maps.config, &zero, &cfg))
+		memset(&cfg, 0, sizeof(cfg));
+	if (!ifindex)
+		printf("%s: pins of a program whose interface is gone "
+		       "(detach --dev %s removes them)\n",
+		       dev, dev);
+	else if (!a.attached)
+		printf("%s: pinned program %u is NOT attached (detached by "
+		       "another tool?); detach --dev %s removes the pins\n",
+		       dev, a.id, dev);
+	else
+		printf("%s: attached, %s mode, program %u, %s\n", dev,
+		       mode_name(a.mode), a.id,
+		       a.legacy ? "alone (this kernel does not let libxdp "
+				  "chain XDP programs)" :
+				  "behind the libxdp dispatcher");
+	struct xd_xdp_sizes sz = {
+		.slots = cfg.slots,
+		.nodes = cfg.nodes,
+		.name_chunks = cfg.name_chunks,
+		.chunks = cfg.chunks,
+		.tslots = cfg.tslots,
+	};
+	printf("  fast path %s; %s; capacity %u names, %.0f MiB\n",
+	       cfg.disabled ? "OFF (config fast-path=off)" : "on",
+	       cfg.enabled ? "zones loaded" : "no zones loaded yet", cfg.nodes,
+	       (double)xd_xdp_bytes(&sz) / 1048576.0);
+	if (cfg.enabled)
+		printf("  serving generation %u\n", cfg.generation & 1);
+	struct xd_zone_key key, next;
+	void *prev = NULL;
+	size_t nz = 0;
+	while (!bpf_map_get_next_key(p.zones, prev, &next)) {
+		struct xd_zone_val v;
+		char text[1100];
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(p.zones, &key, &v))
+			continue;
+		if (zone_name_text(key.name, text, sizeof(text)) < 0)
+			snprintf(text, sizeof(text), "(bad name)");
+		printf("  zone %s serial %u\n", text, v.serial);
+		nz++;
+	}
+	if (!nz)
+		printf("  no zones\n");
+	struct counters c;
+	if (read_counters(p.maps.stats, &c) == 0) {
+		uint64_t an, pa, dr;
+		totals(&c, &an, &pa, &dr);
+		printf("  answered %llu, passed %llu, dropped %llu\n",
+		       (unsigned long long)an, (unsigned long long)pa,
+		       (unsigned long long)dr);
+	}
+	xd_pins_close(&p);
+	return bad ? EXIT_FAIL : 0;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	const char *dev;
+	int i = dev_only(argc, argv, usage_status, false, &dev);
+
+	if (i < argc)
+		usage_error(usage_status, "unexpected argument '%s'", argv[i]);
+	if (dev)
+		return status_of(dev);
+	DIR *d = opendir(XD_PIN_ROOT);
+	if (!d) {
+		printf("xdpdns is not attached to any interface\n");
+		return 0;
+	}
+	struct dirent *e;
+	int r = 0, n = 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (status_of(e->d_name))
+			r = EXIT_FAIL;
+		n++;
+	}
+	closedir(d);
+	if (!n)
+		printf("xdpdns is not attached to any interface\n");
+	return r;
+}
+
+/* ---- config ------------------------------------------------------------ */
+
+static int cmd_config(int argc, char **argv)
+{
+	const char *dev;
+	int i = dev_only(argc, argv, usage_config, true, &dev);
+
+	if (i >= argc)
+		usage_error(usage_config, "%s", "get or set is required");
+	bool set = !strcmp(argv[i], "set");
+	if (!set && strcmp(argv[i], "get"))
+		usage_error(usage_config, "unknown action '%s'", argv[i]);
+	i++;
+	if (set && i >= argc)
+		usage_error(usage_config, "%s", "set needs KEY=VALUE");
+	if (!set && argc - i > 1)
+		usage_error(usage_config, "%s", "get takes at most one KEY");
+
+	struct xd_pins p;
+	const char *why = NULL;
+	int r = xd_pins_open(&p, dev, set, &why);
+	if (r < 0) {
+		xd_pins_close(&p);
+		return fail("%s: %s", dev, why);
+	}
+	struct xd_config cfg;
+	uint32_t zero = 0;
+	if (bpf_map_lookup_elem(p.maps.config, &zero, &cfg)) {
+		r = -errno;
+		xd_pins_close(&p);
+		return fail("cannot read the config of %s: %s", dev,
+			    strerror(-r));
+	}
+	if (!set) {
+		const char *key = i < argc ? argv[i] : NULL;
+		bool any = false;
+#define SHOW(k, fmt, ...)                                \
+	if (!key || !strcmp(key, k)) {                   \
+		printf("%s=" fmt "\n", k, __VA_ARGS__); \
+		any = true;                              \
+	}
+		SHOW("fast-path", "%s", cfg.disabled ? "off" : "on");
+		SHOW("edns-udp-size", "%u", cfg.edns_udp);
+		SHOW("generation", "%u", cfg.generation & 1);
+		SHOW("zones-loaded", "%s", cfg.enabled ? "yes" : "no");
+#undef SHOW
+		xd_pins_close(&p);
+		if (!any)
+			usage_error(usage_config, "unknown key '%s'", key);
+		return 0;
+	}
+	/* Check every setting before changing any. */
+	struct xd_config next = cfg;
+	for (int k = i; k < argc; k++) {
+		char *eq = strchr(argv[k], '=');
+		if (!eq) {
+			xd_pins_close(&p);
+			usage_error(usage_config, "'%s' is not KEY=VALUE",
+				    argv[k]);
+		}
+		*eq = 0;
+		const char *key = argv[k], *val = eq + 1;
+		if (!strcmp(key, "fast-path")) {
+			if (!strcmp(val, "on"))
+				next.disabled = 0;
+			else if (!strcmp(val, "off"))
+				next.disabled = 1;
+			else {
+				xd_pins_close(&p);
+				usage_error(usage_config,
+					    "fast-path is on or off, not '%s'",
+					    val);
+			}
+		} else if (!strcmp(key, "edns-udp-size") ||
+			   !strcmp(key, "generation") ||
+			   !strcmp(key, "zones-loaded")) {
+			xd_pins_close(&p);
+			return fail("%s is read only", key);
+		} else {
+			xd_pins_close(&p);
+			usage_error(usage_config, "unknown key '%s'", key);
+		}
+	}
+	/* Re-read under the lock: an apply may have flipped generations. */
+	if (bpf_map_lookup_elem(p.maps.config, &zero, &cfg) == 0) {
+		cfg.disabled = next.disabled;
+		r = bpf_map_update_elem(p.maps.config, &zero, &cfg, BPF_ANY) ?
+			    -errno :
+			    0;
+	} else {
+		r = -errno;
+	}
+	xd_pins_close(&p);
+	if (r < 0)
+		return fail("cannot write the config of %s: %s", dev,
+			    strerror(-r));
+	printf("fast-path=%s\n", cfg.disabled ? "off" : "on");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	libbpf_set_print(quiet_print);
+	libxdp_set_print(quiet_xdp_print);
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "help")) {
+		const char *t = argc > 2 ? argv[2] : "";
+		const char *u = !strcmp(t, "attach") ? usage_attach :
+				!strcmp(t, "detach") ? usage_detach :
+				!strcmp(t, "status") ? usage_status :
+				!strcmp(t, "stats")  ? usage_stats :
+				!strcmp(t, "config") ? usage_config :
+						       usage_main;
+		fputs(u, stdout);
+		return 0;
+	}
+	argv++;
+	argc--;
+	if (!strcmp(cmd, "attach"))
+		return cmd_attach(argc, argv);
+	if (!strcmp(cmd, "detach"))
+		return cmd_detach(argc, argv);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc, argv);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(argc, argv);
+	if (!strcmp(cmd, "config"))
+		return cmd_config(argc, argv);
+	fprintf(stderr, "%s: unknown command '%s'\n\n%s", prog_name, cmd,
+		usage_main);
+	return EXIT_USAGE;
+}

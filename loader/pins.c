@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "pins.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+int xd_pins_dir(char *buf, size_t len, const char *ifname)
+{
+	size_t n = strlen(ifname);
+
+	/* Interface names: at most 15 bytes, no slash, not . or .. */
+	if (n == 0 || n > 15 || strchr(ifname, '/') || !strcmp(ifname, ".") ||
+	    !strcmp(ifname, ".."))
+		return -1;
+	return snprintf(buf, len, "%s/%s", XD_PIN_ROOT, ifname) < (int)len ?
+		       0 :
+		       -1;
+}
+
+static int get(const struct xd_pins *p, const char *name)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", p->dir, name);
+	return bpf_obj_get(path);
+}
+
+int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
+		 const char **why)
+{
+	memset(p, 0, sizeof(*p));
+#define X(field, name) p->maps.field = -1;
+	XD_PIN_MAPS
+#undef X
+	p->zones = p->prog = p->lock = -1;
+	if (xd_pins_dir(p->dir, sizeof(p->dir), ifname) < 0) {
+		*why = "not an interface name";
+		return -EINVAL;
+	}
+	if (access(p->dir, F_OK) < 0) {
+		*why = "xdpdns is not attached there (no pins)";
+		return -ENOENT;
+	}
+	if (lock) {
+		p->lock = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (p->lock < 0 || flock(p->lock, LOCK_EX) < 0) {
+			*why = "cannot lock the pin directory";
+			return -errno;
+		}
+	}
+#define X(field, name)                                    \
+	if ((p->maps.field = get(p, name)) < 0) {         \
+		*why = "a pinned map is missing: " name; \
+		return -ENOENT;                           \
+	}
+	XD_PIN_MAPS
+#undef X
+	p->zones = get(p, "zones");
+	p->prog = get(p, "prog");
+	if (p->zones < 0 || p->prog < 0) {
+		*why = "the pinned program or zone list is missing";
+		return -ENOENT;
+	}
+	return 0;
+}
+
+void xd_pins_close(struct xd_pins *p)
+{
+#define X(field, name)              \
+	if (p->maps.field >= 0)     \
+		close(p->maps.field);
+	XD_PIN_MAPS
+#undef X
+	if (p->zones >= 0)
+		close(p->zones);
+	if (p->prog >= 0)
+		close(p->prog);
+	if (p->lock >= 0)
+		close(p->lock); /* releases the lock */
+	p->zones = p->prog = p->lock = -1;
+}
+
+bool xd_serial_gt(uint32_t a, uint32_t b)
+{
+	/* RFC 1982 3.2, SERIAL_BITS 32: equal, or 2^31 apart, is neither. */
+	return a != b && (uint32_t)(a - b) < 0x80000000u;
+}

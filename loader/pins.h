@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * What xdpdns-loader pins for an interface, under /sys/fs/bpf/xdpdns/IF/:
+ * the program ("prog"), its maps by name, and "zones", the serial of every
+ * zone served. xdpdns-loader creates and removes them; xdpdns-zonec apply
+ * opens them to load zones.
+ */
+#ifndef XDPDNS_PINS_H
+#define XDPDNS_PINS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xdpmaps.h"
+
+#define XD_PIN_ROOT "/sys/fs/bpf/xdpdns"
+#define XD_ZONES_MAX 65536 /* zones one interface can serve */
+
+/* The program's maps that are pinned, in this order, with these names. */
+#define XD_PIN_MAPS                                                      \
+	X(slots, "xd_slots")                                             \
+	X(nodes, "xd_nodes") X(names, "xd_names") X(chunks, "xd_chunks") \
+		X(tslots, "xd_tslots") X(config, "xd_config")            \
+			X(stats, "xd_stats")
+
+struct xd_pins {
+	char dir[PATH_MAX];
+	struct xd_xdp_maps maps;
+	int zones; /* hash: struct xd_zone_key -> struct xd_zone_val */
+	int prog;
+	int lock; /* the directory, flock()ed while zones are applied */
+};
+
+/* A zone's apex, lowercase wire form, zero-padded. */
+struct xd_zone_key {
+	uint8_t name[256];
+};
+
+struct xd_zone_val {
+	uint32_t serial;
+	uint32_t pad;
+};
+
+/* The pin directory of ifname; -1 when the name cannot be an interface. */
+int xd_pins_dir(char *buf, size_t len, const char *ifname);
+
+/*
+ * Open every pin of ifname (fds -1 first, so close() is always safe).
+ * With lock, also take the apply lock (blocks while another apply runs).
+ * Returns 0, -ENOENT when xdpdns is not attached there, or -errno, with
+ * a reason in *why.
+ */
+int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
+		 const char **why);
+void xd_pins_close(struct xd_pins *p);
+
+/* RFC 1982 serial number arithmetic: is a greater than b? */
+bool xd_serial_gt(uint32_t a, uint32_t b);
+
+#endif
