@@ -471,6 +471,9 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	if (pk->do_bit && (n->flags & XD_NF_SIGNED))
 		return PASS(pass_signed_do);
 	int walked = s->key_off != 0;
+	if (walked &&
+	    (n->flags & (XD_NF_PARTIAL | XD_NF_DELEG)) == XD_NF_PARTIAL)
+		return PASS(pass_partial);
 	if (!walked) {
 		tref = node_template(cfg, gen, n, index, pk->qtype);
 	} else if (n->flags & XD_NF_DELEG) {

@@ -31,6 +31,7 @@
 #define XD_NF_WILDCARD 0x04
 #define XD_NF_SIGNED 0x08 /* its zone is signed: DO=1 goes to userspace */
 #define XD_NF_OVERFLOW 0x10 /* more types than XD_NODE_TYPES: see xd_tslots */
+#define XD_NF_PARTIAL 0x20 /* some children not loaded: pass names below */
 
 /* A slot of the name table: a hash tag and the node's index + 1. */
 struct xd_slot {
@@ -228,6 +229,8 @@ struct xd_stats {
 	__u64 pass_edns_option; /* EDNS options (cookies, NSID, ...) */
 	__u64 pass_signed_do; /* DO=1 for a signed zone */
 	__u64 pass_long_name; /* more probes or labels than followed */
+	__u64 pass_partial; /* below a name whose children are not all
+			     * loaded (zones over capacity, hot list) */
 	__u64 pass_template; /* answer not in the fast path's maps */
 	__u64 pass_no_room; /* the frame cannot hold the reply */
 	/* dropped */

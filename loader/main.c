@@ -55,8 +55,7 @@ static const char usage_main[] =
 	"                         run-time settings, applied at once\n"
 	"  help    [COMMAND]      show help for a command\n"
 	"\n"
-	"Pins live under " XD_PIN_ROOT "/IF/ (bpffs is mounted at " BPFFS
-	"\n"
+	"Pins live under " XD_PIN_ROOT "/IF/ (bpffs is mounted at " BPFFS "\n"
 	"when it is not). Needs root (CAP_BPF, CAP_NET_ADMIN).\n"
 	"\n"
 	"Exit status: 0 success, 1 failure (reason on standard error), 2 usage\n"
@@ -81,7 +80,9 @@ static const char usage_attach[] =
 	"                      generic (the kernel stack runs it: slower, any\n"
 	"                      interface)\n"
 	"  -M, --memory MIB    the maps' size, both zone generations together\n"
-	"                      (default " "128" "); about 500 bytes a name, so\n"
+	"                      (default "
+	"128"
+	"); about 500 bytes a name, so\n"
 	"                      128 MiB holds about 270,000 names. Zones that do\n"
 	"                      not fit are refused by apply; re-attach larger.\n"
 	"  -h, --help          this help\n"
@@ -154,8 +155,7 @@ static const char usage_config[] =
 
 static const char *prog_name = "xdpdns-loader";
 
-__attribute__((format(printf, 1, 2))) static int fail(const char *fmt,
-							     ...)
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -246,8 +246,8 @@ static uint32_t prog_id_of(int fd)
 
 /* The libxdp program handle of prog id on ifindex, or NULL. Sets
  * *legacy when it is attached alone rather than behind the dispatcher. */
-static struct xdp_program *find_attached(struct xdp_multiprog *mp,
-					 uint32_t id, bool *legacy)
+static struct xdp_program *find_attached(struct xdp_multiprog *mp, uint32_t id,
+					 bool *legacy)
 {
 	*legacy = xdp_multiprog__is_legacy(mp);
 	if (*legacy) {
@@ -393,16 +393,14 @@ static int cmd_attach(int argc, char **argv)
 			"attached to %s\n",
 			prog_name, dev);
 		if ((r = remove_pins(dir)) < 0)
-			return fail("cannot remove %s: %s", dir,
-				    strerror(-r));
+			return fail("cannot remove %s: %s", dir, strerror(-r));
 	}
 
 	struct xd_xdp_sizes sz;
 	xd_xdp_sizes_budget((uint64_t)mib << 20, &sz);
 	struct xdpdns *skel = xdpdns__open();
 	if (!skel)
-		return fail("cannot open the XDP program: %s",
-			    strerror(errno));
+		return fail("cannot open the XDP program: %s", strerror(errno));
 	struct xdp_program *xp = NULL;
 	bool attached = false, made_dir = false;
 	const char *what = NULL;
@@ -568,10 +566,11 @@ static int cmd_detach(int argc, char **argv)
 			libxdp_get_error(mp) ? NULL :
 					       find_attached(mp, a.id, &legacy);
 		int r = !p ? -ENOENT :
-		       legacy ? xdp_multiprog__detach(mp) :
-				xdp_program__detach(p, ifindex,
-						    xdp_multiprog__attach_mode(mp),
-						    0);
+			legacy ?
+			     xdp_multiprog__detach(mp) :
+			     xdp_program__detach(p, ifindex,
+						 xdp_multiprog__attach_mode(mp),
+						 0);
 		if (!libxdp_get_error(mp))
 			xdp_multiprog__close(mp);
 		if (r)
@@ -583,8 +582,7 @@ static int cmd_detach(int argc, char **argv)
 		return fail("detached, but removing %s failed: %s", dir,
 			    strerror(-r));
 	printf("%s from %s; pins removed\n",
-	       a.attached ? "xdpdns detached" :
-			    "xdpdns was no longer attached",
+	       a.attached ? "xdpdns detached" : "xdpdns was no longer attached",
 	       dev);
 	return 0;
 }
@@ -607,8 +605,7 @@ static int read_counters(int fd, struct counters *c)
 	struct btf *btf = btf__load_from_kernel_by_id(info.btf_id);
 	if (!btf)
 		return -ENOENT;
-	const struct btf_type *t =
-		btf__type_by_id(btf, info.btf_value_type_id);
+	const struct btf_type *t = btf__type_by_id(btf, info.btf_value_type_id);
 	if (!t || !btf_is_struct(t)) {
 		btf__free(btf);
 		return -EINVAL;
@@ -756,8 +753,8 @@ static int cmd_stats(int argc, char **argv)
 			t_prev = t_cur;
 			struct timespec ts = {
 				.tv_sec = (time_t)interval,
-				.tv_nsec = (long)((interval - (double)(time_t)
-								      interval) *
+				.tv_nsec = (long)((interval -
+						   (double)(time_t)interval) *
 						  1e9),
 			};
 			while (nanosleep(&ts, &ts) < 0 && !interrupted)
@@ -809,8 +806,7 @@ static int cmd_stats(int argc, char **argv)
 					       (double)(cur.v[i] - prev.v[i]) /
 						       dt);
 				else
-					printf("  %-20s %14llu\n",
-					       cur.names[i],
+					printf("  %-20s %14llu\n", cur.names[i],
 					       (unsigned long long)cur.v[i]);
 			}
 		}
@@ -996,10 +992,10 @@ static int cmd_config(int argc, char **argv)
 	if (!set) {
 		const char *key = i < argc ? argv[i] : NULL;
 		bool any = false;
-#define SHOW(k, fmt, ...)                                \
-	if (!key || !strcmp(key, k)) {                   \
+#define SHOW(k, fmt, ...)                               \
+	if (!key || !strcmp(key, k)) {                  \
 		printf("%s=" fmt "\n", k, __VA_ARGS__); \
-		any = true;                              \
+		any = true;                             \
 	}
 		SHOW("fast-path", "%s", cfg.disabled ? "off" : "on");
 		SHOW("edns-udp-size", "%u", cfg.edns_udp);

@@ -18,9 +18,8 @@ int xd_pins_dir(char *buf, size_t len, const char *ifname)
 	if (n == 0 || n > 15 || strchr(ifname, '/') || !strcmp(ifname, ".") ||
 	    !strcmp(ifname, ".."))
 		return -1;
-	return snprintf(buf, len, "%s/%s", XD_PIN_ROOT, ifname) < (int)len ?
-		       0 :
-		       -1;
+	return snprintf(buf, len, "%s/%s", XD_PIN_ROOT, ifname) < (int)len ? 0 :
+									     -1;
 }
 
 static int get(const struct xd_pins *p, const char *name)
@@ -54,10 +53,10 @@ int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
 			return -errno;
 		}
 	}
-#define X(field, name)                                    \
-	if ((p->maps.field = get(p, name)) < 0) {         \
+#define X(field, name)                                   \
+	if ((p->maps.field = get(p, name)) < 0) {        \
 		*why = "a pinned map is missing: " name; \
-		return -ENOENT;                           \
+		return -ENOENT;                          \
 	}
 	XD_PIN_MAPS
 #undef X
@@ -72,8 +71,8 @@ int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
 
 void xd_pins_close(struct xd_pins *p)
 {
-#define X(field, name)              \
-	if (p->maps.field >= 0)     \
+#define X(field, name)          \
+	if (p->maps.field >= 0) \
 		close(p->maps.field);
 	XD_PIN_MAPS
 #undef X

@@ -37,6 +37,7 @@ static uint16_t sum16(const uint8_t *b, size_t n)
 struct chunks {
 	uint8_t *p;
 	size_t n, cap; /* in chunks */
+	size_t limit; /* the map's capacity: beyond it, templates pass */
 };
 
 /*
@@ -74,6 +75,8 @@ static uint32_t convert(const struct xd_tmpl *t, struct chunks *ch)
 	size_t off = xd_xtmpl_bytes_off(ncuts, nrel);
 	size_t size = off + len;
 	size_t need = (size + XD_CHUNK - 1) / XD_CHUNK;
+	if (ch->n + need > ch->limit)
+		return XD_TREF_PASS; /* userspace answers it */
 	if (ch->n + need > ch->cap) {
 		size_t ncap = ch->cap ? ch->cap * 2 : 4096;
 		while (ncap < ch->n + need)
@@ -322,6 +325,8 @@ struct fill {
 	struct xd_tslot *ovf; /* overflow pairs before hashing */
 	size_t novf, ocap;
 	size_t ntmpl;
+	size_t passed; /* answers left to userspace (node and type refs) */
+	const uint8_t *keep; /* per node entry, in order: load it; NULL all */
 };
 
 static int add_type(struct fill *f, size_t ni, const struct xd_cdb_entry *e,
@@ -354,13 +359,10 @@ static int add_type(struct fill *f, size_t ni, const struct xd_cdb_entry *e,
 static int collect(struct fill *f)
 {
 	const struct xd_cdb *db = f->db;
-	size_t cur = SIZE_MAX;
+	size_t cur = SIZE_MAX, ord = 0;
 
 	for (size_t i = 0; i < db->nentries; i++) {
 		const struct xd_cdb_entry *e = &db->entries[i];
-		uint32_t ref = tref_of(&f->tm, db, e->tmpl, &f->ch, &f->ntmpl);
-		if (ref == XD_TREF_PASS - 1)
-			return -ENOMEM;
 		if (e->type != XD_TYPE_NODE) {
 			size_t ni = cur;
 			if (ni == SIZE_MAX || f->node_name[ni] != e->name) {
@@ -371,8 +373,19 @@ static int collect(struct fill *f)
 						break;
 					}
 			}
-			if (ni != SIZE_MAX && add_type(f, ni, e, ref) < 0)
+			if (ni == SIZE_MAX)
+				continue; /* its name is not loaded */
+			uint32_t ref =
+				tref_of(&f->tm, db, e->tmpl, &f->ch, &f->ntmpl);
+			if (ref == XD_TREF_PASS - 1)
 				return -ENOMEM;
+			f->passed += ref == XD_TREF_PASS;
+			if (add_type(f, ni, e, ref) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		if (f->keep && !f->keep[ord++]) {
+			cur = SIZE_MAX;
 			continue;
 		}
 		if (f->nnodes == f->ncap) {
@@ -389,10 +402,12 @@ static int collect(struct fill *f)
 			f->node_name = nm;
 			f->ncap = ncap;
 		}
+		uint32_t ref = tref_of(&f->tm, db, e->tmpl, &f->ch, &f->ntmpl);
 		uint32_t nx = tref_of(&f->tm, db, db->zones[e->zone].nxdomain,
 				      &f->ch, &f->ntmpl);
-		if (nx == XD_TREF_PASS - 1)
+		if (ref == XD_TREF_PASS - 1 || nx == XD_TREF_PASS - 1)
 			return -ENOMEM;
+		f->passed += (ref == XD_TREF_PASS) + (nx == XD_TREF_PASS);
 		f->nodes[f->nnodes] = (struct xd_xnode){
 			.flags = e->nflags & (XD_NF_APEX | XD_NF_DELEG |
 					      XD_NF_WILDCARD | XD_NF_SIGNED),
@@ -403,6 +418,143 @@ static int collect(struct fill *f)
 		f->node_name[f->nnodes] = e->name;
 		cur = f->nnodes++;
 	}
+	return 0;
+}
+
+/* Chunks the XDP form of the template at off takes. */
+static size_t tmpl_chunks(const struct xd_cdb *db, uint32_t off)
+{
+	const struct xd_tmpl *t = xd_cdb_tmpl(db, off);
+	size_t x = xd_xtmpl_bytes_off(t->ncuts > XD_TMPL_MAX_CUTS ?
+					      XD_TMPL_MAX_CUTS :
+					      t->ncuts,
+				      t->nrelocs) +
+		   (t->len < XD_TMPL_MAX_BYTES ? t->len : XD_TMPL_MAX_BYTES);
+
+	return (x + XD_CHUNK - 1) / XD_CHUNK;
+}
+
+/*
+ * Choose the names to load when not all fit: those of the hot list
+ * first, in its order, then the others in the compiled order, each taken
+ * when it and its answers still fit. keep[] gets one flag per node entry.
+ */
+static int choose(const struct xd_cdb *db, const struct xd_config *cfg,
+		  const uint8_t *const *hot, size_t nhot, uint8_t *keep,
+		  struct xd_fill_report *rep)
+{
+	size_t nnodes = 0;
+	for (size_t i = 0; i < db->nentries; i++)
+		nnodes += db->entries[i].type == XD_TYPE_NODE;
+	uint32_t *first = malloc((nnodes + 1) * sizeof(*first));
+	size_t *order = malloc((nnodes + nhot + 1) * sizeof(*order));
+	uint8_t *queued = calloc(nnodes + 1, 1);
+	struct tref_map seen = { .size = 1024 };
+	while (seen.size < db->nentries * 2)
+		seen.size *= 2;
+	seen.slots = calloc(seen.size, sizeof(*seen.slots));
+	if (!first || !order || !queued || !seen.slots) {
+		free(first);
+		free(order);
+		free(queued);
+		free(seen.slots);
+		return -ENOMEM;
+	}
+	/* The first entry of each node; its types follow it. */
+	size_t k = 0;
+	for (size_t i = 0; i < db->nentries; i++)
+		if (db->entries[i].type == XD_TYPE_NODE)
+			first[k++] = (uint32_t)i;
+	first[nnodes] = (uint32_t)db->nentries;
+
+	size_t n = 0;
+	for (size_t h = 0; h < nhot; h++) {
+		const struct xd_cdb_entry *e = xd_cdb_find(
+			db, hot[h], xd_dname_len(hot[h]), XD_TYPE_NODE);
+		if (!e) {
+			rep->hot_unknown++;
+			continue;
+		}
+		/* Its ordinal: binary search of the node starts. */
+		uint32_t at = (uint32_t)(e - db->entries);
+		size_t lo = 0, hi = nnodes;
+		while (hi - lo > 1) {
+			size_t mid = (lo + hi) / 2;
+			if (first[mid] <= at)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		if (!queued[lo]) {
+			queued[lo] = 1;
+			order[n++] = lo;
+			rep->hot_found++;
+		}
+	}
+	for (size_t o = 0; o < nnodes; o++)
+		if (!queued[o])
+			order[n++] = o;
+
+	/* Greedy, with the capacities of one generation. */
+	size_t nodes = 0, name_bytes = 0, chunks = 0, ovf = 0;
+	size_t name_cap = (size_t)cfg->name_chunks * XD_NAMES_CHUNK;
+	for (size_t j = 0; j < n; j++) {
+		size_t o = order[j];
+		const struct xd_cdb_entry *ne = &db->entries[first[o]];
+		size_t nb = (ne->nlen + 7u) & ~7u, ch = 0, types = 0;
+		uint32_t offs[64];
+		size_t noffs = 0;
+		/* Templates not counted yet: the node's, its types', and
+		 * its zone's NXDOMAIN. */
+		for (uint32_t i = first[o]; i < first[o + 1]; i++) {
+			uint32_t off = db->entries[i].tmpl;
+			types += db->entries[i].type != XD_TYPE_NODE;
+			if (noffs < 64)
+				offs[noffs++] = off;
+		}
+		if (noffs < 64)
+			offs[noffs++] = db->zones[ne->zone].nxdomain;
+		for (size_t q = 0; q < noffs; q++) {
+			size_t b = (offs[q] * 0x9e3779b1u) & (seen.size - 1);
+			bool dup = false;
+			while (seen.slots[b]) {
+				if ((uint32_t)(seen.slots[b] >> 32) ==
+				    offs[q] + 1) {
+					dup = true;
+					break;
+				}
+				b = (b + 1) & (seen.size - 1);
+			}
+			/* Repeated within this node: counted once. */
+			for (size_t r = 0; r < q && !dup; r++)
+				dup = offs[r] == offs[q];
+			if (!dup)
+				ch += tmpl_chunks(db, offs[q]);
+		}
+		size_t extra = types > XD_NODE_TYPES ? types - XD_NODE_TYPES :
+						       0;
+		if (nodes + 1 > cfg->nodes || 2 * (nodes + 1) > cfg->slots ||
+		    name_bytes + nb > name_cap || chunks + ch > cfg->chunks ||
+		    ovf + extra > cfg->tslots / 2)
+			continue;
+		keep[o] = 1;
+		nodes++;
+		name_bytes += nb;
+		chunks += ch;
+		ovf += extra;
+		for (size_t q = 0; q < noffs; q++) {
+			size_t b = (offs[q] * 0x9e3779b1u) & (seen.size - 1);
+			while (seen.slots[b] &&
+			       (uint32_t)(seen.slots[b] >> 32) != offs[q] + 1)
+				b = (b + 1) & (seen.size - 1);
+			seen.slots[b] = (uint64_t)(offs[q] + 1) << 32;
+		}
+	}
+	rep->skipped = nnodes - nodes;
+	free(first);
+	free(order);
+	free(queued);
+	free(seen.slots);
 	return 0;
 }
 
@@ -538,10 +690,64 @@ static void link_wildcards(const struct xd_cdb *db, struct fill *f,
 	}
 }
 
-int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
-		unsigned gen, struct xd_fill_report *rep, const char **why)
+/* Free what a collect() made, to collect again. */
+static void fill_reset(struct fill *f)
 {
-	struct fill f = { .db = db };
+	free(f->nodes);
+	free(f->node_name);
+	free(f->ovf);
+	free(f->ch.p);
+	memset(f->tm.slots, 0, f->tm.size * sizeof(*f->tm.slots));
+	f->nodes = NULL;
+	f->node_name = NULL;
+	f->ovf = NULL;
+	f->nnodes = f->ncap = f->novf = f->ocap = f->ntmpl = f->passed = 0;
+	f->ch = (struct chunks){ .limit = SIZE_MAX };
+}
+
+static bool fits(const struct fill *f, const struct xd_config *cfg)
+{
+	size_t name_bytes = 0;
+
+	for (size_t i = 0; i < f->nnodes; i++)
+		name_bytes += (f->nodes[i].nlen + 7u) & ~7u;
+	return f->nnodes <= cfg->nodes && f->ch.n <= cfg->chunks &&
+	       f->nnodes * 2 <= cfg->slots && f->novf <= cfg->tslots / 2 &&
+	       name_bytes <= (size_t)cfg->name_chunks * XD_NAMES_CHUNK;
+}
+
+/* Loaded names whose children are not all loaded: a query below them
+ * cannot be proved absent here, so the program passes it. */
+static size_t mark_partial(const struct xd_cdb *db, struct fill *f,
+			   const struct xd_slot *slots, uint32_t nb,
+			   uint64_t seed)
+{
+	size_t ord = 0, marked = 0;
+
+	for (size_t i = 0; i < db->nentries; i++) {
+		const struct xd_cdb_entry *e = &db->entries[i];
+		if (e->type != XD_TYPE_NODE)
+			continue;
+		if (f->keep[ord++] || e->nlen <= 1)
+			continue;
+		const uint8_t *name = xd_cdb_name(db, e->name);
+		size_t skip = name[0] + 1u;
+		long p = find_node(db, f, slots, nb, seed, name + skip,
+				   e->nlen - skip);
+		if (p >= 0 && !(f->nodes[p].flags & XD_NF_PARTIAL)) {
+			f->nodes[p].flags |= XD_NF_PARTIAL;
+			marked++;
+		}
+	}
+	return marked;
+}
+
+int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
+		unsigned gen, const struct xd_fill_opts *opts,
+		struct xd_fill_report *rep, const char **why)
+{
+	struct fill f = { .db = db, .ch = { .limit = SIZE_MAX } };
+	uint8_t *keep = NULL;
 	struct xd_config cfg;
 	struct xd_slot *slots = NULL;
 	struct xd_tslot *ts = NULL;
@@ -562,6 +768,25 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	f.tm.slots = calloc(f.tm.size, sizeof(*f.tm.slots));
 	if (!f.tm.slots || (r = collect(&f)) < 0)
 		goto out;
+
+	/* Not everything fits: with a hot list, load what does. */
+	if (!fits(&f, &cfg) && opts && opts->partial) {
+		size_t nn = 0;
+		for (size_t i = 0; i < db->nentries; i++)
+			nn += db->entries[i].type == XD_TYPE_NODE;
+		keep = calloc(nn + 1, 1);
+		r = -ENOMEM;
+		if (!keep)
+			goto out;
+		if ((r = choose(db, &cfg, opts->hot, opts->nhot, keep, rep)) <
+		    0)
+			goto out;
+		fill_reset(&f);
+		f.keep = keep;
+		f.ch.limit = cfg.chunks;
+		if ((r = collect(&f)) < 0)
+			goto out;
+	}
 
 	/* Capacity, as the program was loaded. */
 	r = -ENOSPC;
@@ -642,6 +867,8 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 		if (tab[i])
 			ts[i] = f.ovf[tab[i] - 1];
 	link_wildcards(db, &f, slots, nb, seed);
+	if (f.keep)
+		rep->partial = mark_partial(db, &f, slots, nb, seed);
 
 	/* Write the unserved half, then describe it in the config. */
 	uint32_t g = gen;
@@ -667,6 +894,7 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	rep->names = f.nnodes;
 	rep->overflow = f.novf;
 	rep->templates = f.ntmpl;
+	rep->passed = f.passed;
 	rep->chunks = f.ch.n;
 	rep->name_chunks = (at + XD_NAMES_CHUNK - 1) / XD_NAMES_CHUNK;
 	rep->seed = seed;
@@ -683,5 +911,6 @@ out:
 	free(f.ovf);
 	free(f.ch.p);
 	free(f.tm.slots);
+	free(keep);
 	return r;
 }

@@ -35,7 +35,10 @@ struct xd_fill_report {
 	size_t templates; /* templates loaded */
 	size_t chunks; /* template chunks used */
 	size_t name_chunks;
-	size_t passed; /* templates the fast path leaves to userspace */
+	size_t passed; /* answers the fast path leaves to userspace */
+	size_t skipped; /* names not loaded (over capacity, hot list) */
+	size_t partial; /* loaded names with children not loaded */
+	size_t hot_found, hot_unknown; /* hot list names in / not in db */
 	uint64_t seed; /* name hash key of the generation */
 	size_t secondary; /* names in their secondary bucket */
 };
@@ -56,13 +59,23 @@ uint64_t xd_xdp_bytes(const struct xd_xdp_sizes *sz);
  */
 int xd_xdp_init(const struct xd_xdp_maps *m, const struct xd_xdp_sizes *sz);
 
+/* How to fill when not everything fits. */
+struct xd_fill_opts {
+	bool partial; /* load what fits instead of refusing */
+	const uint8_t *const *hot; /* lowercase wire names, hottest first */
+	size_t nhot;
+};
+
 /*
  * Fill generation gen (0 or 1) from db; the served generation is not
- * touched. Returns 0, -ENOSPC when db does not fit the sizes (reported in
- * why), or -errno.
+ * touched. When db does not fit the sizes: -ENOSPC (reason in why), or
+ * with opts->partial, the names of opts->hot first, then others while
+ * they fit; answers that would depend on a name left out are passed by
+ * the program (XD_NF_PARTIAL), never given wrong. Returns 0 or -errno.
  */
 int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
-		unsigned gen, struct xd_fill_report *rep, const char **why);
+		unsigned gen, const struct xd_fill_opts *opts,
+		struct xd_fill_report *rep, const char **why);
 
 /* Serve generation gen (enabled), or pass every query (not enabled). */
 int xd_xdp_serve(const struct xd_xdp_maps *m, unsigned gen, bool enabled);

@@ -122,7 +122,7 @@ static const char usage_dump[] =
 	"  -h, --help         show this help\n";
 
 static const char usage_apply[] =
-	"Usage: xdpdns-zonec apply --dev IF [--force] SOURCE...\n"
+	"Usage: xdpdns-zonec apply --dev IF [--force] [--hot FILE] SOURCE...\n"
 	"\n"
 	"Compile SOURCE (zone files, or one compiled file) and load the result\n"
 	"into the XDP program attached to IF by 'xdpdns-loader attach'. The\n"
@@ -134,13 +134,21 @@ static const char usage_apply[] =
 	"Refused, with the served zones left untouched: a zone that does not\n"
 	"compile; a zone whose SOA serial is not greater than the one served\n"
 	"(RFC 1982 serial arithmetic), unless --force; zones that do not fit\n"
-	"the maps (attach with a larger --memory). Answers the fast path\n"
-	"cannot give byte for byte (over its size limits) are left to\n"
-	"xdpdns-server and counted as passed.\n"
+	"the maps (attach with a larger --memory), unless --hot is given.\n"
+	"Answers the fast path cannot give byte for byte (over its size\n"
+	"limits) are left to xdpdns-server and counted as passed.\n"
+	"\n"
+	"With --hot FILE, zones that do not fit are loaded in part: the names\n"
+	"listed in FILE first (one per line, hottest first, '#' starts a\n"
+	"comment), then the others while they fit. Queries for names left\n"
+	"out, and negative answers or wildcards that depend on them, go to\n"
+	"xdpdns-server (counted as pass_miss and pass_partial): never a wrong\n"
+	"answer.\n"
 	"\n"
 	"Options:\n"
 	"  -d, --dev IF     the interface xdpdns is attached to (required)\n"
 	"  -f, --force      load even when a serial did not increase\n"
+	"  -H, --hot FILE   load these names first when not all fit\n"
 	"  -q, --quiet      print nothing on success\n"
 	"  -h, --help       this help\n"
 	"\n"
@@ -517,6 +525,70 @@ static int cmd_answer(int argc, char **argv)
 	return 0;
 }
 
+/* The names of a hot list file, lowercase wire form. */
+struct hot_list {
+	uint8_t **names;
+	size_t n, cap;
+};
+
+static void hot_free(struct hot_list *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->names[i]);
+	free(h->names);
+	memset(h, 0, sizeof(*h));
+}
+
+static int read_hot(const char *path, struct hot_list *h)
+{
+	FILE *f = fopen(path, "r");
+	char line[1100];
+	unsigned lineno = 0;
+
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		char *p = line + strspn(line, " \t\r\n");
+		p[strcspn(p, " \t\r\n")] = 0;
+		if (!*p)
+			continue;
+		uint8_t wire[XD_DNAME_MAX];
+		if (!knot_dname_from_str(wire, p, sizeof(wire))) {
+			fprintf(stderr, "%s: %s:%u: not a domain name: %s\n",
+				prog, path, lineno, p);
+			fclose(f);
+			hot_free(h);
+			return -1;
+		}
+		knot_dname_to_lower(wire);
+		if (h->n == h->cap) {
+			size_t nc = h->cap ? 2 * h->cap : 256;
+			uint8_t **nn = realloc(h->names, nc * sizeof(*nn));
+			if (!nn)
+				goto oom;
+			h->names = nn;
+			h->cap = nc;
+		}
+		size_t len = knot_dname_size(wire);
+		if (!(h->names[h->n] = malloc(len)))
+			goto oom;
+		memcpy(h->names[h->n++], wire, len);
+	}
+	fclose(f);
+	return 0;
+oom:
+	fprintf(stderr, "%s: %s: out of memory\n", prog, path);
+	fclose(f);
+	hot_free(h);
+	return -1;
+}
+
 /* Lowercase wire form of a zone's apex as the zone list's key. */
 static void zone_key(const struct xd_cdb *db, const struct xd_cdb_zone *z,
 		     struct xd_zone_key *k)
@@ -532,16 +604,20 @@ static int cmd_apply(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dev", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "hot", required_argument, NULL, 'H' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *dev = NULL;
+	const char *dev = NULL, *hot = NULL;
 	bool force = false, quiet = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "d:fqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:fH:qh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'H':
+			hot = optarg;
+			break;
 		case 'd':
 			dev = optarg;
 			break;
@@ -564,10 +640,17 @@ static int cmd_apply(int argc, char **argv)
 	if (optind >= argc)
 		usage_error(usage_apply, "%s", "no source given");
 
-	/* Compile first: a broken zone never touches the maps. */
+	/* The hot list and the zones first: bad input never touches the
+	 * maps. */
+	struct hot_list hl = { 0 };
+	if (hot && read_hot(hot, &hl) < 0) {
+		fprintf(stderr, "%s: nothing applied to %s\n", prog, dev);
+		return EXIT_BAD_INPUT;
+	}
 	struct xd_cdb db;
 	if (load_source(argv + optind, argc - optind, &db, NULL) < 0) {
 		fprintf(stderr, "%s: nothing applied to %s\n", prog, dev);
+		hot_free(&hl);
 		return EXIT_BAD_INPUT;
 	}
 	struct xd_pins p;
@@ -577,6 +660,7 @@ static int cmd_apply(int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", prog, dev, why);
 		xd_pins_close(&p);
 		xd_cdb_free(&db);
+		hot_free(&hl);
 		return EXIT_BAD_INPUT;
 	}
 
@@ -604,6 +688,7 @@ static int cmd_apply(int argc, char **argv)
 		fprintf(stderr, "%s: nothing applied to %s\n", prog, dev);
 		xd_pins_close(&p);
 		xd_cdb_free(&db);
+		hot_free(&hl);
 		return EXIT_BAD_INPUT;
 	}
 
@@ -614,11 +699,17 @@ static int cmd_apply(int argc, char **argv)
 			prog, dev, strerror(errno));
 		xd_pins_close(&p);
 		xd_cdb_free(&db);
+		hot_free(&hl);
 		return EXIT_BAD_INPUT;
 	}
 	unsigned gen = cfg.enabled ? (cfg.generation & 1) ^ 1 : 0;
 	struct xd_fill_report rep;
-	r = xd_xdp_fill(&p.maps, &db, gen, &rep, &why);
+	struct xd_fill_opts fo = {
+		.partial = hot != NULL,
+		.hot = (const uint8_t *const *)hl.names,
+		.nhot = hl.n,
+	};
+	r = xd_xdp_fill(&p.maps, &db, gen, &fo, &rep, &why);
 	if (r < 0) {
 		fprintf(stderr,
 			"%s: %s: %s%s; nothing changed in what is "
@@ -629,6 +720,7 @@ static int cmd_apply(int argc, char **argv)
 				       "");
 		xd_pins_close(&p);
 		xd_cdb_free(&db);
+		hot_free(&hl);
 		return EXIT_BAD_INPUT;
 	}
 	if ((r = xd_xdp_serve(&p.maps, gen, true)) < 0) {
@@ -636,6 +728,7 @@ static int cmd_apply(int argc, char **argv)
 			dev, strerror(-r));
 		xd_pins_close(&p);
 		xd_cdb_free(&db);
+		hot_free(&hl);
 		return EXIT_BAD_INPUT;
 	}
 	/* Packets that read the old generation before the switch may still
@@ -686,14 +779,24 @@ static int cmd_apply(int argc, char **argv)
 		else
 			printf("  zone %s serial %u (new)\n", name, v.serial);
 	}
+	if (!quiet && hot)
+		printf("  hot list: %zu name(s) found, %zu not in these "
+		       "zones\n",
+		       rep.hot_found, rep.hot_unknown);
+	if (!quiet && rep.skipped)
+		printf("  over capacity: %zu name(s) not loaded (answered by "
+		       "xdpdns-server), %zu loaded name(s) pass what is "
+		       "below them\n",
+		       rep.skipped, rep.partial);
 	if (!quiet)
 		printf("%s: applied to %s: %zu zone(s), %zu names, %zu "
-		       "templates (%zu passed to the server), generation %u "
-		       "now served\n",
+		       "templates (%zu answers left to the server), "
+		       "generation %u now served\n",
 		       prog, dev, db.nzones, rep.names, rep.templates,
 		       rep.passed, gen);
 	xd_pins_close(&p);
 	xd_cdb_free(&db);
+	hot_free(&hl);
 	return 0;
 }
 

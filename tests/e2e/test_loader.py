@@ -274,3 +274,59 @@ def test_stats_interval_and_help(node):
         assert h.startswith("Usage: xdpdns-loader " + cmd)
     assert run(ZONEC, "help", "apply").stdout.startswith(
         "Usage: xdpdns-zonec apply")
+
+
+def test_over_budget_with_hot_list_loads_part_never_wrong():
+    """A zone bigger than the maps, with a hot list: the hot names are
+    answered in XDP, the rest by the server (none listens here: no reply),
+    and every reply the fast path does give is the engine's."""
+    n = Node(memory=1)
+    try:
+        names = 6000
+        body = "".join("h%d A 198.18.3.%d\nh%d TXT \"t%d\"\n" % (
+            i, i % 250, i, i) for i in range(names))
+        body += "sub.h5 A 198.18.4.5\n"
+        zpath = n.write_zone("big.zone", zone_text(9, 9, body))
+        hot = ["www.swap.test.", "h5.swap.test.", "h4321.swap.test."]
+        hpath = n.write_zone("hot.txt", "# hottest first\n" +
+                             "\n".join(hot) + "\nnot.in.any.zone.\n")
+        r = run(ZONEC, "apply", "--dev", n.dev, "--hot", hpath, zpath)
+        assert "hot list: 3 name(s) found, 1 not in these zones" in r.stdout
+        assert "over capacity" in r.stdout
+        engine = Engine(["swap.test.=" + zpath])
+        try:
+            before = stats(n.dev)
+            answered = 0
+            for qn, t, must in (
+                    ("www.swap.test.", "A", True),
+                    ("h5.swap.test.", "TXT", True),
+                    ("h4321.swap.test.", "A", True),
+                    ("h5.swap.test.", "MX", True),       # NODATA
+                    # Below h5, whose child sub.h5 may not be loaded:
+                    # passed unless everything below h5 is.
+                    ("x.h5.swap.test.", "A", False),
+                    ("sub.h5.swap.test.", "A", False),
+                    # Not there: the apex cannot prove it when not all
+                    # its names are loaded.
+                    ("nope.swap.test.", "A", False),
+                    ("h5999.swap.test.", "A", False)):
+                wire = query(qn, t)
+                got = ask(n.client, NODE4, wire)
+                if must:
+                    assert got is not None, qn
+                if got is not None:
+                    assert got == engine.ask(wire), qn
+                    answered += 1
+            # Every query: answered byte for byte, or passed and counted.
+            after = stats(n.dev)
+            # (ARP and neighbour discovery count as pass_not_dns.)
+            moved = {k: after[k] - before[k] for k in after
+                     if after[k] != before[k] and k != "pass_not_dns"}
+            assert sum(moved.values()) == 8, moved
+            assert sum(v for k, v in moved.items()
+                       if k.startswith("answer_")) == answered
+            assert moved.get("pass_partial", 0) >= 1, moved
+        finally:
+            engine.close()
+    finally:
+        n.close()

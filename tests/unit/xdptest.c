@@ -303,7 +303,7 @@ int xdp_env_open(struct xdp_env *env, char *const *specs, int n,
 	m->stats = bpf_map__fd(k->maps.xd_stats);
 	const char *full = NULL;
 	if (xd_xdp_init(m, &sz) < 0 ||
-	    xd_xdp_fill(m, &env->db, 0, &rep, &full) < 0 ||
+	    xd_xdp_fill(m, &env->db, 0, NULL, &rep, &full) < 0 ||
 	    xd_xdp_serve(m, 0, true) < 0) {
 		*why = full ? full : "filling the maps failed";
 		return -1;
