@@ -26,7 +26,7 @@ echo "batch (cost = median of the differences; best = fastest batch of each)."
 echo "The calibration row is what growing the frame for a reply costs"
 echo "together with the wrapper shrinking it back before the next repetition."
 if [ "$(id -u)" != 0 ]; then
-	echo "(skipped: needs root for BPF)"
+	echo "(skipped: needs root for BPF; so are the sections below)"
 	exit 0
 fi
 azone=$(mktemp /tmp/xdpdns-bench-a-XXXXXX)
@@ -36,3 +36,8 @@ trap 'rm -f "$azone"' EXIT
 "${BUILD:-build}/bench/xdp-bench" "${BUILD:-build}/bpf/restore.bpf.o" \
 	--json "$res/$stamp-$host-xdp.json" \
 	--memory "$azone" bench.example. "${BENCH_A_RECORDS:-100000}"
+
+echo
+echo "## Live zone update (xdpdns-zonec apply), ${BENCH_RECORDS:-1000000} records"
+/usr/bin/python3 bench/apply_bench.py --records "${BENCH_RECORDS:-1000000}" \
+	--json "$res/$stamp-$host-apply.json"

@@ -170,21 +170,25 @@ def test_swap_under_load(node):
     base = 100
     run(ZONEC, "apply", "--dev", dev,
         node.write_zone("v0.zone", zone_text(base, 0)))
+    # To a file: a full pipe would stall the client while applies run.
+    log = open(os.path.join(node.tmp, "stream.log"), "w+")
     stream = subprocess.Popen(
         ["ip", "netns", "exec", node.pair.ns, "/usr/bin/python3",
          os.path.join(ROOT, "tests", "e2e", "udp_client.py"), "stream",
          NODE4, "www.swap.test.", "200000", "30", "198.18.2.8"],
-        stdout=subprocess.PIPE, text=True)
+        stdout=log, text=True)
     for i in range(1, 9):
         run(ZONEC, "apply", "--dev", dev, "-q",
             node.write_zone("v%d.zone" % i, zone_text(base + i, i)))
-    out, _ = stream.communicate(timeout=60)
-    lines = [line.split() for line in out.splitlines()]
+    stream.wait(timeout=60)
+    log.seek(0)
+    lines = [line.split() for line in log.read().splitlines()]
+    log.close()
     assert len(lines) >= 200
     unanswered = [x for x in lines if x[2] == "none"]
     assert not unanswered, "%d queries unanswered" % len(unanswered)
     last = -1
-    for num, qtype, val in lines:
+    for num, qtype, val, _, _ in lines:
         version = (int(val.split(".")[-1]) if qtype == "A"
                    else int(val) - base)
         assert 0 <= version <= 8, (num, qtype, val)

@@ -8,9 +8,9 @@ after a second.
 With "stream ADDRESS NAME COUNT SECONDS [LAST]": send at most COUNT
 queries for NAME, A and SOA in turn, one after the other (each waits for
 its reply or a second), for at most SECONDS, and print one line per query:
-its number, the type, and the address or serial of the reply, or "none".
-With LAST, stop 100 queries after the first A reply whose address is
-LAST."""
+its number, the type, the address or serial of the reply (or "none"),
+the monotonic time it came back and its round trip, in seconds. With LAST, stop 100
+queries after the first reply whose address or serial is LAST."""
 import binascii
 import socket
 import sys
@@ -51,9 +51,11 @@ def stream(addr, name, count, seconds, last=None):
         qtype = "A" if i % 2 == 0 else "SOA"
         q = dns.message.make_query(name, qtype, use_edns=False)
         q.flags &= ~dns.flags.RD
+        sent = time.monotonic()
         r = one(s, q.to_wire())
+        got = time.monotonic()
         v = value(r, qtype) if r else "none"
-        print("%d %s %s" % (i, qtype, v))
+        print("%d %s %s %.6f %.6f" % (i, qtype, v, got, got - sent))
         if last and v == last and stop == count:
             stop = i + 100
     sys.stdout.flush()
