@@ -1,0 +1,7 @@
+# userspace/: xdpdns-server, the UDP and TCP authoritative server behind
+# the XDP fast path.
+LIB_SRCS += userspace/serve.c
+
+PROGS += xdpdns-server
+xdpdns-server_SRCS := userspace/server.c
+xdpdns-server_LDLIBS := -lpthread

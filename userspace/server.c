@@ -1,0 +1,829 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+/*
+ * xdpdns-server: the userspace authoritative server behind the XDP fast
+ * path. It answers, with the same answer engine and the same compiled
+ * zones, everything the XDP program passes (misses, TCP, EDNS options,
+ * errors), and is a complete authoritative server with the program
+ * detached.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "answer.h"
+#include "cdb.h"
+#include "compile.h"
+#include "serve.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+#define MAX_LISTEN 16
+#define MAX_SOURCES 256
+#define UDP_BATCH 32
+#define UDP_BUF 4096
+
+static const char usage[] =
+	"Usage: xdpdns-server [OPTIONS] SOURCE...\n"
+	"\n"
+	"The authoritative DNS server behind xdpdns's XDP fast path: it answers\n"
+	"every query the XDP program passes to the kernel stack (TCP, names\n"
+	"not loaded in XDP, EDNS options, errors), with the same answer engine\n"
+	"and so the same bytes, and serves alone when the program is detached.\n"
+	"\n"
+	"SOURCE is zone files (FILE or NAME=FILE, as for xdpdns-zonec) or one\n"
+	"compiled file from 'xdpdns-zonec compile'. SIGHUP reloads them: a\n"
+	"source that no longer compiles leaves the served zones as they were.\n"
+	"\n"
+	"Options:\n"
+	"  -c, --config FILE     read options from FILE first: one 'name =\n"
+	"                        value' a line, names as the long options\n"
+	"                        below (zone = SOURCE for sources), '#'\n"
+	"                        comments; options given here win\n"
+	"  -l, --listen ADDR     address to serve, IPv4 or IPv6, with an\n"
+	"                        optional port: 198.18.0.1, [2001:db8::1]:53,\n"
+	"                        0.0.0.0:5353 (repeatable; default 0.0.0.0:53\n"
+	"                        and [::]:53)\n"
+	"  -w, --workers N       threads, each with its own UDP and TCP sockets\n"
+	"                        (SO_REUSEPORT); default one per CPU\n"
+	"  -u, --user USER       drop to USER after binding (default: nobody\n"
+	"                        when started as root)\n"
+	"  -n, --nsid TEXT       the node's identity, returned to queries that\n"
+	"                        ask for it with the EDNS NSID option (RFC\n"
+	"                        5001), so an anycast operator can tell nodes\n"
+	"                        apart; default none\n"
+	"      --tcp-idle S      close TCP connections idle for S seconds\n"
+	"                        (default 10; RFC 7766 6.2.3)\n"
+	"      --tcp-max N       connections at once over all workers\n"
+	"                        (default 1000); more are closed at accept\n"
+	"  -q, --quiet           log errors only\n"
+	"  -h, --help            this help\n"
+	"\n"
+	"It runs in the foreground and logs to standard error; under systemd\n"
+	"see userspace/xdpdns-server.service. SIGTERM or SIGINT stops it.\n"
+	"\n"
+	"Exit status: 0 after a clean stop, 1 when it cannot start (reason on\n"
+	"standard error), 2 usage error.\n";
+
+static const char *prog = "xdpdns-server";
+static bool quiet;
+
+__attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt,
+							    ...)
+{
+	va_list ap;
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s %s: ", when, prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+struct config {
+	struct sockaddr_storage listen[MAX_LISTEN];
+	socklen_t listen_len[MAX_LISTEN];
+	int nlisten;
+	char *sources[MAX_SOURCES];
+	int nsources;
+	int workers;
+	const char *user;
+	char nsid[256];
+	size_t nsid_len;
+	int tcp_idle_s;
+	int tcp_max;
+};
+
+static int parse_listen(struct config *c, const char *spec)
+{
+	char host[128];
+	unsigned long port = 53;
+	const char *colon = NULL;
+
+	if (c->nlisten >= MAX_LISTEN)
+		return -1;
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+		if (!end || (size_t)(end - spec - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, spec + 1, (size_t)(end - spec - 1));
+		host[end - spec - 1] = 0;
+		if (end[1] == ':')
+			colon = end + 1;
+		else if (end[1])
+			return -1;
+	} else {
+		const char *last = strrchr(spec, ':');
+		/* One colon: IPv4 with a port; more: an IPv6 address. */
+		if (last && strchr(spec, ':') == last)
+			colon = last;
+		size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+		if (n >= sizeof(host))
+			return -1;
+		memcpy(host, spec, n);
+		host[n] = 0;
+	}
+	if (colon) {
+		char *e;
+		errno = 0;
+		port = strtoul(colon + 1, &e, 10);
+		if (errno || *e || port == 0 || port > 65535)
+			return -1;
+	}
+	struct sockaddr_storage *ss = &c->listen[c->nlisten];
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		c->listen_len[c->nlisten++] = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		c->listen_len[c->nlisten++] = sizeof(*s6);
+		return 0;
+	}
+	return -1;
+}
+
+static int set_option(struct config *c, const char *name, const char *val)
+{
+	char *e;
+
+	if (!strcmp(name, "listen"))
+		return parse_listen(c, val);
+	if (!strcmp(name, "zone") || !strcmp(name, "source")) {
+		if (c->nsources >= MAX_SOURCES)
+			return -1;
+		c->sources[c->nsources++] = strdup(val);
+		return 0;
+	}
+	if (!strcmp(name, "workers")) {
+		long n = strtol(val, &e, 10);
+		if (*e || n < 1 || n > 256)
+			return -1;
+		c->workers = (int)n;
+		return 0;
+	}
+	if (!strcmp(name, "user")) {
+		c->user = strdup(val);
+		return 0;
+	}
+	if (!strcmp(name, "nsid")) {
+		size_t n = strlen(val);
+		if (n == 0 || n > 255)
+			return -1;
+		memcpy(c->nsid, val, n);
+		c->nsid_len = n;
+		return 0;
+	}
+	if (!strcmp(name, "tcp-idle")) {
+		long n = strtol(val, &e, 10);
+		if (*e || n < 1 || n > 3600)
+			return -1;
+		c->tcp_idle_s = (int)n;
+		return 0;
+	}
+	if (!strcmp(name, "tcp-max")) {
+		long n = strtol(val, &e, 10);
+		if (*e || n < 1 || n > 1000000)
+			return -1;
+		c->tcp_max = (int)n;
+		return 0;
+	}
+	if (!strcmp(name, "quiet")) {
+		quiet = !strcmp(val, "yes") || !strcmp(val, "true") ||
+			!strcmp(val, "1");
+		return 0;
+	}
+	return -2;
+}
+
+static int read_config(struct config *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	unsigned n = 0;
+
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		char *eq = strchr(line, '=');
+		char *p = line + strspn(line, " \t\r\n");
+		if (!*p)
+			continue;
+		if (!eq) {
+			fprintf(stderr, "%s: %s:%u: expected 'name = value'\n",
+				prog, path, n);
+			fclose(f);
+			return -1;
+		}
+		*eq = 0;
+		char *name = p, *val = eq + 1;
+		name[strcspn(name, " \t")] = 0;
+		val += strspn(val, " \t");
+		val[strcspn(val, "\r\n")] = 0;
+		for (size_t k = strlen(val); k && (val[k - 1] == ' ' ||
+						   val[k - 1] == '\t');)
+			val[--k] = 0;
+		int r = set_option(c, name, val);
+		if (r < 0) {
+			fprintf(stderr, "%s: %s:%u: %s '%s'\n", prog, path, n,
+				r == -2 ? "unknown option" : "bad value for",
+				name);
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* ---- the zones ----------------------------------------------------------- */
+
+static pthread_rwlock_t db_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct xd_cdb *db_current;
+
+static struct xd_cdb *load_db(char **sources, int n)
+{
+	struct xd_cdb *db = calloc(1, sizeof(*db));
+	struct xd_diag d;
+
+	if (!db)
+		return NULL;
+	xd_cdb_init(db);
+	if (n == 1 && xd_cdb_is_compiled(sources[0])) {
+		const char *why = NULL;
+		int r = xd_cdb_load(db, sources[0], &why);
+		if (r < 0) {
+			logmsg("%s: %s", sources[0], why ? why : strerror(-r));
+			free(db);
+			return NULL;
+		}
+		return db;
+	}
+	xd_diag_init(&d, stderr);
+	if (xd_compile_files(sources, n, db, &d, NULL) < 0) {
+		logmsg("zones refused: %u error(s)", d.errors);
+		xd_cdb_free(db);
+		free(db);
+		return NULL;
+	}
+	return db;
+}
+
+static void log_zones(const struct xd_cdb *db, const char *what)
+{
+	char name[XD_DNAME_STR_MAX];
+
+	for (size_t i = 0; i < db->nzones; i++) {
+		xd_dname_str(xd_cdb_name(db, db->zones[i].apex), name);
+		if (!quiet)
+			logmsg("%s zone %s serial %u", what, name,
+			       db->zones[i].serial);
+	}
+}
+
+/* ---- workers ---------------------------------------------------------------- */
+
+static struct config cfg;
+static atomic_int tcp_conns;
+static atomic_bool stopping;
+static int stop_fd = -1;
+
+struct conn {
+	int fd;
+	size_t in_len, out_len, out_off;
+	uint8_t in[2 + 65535];
+	uint8_t *out;
+	size_t out_cap;
+	struct timespec last;
+	struct conn *next;
+};
+
+struct worker {
+	pthread_t thread;
+	int udp[MAX_LISTEN], tcp[MAX_LISTEN];
+	int ep;
+	struct conn *conns;
+	struct xd_serve_ctx sc;
+};
+
+static double since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* Answer one query under the read lock. */
+static size_t answer(struct worker *w, const uint8_t *q, size_t qlen,
+		     uint8_t *out, size_t cap, bool tcp)
+{
+	pthread_rwlock_rdlock(&db_lock);
+	size_t n = xd_serve(&w->sc, db_current, q, qlen, out, cap, tcp);
+	pthread_rwlock_unlock(&db_lock);
+	return n;
+}
+
+static void serve_udp(struct worker *w, int fd)
+{
+	static __thread uint8_t bufs[UDP_BATCH][UDP_BUF];
+	static __thread uint8_t outs[UDP_BATCH][UDP_BUF];
+	static __thread uint8_t ctl[UDP_BATCH][64];
+	static __thread uint8_t octl[UDP_BATCH][64];
+	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
+	struct iovec iov[UDP_BATCH], oiov[UDP_BATCH];
+	struct sockaddr_storage from[UDP_BATCH];
+
+	memset(in, 0, sizeof(in));
+	for (int i = 0; i < UDP_BATCH; i++) {
+		iov[i] = (struct iovec){ bufs[i], UDP_BUF };
+		in[i].msg_hdr.msg_iov = &iov[i];
+		in[i].msg_hdr.msg_iovlen = 1;
+		in[i].msg_hdr.msg_name = &from[i];
+		in[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		in[i].msg_hdr.msg_control = ctl[i];
+		in[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
+	}
+	int n = recvmmsg(fd, in, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return;
+	int m = 0;
+	for (int i = 0; i < n; i++) {
+		size_t len = xd_serve_udp_len(&in[i]);
+		size_t r = answer(w, bufs[i], len, outs[m], UDP_BUF, false);
+		if (!r)
+			continue;
+		memset(&out[m], 0, sizeof(out[m]));
+		oiov[m] = (struct iovec){ outs[m], r };
+		out[m].msg_hdr.msg_iov = &oiov[m];
+		out[m].msg_hdr.msg_iovlen = 1;
+		out[m].msg_hdr.msg_name = &from[i];
+		out[m].msg_hdr.msg_namelen = in[i].msg_hdr.msg_namelen;
+		/* Reply from the address the query came to. */
+		size_t cl = xd_serve_reply_pktinfo(&in[i].msg_hdr, octl[m],
+						   sizeof(octl[m]));
+		out[m].msg_hdr.msg_control = cl ? octl[m] : NULL;
+		out[m].msg_hdr.msg_controllen = cl;
+		m++;
+	}
+	for (int sent = 0; sent < m;) {
+		int k = sendmmsg(fd, out + sent, (unsigned)(m - sent), 0);
+		if (k <= 0)
+			break;
+		sent += k;
+	}
+}
+
+static void conn_close(struct worker *w, struct conn *c)
+{
+	struct conn **pp = &w->conns;
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->out);
+	free(c);
+	atomic_fetch_sub(&tcp_conns, 1);
+}
+
+static void accept_tcp(struct worker *w, int lfd)
+{
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (atomic_fetch_add(&tcp_conns, 1) >= cfg.tcp_max) {
+			atomic_fetch_sub(&tcp_conns, 1);
+			close(fd); /* over the cap: the client retries later */
+			continue;
+		}
+		struct conn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			atomic_fetch_sub(&tcp_conns, 1);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd = fd;
+		clock_gettime(CLOCK_MONOTONIC, &c->last);
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			free(c);
+			atomic_fetch_sub(&tcp_conns, 1);
+			continue;
+		}
+		c->next = w->conns;
+		w->conns = c;
+	}
+}
+
+/* Write what is pending; false when the connection is to be closed. */
+static bool conn_flush(struct worker *w, struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t k = send(c->fd, c->out + c->out_off,
+				 c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (k <= 0)
+			return false;
+		c->out_off += (size_t)k;
+	}
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	struct epoll_event ev = {
+		.events = EPOLLIN | (c->out_len ? EPOLLOUT : 0),
+		.data.ptr = c,
+	};
+	epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
+	return true;
+}
+
+static bool conn_queue(struct conn *c, const uint8_t *msg, size_t n)
+{
+	if (c->out_len + n + 2 > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap * 2 : 4096;
+		while (cap < c->out_len + n + 2)
+			cap *= 2;
+		if (cap > (1u << 22))
+			return false; /* a client that does not read */
+		uint8_t *p = realloc(c->out, cap);
+		if (!p)
+			return false;
+		c->out = p;
+		c->out_cap = cap;
+	}
+	c->out[c->out_len++] = (uint8_t)(n >> 8);
+	c->out[c->out_len++] = (uint8_t)n;
+	memcpy(c->out + c->out_len, msg, n);
+	c->out_len += n;
+	return true;
+}
+
+static void serve_tcp(struct worker *w, struct conn *c, uint32_t events)
+{
+	static __thread uint8_t resp[65535];
+
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		conn_close(w, c);
+		return;
+	}
+	if (events & EPOLLOUT && !conn_flush(w, c)) {
+		conn_close(w, c);
+		return;
+	}
+	if (!(events & EPOLLIN))
+		return;
+	ssize_t k = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
+			 0);
+	if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+		conn_close(w, c);
+		return;
+	}
+	if (k < 0)
+		return;
+	c->in_len += (size_t)k;
+	clock_gettime(CLOCK_MONOTONIC, &c->last);
+	/* Every complete message, in order (pipelining, RFC 7766 6.2.1). */
+	size_t at = 0;
+	while (c->in_len - at >= 2) {
+		size_t len = (size_t)c->in[at] << 8 | c->in[at + 1];
+		if (c->in_len - at - 2 < len)
+			break;
+		size_t r = len ? answer(w, c->in + at + 2, len, resp,
+					sizeof(resp), true) :
+				 0;
+		at += 2 + len;
+		if (r && !conn_queue(c, resp, r)) {
+			conn_close(w, c);
+			return;
+		}
+	}
+	memmove(c->in, c->in + at, c->in_len - at);
+	c->in_len -= at;
+	if (c->out_len && !conn_flush(w, c))
+		conn_close(w, c);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event evs[64];
+
+	while (!atomic_load(&stopping)) {
+		int n = epoll_wait(w->ep, evs, 64, 1000);
+		for (int i = 0; i < n; i++) {
+			uintptr_t tag = (uintptr_t)evs[i].data.u64;
+			if (tag == 1)
+				continue; /* the stop event */
+			if (tag >= 2 && tag < 2 + MAX_LISTEN) {
+				serve_udp(w, w->udp[tag - 2]);
+			} else if (tag >= 2 + MAX_LISTEN &&
+				   tag < 2 + 2 * MAX_LISTEN) {
+				accept_tcp(w, w->tcp[tag - 2 - MAX_LISTEN]);
+			} else {
+				serve_tcp(w, evs[i].data.ptr, evs[i].events);
+			}
+		}
+		/* Idle connections (RFC 7766 6.2.3). */
+		for (struct conn *c = w->conns, *next; c; c = next) {
+			next = c->next;
+			if (since(&c->last) > cfg.tcp_idle_s)
+				conn_close(w, c);
+		}
+	}
+	while (w->conns)
+		conn_close(w, w->conns);
+	return NULL;
+}
+
+static int open_socket(const struct sockaddr_storage *ss, socklen_t len,
+		       int type)
+{
+	int fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail;
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (type == SOCK_DGRAM) {
+		if (ss->ss_family == AF_INET)
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one,
+				   sizeof(one));
+		else
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+				   sizeof(one));
+	}
+	if (bind(fd, (const struct sockaddr *)ss, len) < 0)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, 1024) < 0)
+		goto fail;
+	return fd;
+fail:;
+	int e = errno;
+	close(fd);
+	return -e;
+}
+
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw) {
+		fprintf(stderr, "%s: no user '%s'\n", prog, user);
+		return -1;
+	}
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		fprintf(stderr, "%s: cannot become %s: %s\n", prog, user,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "nsid", required_argument, NULL, 'n' },
+		{ "tcp-idle", required_argument, NULL, 'I' },
+		{ "tcp-max", required_argument, NULL, 'M' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct config flags = { 0 };
+	const char *conf = NULL;
+	int c;
+
+	cfg.tcp_idle_s = 10;
+	cfg.tcp_max = 1000;
+	/* The config file first, then the flags over it. */
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
+		    i + 1 < argc)
+			conf = argv[i + 1];
+		else if (!strncmp(argv[i], "--config=", 9))
+			conf = argv[i] + 9;
+	}
+	if (conf && read_config(&cfg, conf) < 0)
+		return EXIT_USAGE;
+	while ((c = getopt_long(argc, argv, "c:l:w:u:n:qh", opts, NULL)) !=
+	       -1) {
+		const char *name = NULL;
+		switch (c) {
+		case 'c':
+			continue;
+		case 'l':
+			if (parse_listen(&flags, optarg) < 0) {
+				fprintf(stderr,
+					"%s: bad listen address '%s'\n\n%s",
+					prog, optarg, usage);
+				return EXIT_USAGE;
+			}
+			continue;
+		case 'w':
+			name = "workers";
+			break;
+		case 'u':
+			name = "user";
+			break;
+		case 'n':
+			name = "nsid";
+			break;
+		case 'I':
+			name = "tcp-idle";
+			break;
+		case 'M':
+			name = "tcp-max";
+			break;
+		case 'q':
+			quiet = true;
+			continue;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "\n%s", usage);
+			return EXIT_USAGE;
+		}
+		if (set_option(&cfg, name, optarg) < 0) {
+			fprintf(stderr, "%s: bad value '%s' for --%s\n\n%s",
+				prog, optarg, name, usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (flags.nlisten) {
+		memcpy(cfg.listen, flags.listen, sizeof(cfg.listen));
+		memcpy(cfg.listen_len, flags.listen_len,
+		       sizeof(cfg.listen_len));
+		cfg.nlisten = flags.nlisten;
+	}
+	if (optind < argc) {
+		cfg.nsources = 0;
+		for (int i = optind; i < argc && cfg.nsources < MAX_SOURCES;
+		     i++)
+			cfg.sources[cfg.nsources++] = argv[i];
+	}
+	if (!cfg.nsources) {
+		fprintf(stderr, "%s: no zones given\n\n%s", prog, usage);
+		return EXIT_USAGE;
+	}
+	if (!cfg.nlisten) {
+		parse_listen(&cfg, "0.0.0.0:53");
+		parse_listen(&cfg, "[::]:53");
+	}
+	if (!cfg.workers) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg.workers = n > 0 && n < 256 ? (int)n : 1;
+	}
+	if (!cfg.user && geteuid() == 0)
+		cfg.user = "nobody";
+
+	db_current = load_db(cfg.sources, cfg.nsources);
+	if (!db_current)
+		return EXIT_FAIL;
+
+	/* Every socket before dropping privileges (port 53). */
+	struct worker *ws = calloc((size_t)cfg.workers, sizeof(*ws));
+	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!ws || stop_fd < 0)
+		return EXIT_FAIL;
+	for (int i = 0; i < cfg.workers; i++) {
+		struct worker *w = &ws[i];
+		w->ep = epoll_create1(EPOLL_CLOEXEC);
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 1 };
+		epoll_ctl(w->ep, EPOLL_CTL_ADD, stop_fd, &ev);
+		xd_serve_init(&w->sc, cfg.nsid_len ? cfg.nsid : NULL,
+			      cfg.nsid_len);
+		for (int l = 0; l < cfg.nlisten; l++) {
+			char addr[INET6_ADDRSTRLEN + 8] = "?";
+			const struct sockaddr_storage *ss = &cfg.listen[l];
+			const void *a =
+				ss->ss_family == AF_INET ?
+					(const void *)&((const struct sockaddr_in
+								 *)ss)
+						->sin_addr :
+					(const void *)&((const struct sockaddr_in6
+								 *)ss)
+						->sin6_addr;
+			inet_ntop(ss->ss_family, a, addr, sizeof(addr));
+			w->udp[l] = open_socket(ss, cfg.listen_len[l],
+						SOCK_DGRAM);
+			w->tcp[l] = open_socket(ss, cfg.listen_len[l],
+						SOCK_STREAM);
+			if (w->udp[l] < 0 || w->tcp[l] < 0) {
+				fprintf(stderr, "%s: cannot listen on %s: %s\n",
+					prog, addr,
+					strerror(-(w->udp[l] < 0 ? w->udp[l] :
+								   w->tcp[l])));
+				return EXIT_FAIL;
+			}
+			ev = (struct epoll_event){ .events = EPOLLIN,
+						   .data.u64 = 2 + (uint64_t)l };
+			epoll_ctl(w->ep, EPOLL_CTL_ADD, w->udp[l], &ev);
+			ev.data.u64 = 2 + MAX_LISTEN + (uint64_t)l;
+			epoll_ctl(w->ep, EPOLL_CTL_ADD, w->tcp[l], &ev);
+		}
+	}
+	if (cfg.user && drop_privileges(cfg.user) < 0)
+		return EXIT_FAIL;
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < cfg.workers; i++)
+		pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
+	if (!quiet)
+		logmsg("serving on %d address(es) with %d worker(s)%s%s",
+		       cfg.nlisten, cfg.workers, cfg.user ? " as " : "",
+		       cfg.user ? cfg.user : "");
+	log_zones(db_current, "serving");
+
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		struct xd_cdb *next = load_db(cfg.sources, cfg.nsources);
+		if (!next) {
+			logmsg("reload refused; still serving the zones "
+			       "loaded before");
+			continue;
+		}
+		pthread_rwlock_wrlock(&db_lock);
+		struct xd_cdb *old = db_current;
+		db_current = next;
+		pthread_rwlock_unlock(&db_lock);
+		xd_cdb_free(old);
+		free(old);
+		log_zones(db_current, "reloaded:");
+	}
+	if (!quiet)
+		logmsg("stopping");
+	atomic_store(&stopping, true);
+	uint64_t one = 1;
+	if (write(stop_fd, &one, sizeof(one)) < 0)
+		perror("stop");
+	for (int i = 0; i < cfg.workers; i++)
+		pthread_join(ws[i].thread, NULL);
+	xd_cdb_free(db_current);
+	free(db_current);
+	return 0;
+}
