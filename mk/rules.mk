@@ -100,9 +100,9 @@ fuzz:
 
 .PHONY: demo bench
 demo:
-	$(Q)sh scripts/deps.sh build
+	$(Q)sh scripts/deps.sh demo
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)sh demo/demo.sh
+	$(Q)bash demo/demo.sh
 
 bench:
 	$(Q)sh scripts/deps.sh test
