@@ -830,7 +830,8 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	 * key that leaves some entry without a place. */
 	/* Tables sized by what is loaded, within the capacity: fewer bytes
 	 * to write, and lookups that stay in fewer cache lines. */
-	size_t nslots = table_slots(f.nnodes, 4), ntslots = table_slots(f.novf, 2);
+	size_t nslots = table_slots(f.nnodes, 4),
+	       ntslots = table_slots(f.novf, 2);
 	if (nslots > cfg.slots)
 		nslots = cfg.slots / XD_BUCKET * XD_BUCKET;
 	if (ntslots > cfg.tslots)

@@ -9,9 +9,10 @@ test_dname_SRCS := tests/unit/test_dname.c
 test_cdb_SRCS := tests/unit/test_cdb.c
 test_zone_SRCS := tests/unit/test_zone.c
 
-FUZZERS += fuzz_zone fuzz_query
+FUZZERS += fuzz_zone fuzz_query fuzz_serve
 fuzz_zone_SRCS := tests/fuzz/fuzz_zone.c
 fuzz_query_SRCS := tests/fuzz/fuzz_query.c
+fuzz_serve_SRCS := tests/fuzz/fuzz_serve.c
 
 # The XDP program under BPF_PROG_TEST_RUN (root).
 UNIT_TESTS += test_xdp

@@ -41,8 +41,7 @@ static bool skip_name(const uint8_t *p, size_t len, size_t *at)
  * The offset of the OPT record in message p, and the number of records
  * that follow it; false when there is none or the message is malformed.
  */
-static bool find_opt(const uint8_t *p, size_t len, size_t *opt,
-		     unsigned *after)
+static bool find_opt(const uint8_t *p, size_t len, size_t *opt, unsigned *after)
 {
 	if (len < 12)
 		return false;
@@ -133,8 +132,7 @@ size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
 	return n + add;
 }
 
-size_t xd_serve_reply_pktinfo(const struct msghdr *in, uint8_t *ctl,
-			      size_t cap)
+size_t xd_serve_reply_pktinfo(const struct msghdr *in, uint8_t *ctl, size_t cap)
 {
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR((struct msghdr *)in); cm;
 	     cm = CMSG_NXTHDR((struct msghdr *)in, cm)) {

@@ -73,6 +73,8 @@ static const char usage[] =
 	"                        (default 10; RFC 7766 6.2.3)\n"
 	"      --tcp-max N       connections at once over all workers\n"
 	"                        (default 1000); more are closed at accept\n"
+	"  -p, --pidfile FILE    write the process id to FILE once serving,\n"
+	"                        for 'xdpdns-zonec apply --server-pidfile'\n"
 	"  -q, --quiet           log errors only\n"
 	"  -h, --help            this help\n"
 	"\n"
@@ -85,8 +87,7 @@ static const char usage[] =
 static const char *prog = "xdpdns-server";
 static bool quiet;
 
-__attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt,
-							    ...)
+__attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt, ...)
 {
 	va_list ap;
 	struct timespec ts;
@@ -257,8 +258,8 @@ static int read_config(struct config *c, const char *path)
 		name[strcspn(name, " \t")] = 0;
 		val += strspn(val, " \t");
 		val[strcspn(val, "\r\n")] = 0;
-		for (size_t k = strlen(val); k && (val[k - 1] == ' ' ||
-						   val[k - 1] == '\t');)
+		for (size_t k = strlen(val);
+		     k && (val[k - 1] == ' ' || val[k - 1] == '\t');)
 			val[--k] = 0;
 		int r = set_option(c, name, val);
 		if (r < 0) {
@@ -517,8 +518,8 @@ static void serve_tcp(struct worker *w, struct conn *c, uint32_t events)
 	}
 	if (!(events & EPOLLIN))
 		return;
-	ssize_t k = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
-			 0);
+	ssize_t k =
+		recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
 	if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
 		conn_close(w, c);
 		return;
@@ -639,12 +640,13 @@ int main(int argc, char **argv)
 		{ "nsid", required_argument, NULL, 'n' },
 		{ "tcp-idle", required_argument, NULL, 'I' },
 		{ "tcp-max", required_argument, NULL, 'M' },
+		{ "pidfile", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct config flags = { 0 };
-	const char *conf = NULL;
+	const char *conf = NULL, *pidfile = NULL;
 	int c;
 
 	cfg.tcp_idle_s = 10;
@@ -659,11 +661,14 @@ int main(int argc, char **argv)
 	}
 	if (conf && read_config(&cfg, conf) < 0)
 		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, "c:l:w:u:n:qh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "c:l:w:u:n:p:qh", opts, NULL)) !=
 	       -1) {
 		const char *name = NULL;
 		switch (c) {
 		case 'c':
+			continue;
+		case 'p':
+			pidfile = optarg;
 			continue;
 		case 'l':
 			if (parse_listen(&flags, optarg) < 0) {
@@ -735,6 +740,16 @@ int main(int argc, char **argv)
 	if (!db_current)
 		return EXIT_FAIL;
 
+	if (pidfile) {
+		FILE *pf = fopen(pidfile, "w");
+		if (!pf || fprintf(pf, "%ld\n", (long)getpid()) < 0 ||
+		    fclose(pf) != 0) {
+			fprintf(stderr, "%s: cannot write %s: %s\n", prog,
+				pidfile, strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
+
 	/* Every socket before dropping privileges (port 53). */
 	struct worker *ws = calloc((size_t)cfg.workers, sizeof(*ws));
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -752,17 +767,17 @@ int main(int argc, char **argv)
 			const struct sockaddr_storage *ss = &cfg.listen[l];
 			const void *a =
 				ss->ss_family == AF_INET ?
-					(const void *)&((const struct sockaddr_in
-								 *)ss)
+					(const void *)&(
+						(const struct sockaddr_in *)ss)
 						->sin_addr :
-					(const void *)&((const struct sockaddr_in6
-								 *)ss)
+					(const void *)&(
+						(const struct sockaddr_in6 *)ss)
 						->sin6_addr;
 			inet_ntop(ss->ss_family, a, addr, sizeof(addr));
-			w->udp[l] = open_socket(ss, cfg.listen_len[l],
-						SOCK_DGRAM);
-			w->tcp[l] = open_socket(ss, cfg.listen_len[l],
-						SOCK_STREAM);
+			w->udp[l] =
+				open_socket(ss, cfg.listen_len[l], SOCK_DGRAM);
+			w->tcp[l] =
+				open_socket(ss, cfg.listen_len[l], SOCK_STREAM);
 			if (w->udp[l] < 0 || w->tcp[l] < 0) {
 				fprintf(stderr, "%s: cannot listen on %s: %s\n",
 					prog, addr,
@@ -770,8 +785,9 @@ int main(int argc, char **argv)
 								   w->tcp[l])));
 				return EXIT_FAIL;
 			}
-			ev = (struct epoll_event){ .events = EPOLLIN,
-						   .data.u64 = 2 + (uint64_t)l };
+			ev = (struct epoll_event){
+				.events = EPOLLIN, .data.u64 = 2 + (uint64_t)l
+			};
 			epoll_ctl(w->ep, EPOLL_CTL_ADD, w->udp[l], &ev);
 			ev.data.u64 = 2 + MAX_LISTEN + (uint64_t)l;
 			epoll_ctl(w->ep, EPOLL_CTL_ADD, w->tcp[l], &ev);
@@ -825,5 +841,7 @@ int main(int argc, char **argv)
 		pthread_join(ws[i].thread, NULL);
 	xd_cdb_free(db_current);
 	free(db_current);
+	if (pidfile)
+		unlink(pidfile); /* fails quietly once privileges are gone */
 	return 0;
 }

@@ -11,6 +11,10 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 
 #include <libknot/libknot.h>
 
@@ -122,7 +126,9 @@ static const char usage_dump[] =
 	"  -h, --help         show this help\n";
 
 static const char usage_apply[] =
-	"Usage: xdpdns-zonec apply --dev IF [--force] [--hot FILE] SOURCE...\n"
+	"Usage: xdpdns-zonec apply --dev IF [--force] [--hot FILE]\n"
+	"                          [--server ADDR --server-pidfile FILE]\n"
+	"                          SOURCE...\n"
 	"\n"
 	"Compile SOURCE (zone files, or one compiled file) and load the result\n"
 	"into the XDP program attached to IF by 'xdpdns-loader attach'. The\n"
@@ -149,6 +155,17 @@ static const char usage_apply[] =
 	"  -d, --dev IF     the interface xdpdns is attached to (required)\n"
 	"  -f, --force      load even when a serial did not increase\n"
 	"  -H, --hot FILE   load these names first when not all fit\n"
+	"  -s, --server ADDR, -P, --server-pidfile FILE\n"
+	"                   update xdpdns-server too (its process id in\n"
+	"                   FILE, ADDR[:PORT] one of its addresses): once the\n"
+	"                   maps are filled, the server is told to reload\n"
+	"                   (SIGHUP) and asked for each zone's SOA over TCP\n"
+	"                   until it serves the new serials; then the XDP\n"
+	"                   path switches, so both serve the same serial. If\n"
+	"                   the server does not get there within --wait\n"
+	"                   seconds (default 60), the XDP path is left on the\n"
+	"                   old zones and apply fails. The server must be\n"
+	"                   configured with the same zones.\n"
 	"  -q, --quiet      print nothing on success\n"
 	"  -h, --help       this help\n"
 	"\n"
@@ -589,6 +606,164 @@ oom:
 	return -1;
 }
 
+/* ADDR or ADDR:PORT or [ADDR6]:PORT; port 53 by default. */
+static int parse_addr(const char *spec, struct sockaddr_storage *ss,
+		      socklen_t *len)
+{
+	char host[128];
+	const char *port = NULL;
+
+	memset(ss, 0, sizeof(*ss));
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+		if (!end || (size_t)(end - spec) > sizeof(host))
+			return -1;
+		memcpy(host, spec + 1, (size_t)(end - spec - 1));
+		host[end - spec - 1] = 0;
+		if (end[1] == ':')
+			port = end + 2;
+	} else {
+		const char *colon = strchr(spec, ':');
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL; /* a bare IPv6 address */
+		size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+		if (n >= sizeof(host))
+			return -1;
+		memcpy(host, spec, n);
+		host[n] = 0;
+		if (colon)
+			port = colon + 1;
+	}
+	long pn = 53;
+	if (port) {
+		char *e;
+		pn = strtol(port, &e, 10);
+		if (*e || pn < 1 || pn > 65535)
+			return -1;
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)pn);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)pn);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return -1;
+}
+
+/* The SOA serial of zone apex as the server at ss says over TCP. */
+static int tcp_soa_serial(const struct sockaddr_storage *ss, socklen_t len,
+			  const uint8_t *apex, uint32_t *serial)
+{
+	uint8_t q[300], r[65535];
+	size_t qlen = 12, alen = xd_dname_len(apex);
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 2 };
+	int rc = -1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	memset(q, 0, 12);
+	q[0] = 0x5e;
+	q[1] = 0x71;
+	q[5] = 1;
+	memcpy(q + qlen, apex, alen);
+	qlen += alen;
+	q[qlen++] = 0;
+	q[qlen++] = 6; /* SOA */
+	q[qlen++] = 0;
+	q[qlen++] = 1;
+	uint8_t lp[2] = { (uint8_t)(qlen >> 8), (uint8_t)qlen };
+	if (connect(fd, (const struct sockaddr *)ss, len) < 0 ||
+	    send(fd, lp, 2, MSG_NOSIGNAL) != 2 ||
+	    send(fd, q, qlen, MSG_NOSIGNAL) != (ssize_t)qlen)
+		goto out;
+	size_t got = 0, want = 2;
+	uint8_t hdr[2];
+	while (got < want) {
+		ssize_t k = recv(fd, hdr + got, want - got, 0);
+		if (k <= 0)
+			goto out;
+		got += (size_t)k;
+	}
+	want = (size_t)hdr[0] << 8 | hdr[1];
+	for (got = 0; got < want;) {
+		ssize_t k = recv(fd, r + got, want - got, 0);
+		if (k <= 0)
+			goto out;
+		got += (size_t)k;
+	}
+	knot_pkt_t *pkt = knot_pkt_new(r, (uint16_t)want, NULL);
+	if (pkt && knot_pkt_parse(pkt, 0) == KNOT_EOK) {
+		const knot_pktsection_t *an =
+			knot_pkt_section(pkt, KNOT_ANSWER);
+		for (uint16_t i = 0; i < an->count; i++) {
+			const knot_rrset_t *rr = knot_pkt_rr(an, i);
+			if (rr->type == KNOT_RRTYPE_SOA) {
+				*serial = knot_soa_serial(rr->rrs.rdata);
+				rc = 0;
+				break;
+			}
+		}
+	}
+	knot_pkt_free(pkt);
+out:
+	close(fd);
+	return rc;
+}
+
+/* Tell the server to reload and wait until it serves db's serials. */
+static int server_reload(const char *pidfile, const struct sockaddr_storage *ss,
+			 socklen_t len, const struct xd_cdb *db, double wait_s,
+			 const char **why)
+{
+	FILE *f = fopen(pidfile, "r");
+	long pid = 0;
+
+	if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+		if (f)
+			fclose(f);
+		*why = "cannot read its pid file";
+		return -1;
+	}
+	fclose(f);
+	if (kill((pid_t)pid, SIGHUP) < 0) {
+		*why = "cannot signal it (is it running?)";
+		return -1;
+	}
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	size_t done = 0;
+	while (done < db->nzones) {
+		uint32_t serial;
+		const uint8_t *apex = xd_cdb_name(db, db->zones[done].apex);
+		if (tcp_soa_serial(ss, len, apex, &serial) == 0 &&
+		    serial == db->zones[done].serial) {
+			done++;
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - t0.tv_sec) +
+			    (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >
+		    wait_s) {
+			*why = "it did not serve the new serials in time (are "
+			       "its zones the same?)";
+			return -1;
+		}
+		usleep(50000);
+	}
+	return 0;
+}
+
 /* Lowercase wire form of a zone's apex as the zone list's key. */
 static void zone_key(const struct xd_cdb *db, const struct xd_cdb_zone *z,
 		     struct xd_zone_key *k)
@@ -605,16 +780,35 @@ static int cmd_apply(int argc, char **argv)
 		{ "dev", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "hot", required_argument, NULL, 'H' },
+		{ "server", required_argument, NULL, 's' },
+		{ "server-pidfile", required_argument, NULL, 'P' },
+		{ "wait", required_argument, NULL, 'W' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *dev = NULL, *hot = NULL;
+	const char *dev = NULL, *hot = NULL, *server = NULL, *pidfile = NULL;
 	bool force = false, quiet = false;
+	double wait_s = 60;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "d:fH:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:fH:s:P:qh", opts, NULL)) != -1) {
 		switch (c) {
+		case 's':
+			server = optarg;
+			break;
+		case 'P':
+			pidfile = optarg;
+			break;
+		case 'W': {
+			char *e;
+			wait_s = strtod(optarg, &e);
+			if (*e || !(wait_s > 0 && wait_s <= 3600))
+				usage_error(usage_apply,
+					    "--wait wants seconds, not '%s'",
+					    optarg);
+			break;
+		}
 		case 'H':
 			hot = optarg;
 			break;
@@ -639,6 +833,13 @@ static int cmd_apply(int argc, char **argv)
 		usage_error(usage_apply, "%s", "--dev IF is required");
 	if (optind >= argc)
 		usage_error(usage_apply, "%s", "no source given");
+	if (!server != !pidfile)
+		usage_error(usage_apply, "%s",
+			    "--server and --server-pidfile go together");
+	struct sockaddr_storage srv;
+	socklen_t srvlen = 0;
+	if (server && parse_addr(server, &srv, &srvlen) < 0)
+		usage_error(usage_apply, "bad server address '%s'", server);
 
 	/* The hot list and the zones first: bad input never touches the
 	 * maps. */
@@ -723,6 +924,21 @@ static int cmd_apply(int argc, char **argv)
 		hot_free(&hl);
 		return EXIT_BAD_INPUT;
 	}
+	if (pidfile) {
+		/* The server first: the XDP path switches once it serves the
+		 * same serials. */
+		r = server_reload(pidfile, &srv, srvlen, &db, wait_s, &why);
+		if (r < 0) {
+			fprintf(stderr,
+				"%s: %s: xdpdns-server: %s; the XDP path keeps "
+				"the zones it served\n",
+				prog, dev, why);
+			xd_pins_close(&p);
+			xd_cdb_free(&db);
+			hot_free(&hl);
+			return EXIT_BAD_INPUT;
+		}
+	}
 	if ((r = xd_xdp_serve(&p.maps, gen, true)) < 0) {
 		fprintf(stderr, "%s: %s: cannot switch generations: %s\n", prog,
 			dev, strerror(-r));
@@ -794,6 +1010,9 @@ static int cmd_apply(int argc, char **argv)
 		       "generation %u now served\n",
 		       prog, dev, db.nzones, rep.names, rep.templates,
 		       rep.passed, gen);
+	if (!quiet && pidfile)
+		printf("%s: xdpdns-server at %s serves the same serials\n",
+		       prog, server);
 	xd_pins_close(&p);
 	xd_cdb_free(&db);
 	hot_free(&hl);

@@ -202,3 +202,62 @@ def knotd():
 
 from netns import (CLIENT4, CLIENT6, NODE4, NODE6, VethPair, ask,  # noqa: E402,F401
                    query, sh)
+
+
+class Server:
+    """xdpdns-server on loopback (or given addresses) with the test zones,
+    in the foreground, stopped at close()."""
+
+    def __init__(self, sources, listen=None, extra=(), port=None):
+        exe = os.path.join(BUILD, "xdpdns-server")
+        need(os.path.exists(exe), "build/xdpdns-server not built")
+        self.port = port or free_port()
+        listen = listen or ["127.0.0.1:%d" % self.port]
+        # Ready when its first address takes a TCP connection.
+        self.addr = listen[0].rsplit(":", 1)[0].strip("[]")
+        args = [exe, "--workers", "1", "--quiet"]
+        for a in listen:
+            args += ["--listen", a]
+        if os.geteuid() == 0:
+            args += ["--user", "root"]  # the test's files stay readable
+        self.proc = subprocess.Popen(args + list(extra) + list(sources),
+                                     stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("xdpdns-server exited: " +
+                                   self.proc.stderr.read())
+            try:
+                with socket.create_connection((self.addr, self.port),
+                                              timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.close()  # never leave it running behind a failed test
+        raise RuntimeError("xdpdns-server did not start")
+
+    def ask(self, wire, tcp=False, timeout=2.0):
+        if tcp:
+            with socket.create_connection((self.addr, self.port),
+                                          timeout=timeout) as s:
+                s.sendall(struct.pack("!H", len(wire)) + wire)
+                n = struct.unpack("!H", _recv_all(s, 2))[0]
+                return _recv_all(s, n)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(timeout)
+            s.sendto(wire, (self.addr, self.port))
+            try:
+                return s.recv(65535)
+            except socket.timeout:
+                return None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

@@ -64,9 +64,10 @@ class VethPair:
                                stderr=subprocess.DEVNULL)
 
 
-def ask(client, addr, wire):
+def ask(client, addr, wire, tcp=False, timeout=1.0):
     """Send one query through the client namespace's udp_client.py."""
-    client.stdin.write("%s %s\n" % (addr, wire.hex()))
+    client.stdin.write("%s %s %s%s\n" % (addr, wire.hex(),
+                                          "tcp " if tcp else "", timeout))
     client.stdin.flush()
     line = client.stdout.readline().strip()
     return None if line == "none" else bytes.fromhex(line)

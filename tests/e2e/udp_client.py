@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run inside the client's network namespace by the veth tests.
 
-Without arguments: for each line "ADDRESS HEXQUERY" on stdin, send the
-query over UDP to port 53 of ADDRESS and print the reply in hex, or "none"
-after a second.
+Without arguments: for each line "ADDRESS HEXQUERY [tcp] [SECONDS]" on
+stdin, send the query to port 53 of ADDRESS, over UDP or with "tcp" over
+TCP, and print the reply in hex, or "none" after SECONDS (default 1).
 
 With "stream ADDRESS NAME COUNT SECONDS [LAST]": send at most COUNT
 queries for NAME, A and SOA in turn, one after the other (each waits for
@@ -67,15 +67,41 @@ def main():
                float(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else None)
         return
     for line in sys.stdin:
-        addr, query = line.split()
+        words = line.split()
+        addr, query = words[0], binascii.unhexlify(words[1])
+        tcp = "tcp" in words[2:]
+        wait = float(words[-1]) if len(words) > 2 and words[-1] != "tcp" \
+            else 1.0
         family = socket.AF_INET6 if ":" in addr else socket.AF_INET
-        s = socket.socket(family, socket.SOCK_DGRAM)
-        s.settimeout(1.0)
-        s.connect((addr, 53))
-        reply = one(s, binascii.unhexlify(query))
+        reply = None
+        if tcp:
+            try:
+                with socket.create_connection((addr, 53),
+                                              timeout=wait) as s:
+                    s.sendall(len(query).to_bytes(2, "big") + query)
+                    head = recv_all(s, 2)
+                    if head:
+                        reply = recv_all(s, int.from_bytes(head, "big"))
+            except OSError:
+                reply = None
+        else:
+            s = socket.socket(family, socket.SOCK_DGRAM)
+            s.settimeout(wait)
+            s.connect((addr, 53))
+            reply = one(s, query)
+            s.close()
         print(binascii.hexlify(reply).decode() if reply else "none")
-        s.close()
         sys.stdout.flush()
+
+
+def recv_all(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
 
 
 main()

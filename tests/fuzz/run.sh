@@ -9,8 +9,10 @@ B="$ROOT/${BUILD:-build}/fuzz"
 secs=${1:-10}
 pass=0
 fail=0
-for name in fuzz_zone fuzz_query; do
+for name in fuzz_zone fuzz_query fuzz_serve; do
 	seeds="$ROOT/tests/fuzz/seeds/${name#fuzz_}"
+	# The server's handler takes queries: the query seeds.
+	[ "$name" = fuzz_serve ] && seeds="$ROOT/tests/fuzz/seeds/query"
 	corpus="$B/corpus-$name"
 	mkdir -p "$corpus"
 	if "$B/$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \

@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""xdpdns-server on loopback: the same bytes as the answer engine over UDP
+and TCP, RFC 8906 behaviour, TCP per RFC 7766 (pipelining, idle timeout,
+connection cap), truncation over UDP completed over TCP, NSID, and SIGHUP
+reloads that keep the old zones when the new ones are refused."""
+import os
+import shutil
+import signal
+import socket
+import struct
+import tempfile
+import time
+
+import dns.edns
+import dns.flags
+import dns.message
+import pytest
+
+import rfc8906
+from conftest import Server, _recv_all, zone_files
+from test_differential import make_wire, queries
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
+               extra=["--nsid", "test-node"])
+    yield s
+    s.close()
+
+
+def test_same_bytes_as_the_engine(server, engine):
+    qs = queries()
+    diffs = []
+    for i, (name, t, edns) in enumerate(qs):
+        wire = make_wire(name, t, edns, i & 0xffff)
+        tcp = i % 5 == 0
+        got = server.ask(wire, tcp=tcp)
+        want = engine.ask(wire, tcp=tcp)
+        if got != want:
+            diffs.append("%s %s %s %s" % (name, t, edns,
+                                          "tcp" if tcp else "udp"))
+    assert not diffs, "%d differ, first: %s" % (len(diffs), diffs[:5])
+
+
+def test_rfc8906(server):
+    fails = rfc8906.check_all(server.ask)
+    assert not fails, "\n".join(fails)
+
+
+def test_tcp_pipelined(server):
+    names = ["www.basic.example.", "mail.basic.example.",
+             "nope.basic.example.", "ns1.basic.example."] * 5
+    msgs = []
+    for i, n in enumerate(names):
+        m = dns.message.make_query(n, "A")
+        m.id = 100 + i
+        msgs.append(m.to_wire())
+    with socket.create_connection((server.addr, server.port),
+                                  timeout=5) as s:
+        s.sendall(b"".join(struct.pack("!H", len(w)) + w for w in msgs))
+        ids = []
+        for _ in msgs:
+            n = struct.unpack("!H", _recv_all(s, 2))[0]
+            ids.append(dns.message.from_wire(_recv_all(s, n)).id)
+    assert sorted(ids) == [100 + i for i in range(len(msgs))]
+
+
+def test_truncated_over_udp_complete_over_tcp(server):
+    m = dns.message.make_query("bigtxt.trunc.example.", "TXT", use_edns=0,
+                               payload=1232)
+    udp = server.ask(m.to_wire())
+    r = dns.message.from_wire(udp)
+    assert r.flags & dns.flags.TC and len(udp) <= 1232
+    tcp = dns.message.from_wire(server.ask(m.to_wire(), tcp=True))
+    assert not tcp.flags & dns.flags.TC
+    assert sum(len(rr) for rr in tcp.answer) == 7
+    assert len(tcp.to_wire()) > 1232
+
+
+def test_nsid(server):
+    m = dns.message.make_query("www.basic.example.", "A", use_edns=0,
+                               options=[dns.edns.GenericOption(3, b"")])
+    r = dns.message.from_wire(server.ask(m.to_wire()))
+    nsid = [o for o in r.options if o.otype == 3]
+    assert nsid and nsid[0].to_wire() == b"test-node"
+    plain = dns.message.make_query("www.basic.example.", "A", use_edns=0)
+    r = dns.message.from_wire(server.ask(plain.to_wire()))
+    assert not r.options
+
+
+def test_sighup_reload():
+    d = tempfile.mkdtemp(prefix="xdpdns-reload-")
+    try:
+        path = os.path.join(d, "z.zone")
+        text = ("$ORIGIN reload.test.\n$TTL 300\n"
+                "@ SOA ns hm %d 1 1 1 1\n@ NS ns\nns A 198.18.0.1\n")
+        with open(path, "w") as f:
+            f.write(text % 1)
+        s = Server(["reload.test.=" + path])
+        try:
+            def serial():
+                w = dns.message.make_query("reload.test.", "SOA").to_wire()
+                return dns.message.from_wire(s.ask(w)).answer[0][0].serial
+            assert serial() == 1
+            with open(path, "w") as f:
+                f.write(text % 2)
+            s.signal(signal.SIGHUP)
+            deadline = time.monotonic() + 10
+            while serial() != 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert serial() == 2
+            with open(path, "w") as f:
+                f.write(text % 3 + "ns CNAME other\n")  # refused
+            s.signal(signal.SIGHUP)
+            time.sleep(0.5)
+            assert serial() == 2, "a refused reload changed what is served"
+            assert s.proc.poll() is None
+        finally:
+            s.close()
+    finally:
+        shutil.rmtree(d)
+
+
+def test_tcp_idle_timeout_and_cap():
+    s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
+               extra=["--tcp-idle", "1", "--tcp-max", "2"])
+    try:
+        a = socket.create_connection((s.addr, s.port), timeout=5)
+        b = socket.create_connection((s.addr, s.port), timeout=5)
+        time.sleep(0.2)
+        c = socket.create_connection((s.addr, s.port), timeout=5)
+        c.settimeout(3)
+        assert c.recv(1) == b"", "a third connection was kept"
+        c.close()
+        a.settimeout(5)
+        t0 = time.monotonic()
+        assert a.recv(1) == b""
+        assert time.monotonic() - t0 < 4, "idle connection not closed"
+        a.close()
+        b.close()
+    finally:
+        s.close()
