@@ -41,3 +41,8 @@ echo
 echo "## Live zone update (xdpdns-zonec apply), ${BENCH_RECORDS:-1000000} records"
 /usr/bin/python3 bench/apply_bench.py --records "${BENCH_RECORDS:-1000000}" \
 	--json "$res/$stamp-$host-apply.json"
+
+echo
+echo "## Servers alone (no XDP): xdpdns-server, knotd, NSD"
+/usr/bin/python3 bench/server_bench.py --records "${BENCH_RECORDS:-1000000}" \
+	--json "$res/$stamp-$host-server.json"

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Server benchmark: xdpdns-server alone (no XDP program) against knotd and
+NSD, one worker each, the same zone and the same dnsperf settings, one
+after the other in one run, on loopback.
+
+The zone is gen_zone.py's (RECORDS records); the queries a mix of hits
+(A, AAAA, MX), NXDOMAIN and referrals below the delegations.
+dnsperf sends EDNS with every query or none, so each server is measured
+twice: without EDNS and with it. Each run is ROUNDS
+runs of SECONDS; the median queries per second is reported, with the
+share of queries answered. dnsperf and the server share this machine's
+CPUs: the figures are a ratio between servers, not a capacity.
+
+Usage: bench/server_bench.py [--records N] [--seconds S] [--rounds R]
+                             [--json FILE]
+"""
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+ORIGIN = "bench.example."
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_soa(port, deadline=60):
+    """Wait until something on port answers the zone's SOA (TCP)."""
+    import dns.message
+    import dns.query
+    q = dns.message.make_query(ORIGIN, "SOA")
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            r = dns.query.tcp(q, "127.0.0.1", port=port, timeout=1)
+            if r.answer:
+                return
+        except Exception:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server on port %d did not answer" % port)
+
+
+class Xdpdns:
+    name = "xdpdns-server"
+
+    def __init__(self, zone, tmp, port):
+        args = [os.path.join(BUILD, "xdpdns-server"), "--workers", "1",
+                "--quiet", "--listen", "127.0.0.1:%d" % port]
+        if os.geteuid() == 0:
+            args += ["--user", "root"]
+        self.p = subprocess.Popen(args + [ORIGIN + "=" + zone])
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=20)
+
+
+class Knotd:
+    name = "knotd"
+
+    def __init__(self, zone, tmp, port):
+        d = os.path.join(tmp, "knot")
+        for sub in ("run", "db", "zones"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        shutil.copy(zone, os.path.join(d, "zones", "bench.zone"))
+        conf = os.path.join(d, "knot.conf")
+        with open(conf, "w") as f:
+            f.write("\n".join([
+                "server:", "    rundir: %s/run" % d,
+                "    listen: 127.0.0.1@%d" % port,
+                "    udp-workers: 1", "    tcp-workers: 1",
+                "    background-workers: 1",
+                "database:", "    storage: %s/db" % d,
+                "log:", "  - target: stderr", "    any: error",
+                "template:", "  - id: default",
+                "    storage: %s/zones" % d, "    semantic-checks: off",
+                "    zonefile-sync: -1", "    journal-content: none",
+                "zone:", "  - domain: %s" % ORIGIN,
+                "    file: bench.zone", ""]))
+        self.p = subprocess.Popen(["knotd", "-c", conf])
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=20)
+
+
+class Nsd:
+    name = "nsd"
+
+    def __init__(self, zone, tmp, port):
+        d = os.path.join(tmp, "nsd")
+        os.makedirs(d, exist_ok=True)
+        shutil.copy(zone, os.path.join(d, "bench.zone"))
+        conf = os.path.join(d, "nsd.conf")
+        with open(conf, "w") as f:
+            f.write("\n".join([
+                "server:", "    ip-address: 127.0.0.1@%d" % port,
+                "    server-count: 1", "    username: \"\"",
+                "    zonesdir: \"%s\"" % d, "    database: \"\"",
+                "    pidfile: \"%s/nsd.pid\"" % d,
+                "    xfrdfile: \"%s/xfrd.state\"" % d,
+                "    zonelistfile: \"%s/zone.list\"" % d,
+                "    verbosity: 0", "    hide-version: yes",
+                # Debian's NSD limits responses (RRL) by default; the
+                # others here do not.
+                "    rrl-ratelimit: 0",
+                "    logfile: \"%s/nsd.log\"" % d,
+                "remote-control:", "    control-enable: no",
+                "zone:", "    name: %s" % ORIGIN,
+                "    zonefile: bench.zone", ""]))
+        self.p = subprocess.Popen(["nsd", "-d", "-c", conf])
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=20)
+
+
+def query_file(path, records, n=100000):
+    """Hits, NXDOMAIN and referrals, as gen_zone.py names things."""
+    rnd = random.Random(7)
+    n_a = int(records * 0.35)
+    n_aaaa = int(records * 0.25)
+    n_deleg = int(records * 0.20) // 4
+    n_mx = int(records * 0.10)
+    with open(path, "w") as f:
+        for i in range(n):
+            k = rnd.random()
+            if k < 0.4:
+                f.write("h%d.%s A\n" % (rnd.randrange(n_a), ORIGIN))
+            elif k < 0.55:
+                f.write("h%d.%s AAAA\n" % (rnd.randrange(n_aaaa), ORIGIN))
+            elif k < 0.65:
+                f.write("m%d.%s MX\n" % (rnd.randrange(n_mx), ORIGIN))
+            elif k < 0.85:
+                f.write("nx%d.%s A\n" % (rnd.randrange(10 ** 9), ORIGIN))
+            else:
+                f.write("www.d%d.%s A\n" % (rnd.randrange(n_deleg),
+                                            ORIGIN))
+
+
+def dnsperf(port, qfile, seconds, edns):
+    args = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", qfile,
+            "-l", str(seconds), "-c", "4", "-q", "200", "-t", "2"]
+    if edns:
+        args.append("-e")
+    out = subprocess.run(args, capture_output=True, text=True,
+                         timeout=seconds + 30).stdout
+    qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
+    sent = int(re.search(r"Queries sent:\s+(\d+)", out).group(1))
+    done = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
+    return qps, done / sent if sent else 0.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=1000000)
+    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="xdpdns-server-bench-")
+    results = {}
+    try:
+        zone = os.path.join(tmp, "bench.zone")
+        subprocess.run([sys.executable, os.path.join(ROOT, "bench",
+                                                     "gen_zone.py"),
+                        str(a.records), zone, ORIGIN], check=True)
+        qfile = os.path.join(tmp, "queries.txt")
+        query_file(qfile, a.records)
+        for cls in (Xdpdns, Knotd, Nsd):
+            port = free_port()
+            srv = cls(zone, tmp, port)
+            try:
+                wait_soa(port)
+                for edns in (False, True):
+                    runs = [dnsperf(port, qfile, a.seconds, edns)
+                            for _ in range(a.rounds)]
+                    results[(cls.name, edns)] = (
+                        statistics.median(r[0] for r in runs),
+                        min(r[1] for r in runs))
+            finally:
+                srv.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("| %d records, one worker, dnsperf -c 4 -q 200, median of %d x "
+          "%d s | qps | qps with EDNS | answered (worst) | vs knotd |"
+          % (a.records, a.rounds, a.seconds))
+    print("|---|---|---|---|---|")
+    k = results[("knotd", False)][0]
+    ke = results[("knotd", True)][0]
+    for name in ("xdpdns-server", "knotd", "nsd"):
+        q, ok = results[(name, False)]
+        qe, oke = results[(name, True)]
+        print("| %s | %.0f | %.0f | %.2f%% | %.2fx / %.2fx |"
+              % (name, q, qe, 100 * min(ok, oke), q / k, qe / ke))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"%s%s" % (n, " edns" if e else ""):
+                       {"qps": v[0], "answered": v[1]}
+                       for (n, e), v in results.items()}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
