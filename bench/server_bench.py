@@ -94,7 +94,9 @@ class Knotd:
                 "    zonefile-sync: -1", "    journal-content: none",
                 "zone:", "  - domain: %s" % ORIGIN,
                 "    file: bench.zone", ""]))
-        self.p = subprocess.Popen(["knotd", "-c", conf])
+        self.p = subprocess.Popen(["knotd", "-c", conf],
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
 
     def stop(self):
         self.p.terminate()
@@ -125,7 +127,9 @@ class Nsd:
                 "remote-control:", "    control-enable: no",
                 "zone:", "    name: %s" % ORIGIN,
                 "    zonefile: bench.zone", ""]))
-        self.p = subprocess.Popen(["nsd", "-d", "-c", conf])
+        self.p = subprocess.Popen(["nsd", "-d", "-c", conf],
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
 
     def stop(self):
         self.p.terminate()
