@@ -3,11 +3,12 @@
 PROGS += tests/engine-pipe
 tests/engine-pipe_SRCS := tests/tools/engine_pipe.c
 
-UNIT_TESTS += test_answer test_dname test_cdb test_zone
+UNIT_TESTS += test_answer test_dname test_cdb test_zone test_serve
 test_answer_SRCS := tests/unit/test_answer.c
 test_dname_SRCS := tests/unit/test_dname.c
 test_cdb_SRCS := tests/unit/test_cdb.c
 test_zone_SRCS := tests/unit/test_zone.c
+test_serve_SRCS := tests/unit/test_serve.c
 
 FUZZERS += fuzz_zone fuzz_query fuzz_serve
 fuzz_zone_SRCS := tests/fuzz/fuzz_zone.c

@@ -5,13 +5,21 @@
 #include <string.h>
 
 #include "answer.h"
+#include "xdpdns.h"
 
-void xd_serve_init(struct xd_serve_ctx *c, const char *nsid, size_t len)
+void xd_serve_init(struct xd_serve_ctx *c, const char *nsid, size_t len,
+		   const uint8_t secret[XD_COOKIE_SECRET],
+		   const uint8_t *previous)
 {
 	memset(c, 0, sizeof(*c));
 	if (nsid && len && len <= sizeof(c->nsid)) {
 		memcpy(c->nsid, nsid, len);
 		c->nsid_len = len;
+	}
+	memcpy(c->secret, secret, XD_COOKIE_SECRET);
+	if (previous) {
+		memcpy(c->previous, previous, XD_COOKIE_SECRET);
+		c->has_previous = true;
 	}
 }
 
@@ -74,14 +82,16 @@ static bool find_opt(const uint8_t *p, size_t len, size_t *opt, unsigned *after)
 	return found && at == len;
 }
 
-/* Does the OPT record at opt ask for option code? */
-static bool opt_has(const uint8_t *p, size_t len, size_t opt, unsigned code)
+/* The data of option code in the OPT record at opt: offset and length;
+ * false when absent or the OPT's RDATA is malformed. */
+static bool opt_find(const uint8_t *p, size_t len, size_t opt, unsigned code,
+		     size_t *at, size_t *olen)
 {
-	size_t at = opt + 1; /* the root name */
-	if (at + 10 > len)
+	size_t a = opt + 1; /* the root name */
+	if (a + 10 > len)
 		return false;
-	size_t rdlen = (size_t)(p[at + 8] << 8 | p[at + 9]);
-	size_t o = at + 10, end = o + rdlen;
+	size_t rdlen = (size_t)(p[a + 8] << 8 | p[a + 9]);
+	size_t o = a + 10, end = o + rdlen;
 	if (end > len)
 		return false;
 	while (o + 4 <= end) {
@@ -89,47 +99,175 @@ static bool opt_has(const uint8_t *p, size_t len, size_t opt, unsigned code)
 		size_t l = (size_t)(p[o + 2] << 8 | p[o + 3]);
 		if (o + 4 + l > end)
 			return false;
-		if (c == code)
+		if (c == code) {
+			*at = o + 4;
+			*olen = l;
 			return true;
+		}
 		o += 4 + l;
 	}
 	return false;
 }
 
-size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
-		const uint8_t *q, size_t qlen, uint8_t *out, size_t cap,
-		bool tcp)
+/* Append an option to the OPT record that ends the message at opt. */
+static size_t opt_append(uint8_t *out, size_t n, size_t opt, unsigned code,
+			 const uint8_t *data, size_t len)
 {
-	struct xd_answer_opts o = { .tcp = tcp };
-	size_t n = xd_answer(db, q, qlen, out, cap, &o, NULL);
-	size_t qopt, ropt;
-	unsigned qafter, rafter;
+	size_t rd = opt + 1 + 8; /* RDLENGTH of the OPT */
+	size_t rdlen = (size_t)(out[rd] << 8 | out[rd + 1]) + 4 + len;
 
-	/* NSID (RFC 5001): to a query that asks, in the response's OPT,
-	 * when it fits the size the engine kept to. */
-	if (!n || !c->nsid_len || !find_opt(q, qlen, &qopt, &qafter) ||
-	    !opt_has(q, qlen, qopt, XD_OPT_NSID) ||
-	    !find_opt(out, n, &ropt, &rafter) || rafter != 0)
-		return n;
-	size_t limit = tcp ? 65535 : XD_EDNS_MAX_UDP;
-	if (!tcp) {
-		size_t asked = (size_t)(q[qopt + 3] << 8 | q[qopt + 4]);
-		if (asked < limit)
-			limit = asked < XD_UDP_MIN ? XD_UDP_MIN : asked;
-	}
-	size_t add = 4 + c->nsid_len;
-	if (n + add > limit || n + add > cap)
-		return n;
-	size_t rd = ropt + 1 + 8; /* RDLENGTH of the OPT */
-	size_t rdlen = (size_t)(out[rd] << 8 | out[rd + 1]) + add;
 	out[rd] = (uint8_t)(rdlen >> 8);
 	out[rd + 1] = (uint8_t)rdlen;
-	out[n] = 0;
-	out[n + 1] = XD_OPT_NSID;
-	out[n + 2] = (uint8_t)(c->nsid_len >> 8);
-	out[n + 3] = (uint8_t)c->nsid_len;
-	memcpy(out + n + 4, c->nsid, c->nsid_len);
-	return n + add;
+	out[n] = (uint8_t)(code >> 8);
+	out[n + 1] = (uint8_t)code;
+	out[n + 2] = (uint8_t)(len >> 8);
+	out[n + 3] = (uint8_t)len;
+	memcpy(out + n + 4, data, len);
+	return n + 4 + len;
+}
+
+/*
+ * FORMERR to a malformed COOKIE option (RFC 7873 5.2.2): the header with
+ * the query's ID, opcode and RD, the question, and an OPT record.
+ */
+static size_t cookie_formerr(const uint8_t *q, size_t qlen, size_t qopt,
+			     uint8_t *out, size_t cap)
+{
+	size_t at = 12;
+	if (qlen < 12 || cap < 12 + 11)
+		return 0;
+	/* The question when there is exactly one, well formed. */
+	if (q[4] == 0 && q[5] == 1 && skip_name(q, qlen, &at) &&
+	    at + 4 <= qlen && at + 4 + 11 <= cap)
+		at += 4;
+	else
+		at = 12;
+	memcpy(out, q, at);
+	out[4] = 0;
+	out[5] = at > 12;
+	out[2] = (uint8_t)(0x80 | (q[2] & 0x79)); /* QR, opcode, RD */
+	out[3] = (uint8_t)(q[3] & 0x10) | 1; /* CD kept; FORMERR */
+	out[6] = out[7] = out[8] = out[9] = 0;
+	out[10] = 0;
+	out[11] = 1;
+	const uint8_t opt[11] = { 0,
+				  0,
+				  41,
+				  XD_EDNS_MAX_UDP >> 8,
+				  XD_EDNS_MAX_UDP & 0xff,
+				  0,
+				  0,
+				  (uint8_t)(q[qopt + 7] & 0x80) };
+	memcpy(out + at, opt, sizeof(opt));
+	return at + sizeof(opt);
+}
+
+/* The client's address bytes for the cookie hash; 0 when unknown. */
+static size_t client_ip(const struct sockaddr_storage *ss, const uint8_t **ip)
+{
+	if (ss && ss->ss_family == AF_INET) {
+		*ip = (const uint8_t *)&((const struct sockaddr_in *)ss)
+			      ->sin_addr;
+		return 4;
+	}
+	if (ss && ss->ss_family == AF_INET6) {
+		*ip = (const uint8_t *)&((const struct sockaddr_in6 *)ss)
+			      ->sin6_addr;
+		return 16;
+	}
+	return 0;
+}
+
+/* Is sc (16 bytes) a server cookie of secret for cc and ip, made at most
+ * an hour before now and at most five minutes after (RFC 9018 4.3)? */
+static bool cookie_valid(const uint8_t secret[16], const uint8_t *cc,
+			 const uint8_t *sc, const uint8_t *ip, size_t iplen,
+			 uint32_t now)
+{
+	uint32_t ts = (uint32_t)sc[4] << 24 | (uint32_t)sc[5] << 16 |
+		      (uint32_t)sc[6] << 8 | sc[7];
+	int32_t age = (int32_t)(now - ts); /* serial arithmetic */
+	uint8_t want[XD_COOKIE_SERVER];
+
+	if (sc[0] != 1 || age > XD_COOKIE_LIFETIME_PAST ||
+	    age < -XD_COOKIE_LIFETIME_FUTURE)
+		return false;
+	xd_server_cookie(secret, cc, sc, ip, (uint32_t)iplen, want);
+	return memcmp(want, sc, XD_COOKIE_SERVER) == 0;
+}
+
+size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
+		const uint8_t *q, size_t qlen, uint8_t *out, size_t cap,
+		bool tcp, const struct sockaddr_storage *client, uint32_t now,
+		struct xd_serve_info *info)
+{
+	struct xd_serve_info seen = { 0 };
+	size_t qopt = 0, at = 0, olen = 0, nat, nlen;
+	unsigned qafter;
+	bool has_opt = find_opt(q, qlen, &qopt, &qafter);
+	bool nsid = has_opt && c->nsid_len &&
+		    opt_find(q, qlen, qopt, XD_OPT_NSID, &nat, &nlen);
+	const uint8_t *ip = NULL;
+	size_t iplen = client_ip(client, &ip);
+
+	if (has_opt && opt_find(q, qlen, qopt, XD_OPT_COOKIE, &at, &olen)) {
+		seen.cookie = true;
+		/* A client cookie, and a server cookie of 8 to 32 bytes or
+		 * none (RFC 7873 5.2.2). */
+		if (olen != XD_COOKIE_CLIENT &&
+		    (olen < XD_COOKIE_CLIENT + 8 ||
+		     olen > XD_COOKIE_CLIENT + 32)) {
+			if (info)
+				*info = seen;
+			return cookie_formerr(q, qlen, qopt, out, cap);
+		}
+		if (olen == XD_COOKIE_CLIENT + XD_COOKIE_SERVER && iplen) {
+			const uint8_t *cc = q + at, *sc = cc + XD_COOKIE_CLIENT;
+			seen.cookie_valid = cookie_valid(c->secret, cc, sc, ip,
+							 iplen, now) ||
+					    (c->has_previous &&
+					     cookie_valid(c->previous, cc, sc,
+							  ip, iplen, now));
+		}
+	}
+	bool give_cookie = seen.cookie && iplen;
+	size_t cookie_len =
+		give_cookie ? 4 + XD_COOKIE_CLIENT + XD_COOKIE_SERVER : 0;
+	size_t nsid_len = nsid ? 4 + c->nsid_len : 0;
+	struct xd_answer_opts o = {
+		.tcp = tcp,
+		.reserve = (uint16_t)(cookie_len + nsid_len),
+	};
+	size_t n = xd_answer(db, q, qlen, out, cap, &o, NULL);
+	size_t ropt;
+	unsigned rafter;
+	if (n && (cookie_len || nsid_len) && find_opt(out, n, &ropt, &rafter) &&
+	    rafter == 0 && n + cookie_len + nsid_len <= cap) {
+		if (give_cookie) {
+			/* A fresh server cookie, with the current secret. */
+			uint8_t opt[XD_COOKIE_CLIENT + XD_COOKIE_SERVER];
+			const uint8_t head[8] = { 1,
+						  0,
+						  0,
+						  0,
+						  (uint8_t)(now >> 24),
+						  (uint8_t)(now >> 16),
+						  (uint8_t)(now >> 8),
+						  (uint8_t)now };
+			memcpy(opt, q + at, XD_COOKIE_CLIENT);
+			xd_server_cookie(c->secret, q + at, head, ip,
+					 (uint32_t)iplen,
+					 opt + XD_COOKIE_CLIENT);
+			n = opt_append(out, n, ropt, XD_OPT_COOKIE, opt,
+				       sizeof(opt));
+		}
+		if (nsid)
+			n = opt_append(out, n, ropt, XD_OPT_NSID,
+				       (const uint8_t *)c->nsid, c->nsid_len);
+	}
+	if (info)
+		*info = seen;
+	return n;
 }
 
 size_t xd_serve_reply_pktinfo(const struct msghdr *in, uint8_t *ctl, size_t cap)

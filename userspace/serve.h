@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * xdpdns-server's packet handler: the answer engine, plus what only the
- * server does (NSID, RFC 5001), and the socket details of replying from
+ * server does so far: DNS cookies (RFC 7873, server cookies as RFC 9018
+ * specifies) and NSID (RFC 5001); and the socket details of replying from
  * the address a query came to. Kept apart from the sockets so that it can
- * be fuzzed.
+ * be tested with exact bytes and fuzzed.
  */
 #ifndef XDPDNS_SERVE_H
 #define XDPDNS_SERVE_H
@@ -16,21 +17,38 @@
 #include "cdb.h"
 
 #define XD_OPT_NSID 3
+#define XD_OPT_COOKIE 10
+#define XD_COOKIE_SECRET 16
+#define XD_COOKIE_LIFETIME_PAST 3600 /* RFC 9018 4.3: one hour back */
+#define XD_COOKIE_LIFETIME_FUTURE 300 /* and five minutes ahead */
 
 struct xd_serve_ctx {
 	char nsid[256];
 	size_t nsid_len; /* 0: NSID not configured */
+	uint8_t secret[XD_COOKIE_SECRET]; /* server cookies made with it */
+	uint8_t previous[XD_COOKIE_SECRET]; /* still accepted when set */
+	bool has_previous;
 };
 
-void xd_serve_init(struct xd_serve_ctx *c, const char *nsid, size_t len);
+/* What the handler saw, for counters and tests. */
+struct xd_serve_info {
+	bool cookie; /* the query carried a COOKIE option */
+	bool cookie_valid; /* with a server cookie of ours, in its lifetime */
+};
+
+void xd_serve_init(struct xd_serve_ctx *c, const char *nsid, size_t len,
+		   const uint8_t secret[XD_COOKIE_SECRET],
+		   const uint8_t *previous);
 
 /*
- * The response to query q (qlen bytes) into out (cap bytes: 65535 for TCP,
- * at least 4096 for UDP); 0 when nothing is to be sent.
+ * The response to query q (qlen bytes) from client at time now (seconds
+ * since the epoch) into out (cap bytes: 65535 for TCP, at least 4096 for
+ * UDP); 0 when nothing is to be sent. info may be NULL.
  */
 size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
 		const uint8_t *q, size_t qlen, uint8_t *out, size_t cap,
-		bool tcp);
+		bool tcp, const struct sockaddr_storage *client, uint32_t now,
+		struct xd_serve_info *info);
 
 /* Length of a message recvmmsg() filled. */
 static inline size_t xd_serve_udp_len(const struct mmsghdr *m)

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -65,6 +66,15 @@ static const char usage[] =
 	"                        (SO_REUSEPORT); default one per CPU\n"
 	"  -u, --user USER       drop to USER after binding (default: nobody\n"
 	"                        when started as root)\n"
+	"      --cookie-secret HEX\n"
+	"                        the 16-byte secret of DNS server cookies (RFC\n"
+	"                        7873, made as RFC 9018 says), 32 hex digits;\n"
+	"                        the same on every node of an anycast service\n"
+	"                        so that a client's cookie is valid at all of\n"
+	"                        them. Default: random at each start\n"
+	"      --cookie-secret-previous HEX\n"
+	"                        the secret before the last rotation: cookies\n"
+	"                        made with it are still accepted\n"
 	"  -n, --nsid TEXT       the node's identity, returned to queries that\n"
 	"                        ask for it with the EDNS NSID option (RFC\n"
 	"                        5001), so an anycast operator can tell nodes\n"
@@ -118,7 +128,24 @@ struct config {
 	size_t nsid_len;
 	int tcp_idle_s;
 	int tcp_max;
+	uint8_t secret[16], previous[16];
+	bool has_secret, has_previous;
 };
+
+static int parse_hex16(const char *hex, uint8_t out[16])
+{
+	if (strlen(hex) != 32)
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1 ||
+		    !strchr("0123456789abcdefABCDEF", hex[2 * i]) ||
+		    !strchr("0123456789abcdefABCDEF", hex[2 * i + 1]))
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
 
 static int parse_listen(struct config *c, const char *spec)
 {
@@ -219,6 +246,14 @@ static int set_option(struct config *c, const char *name, const char *val)
 			return -1;
 		c->tcp_max = (int)n;
 		return 0;
+	}
+	if (!strcmp(name, "cookie-secret")) {
+		c->has_secret = true;
+		return parse_hex16(val, c->secret);
+	}
+	if (!strcmp(name, "cookie-secret-previous")) {
+		c->has_previous = true;
+		return parse_hex16(val, c->previous);
 	}
 	if (!strcmp(name, "quiet")) {
 		quiet = !strcmp(val, "yes") || !strcmp(val, "true") ||
@@ -328,6 +363,7 @@ static int stop_fd = -1;
 
 struct conn {
 	int fd;
+	struct sockaddr_storage peer;
 	size_t in_len, out_len, out_off;
 	uint8_t in[2 + 65535];
 	uint8_t *out;
@@ -355,10 +391,12 @@ static double since(const struct timespec *t)
 
 /* Answer one query under the read lock. */
 static size_t answer(struct worker *w, const uint8_t *q, size_t qlen,
-		     uint8_t *out, size_t cap, bool tcp)
+		     uint8_t *out, size_t cap, bool tcp,
+		     const struct sockaddr_storage *client)
 {
 	pthread_rwlock_rdlock(&db_lock);
-	size_t n = xd_serve(&w->sc, db_current, q, qlen, out, cap, tcp);
+	size_t n = xd_serve(&w->sc, db_current, q, qlen, out, cap, tcp, client,
+			    (uint32_t)time(NULL), NULL);
 	pthread_rwlock_unlock(&db_lock);
 	return n;
 }
@@ -389,7 +427,8 @@ static void serve_udp(struct worker *w, int fd)
 	int m = 0;
 	for (int i = 0; i < n; i++) {
 		size_t len = xd_serve_udp_len(&in[i]);
-		size_t r = answer(w, bufs[i], len, outs[m], UDP_BUF, false);
+		size_t r = answer(w, bufs[i], len, outs[m], UDP_BUF, false,
+				  &from[i]);
 		if (!r)
 			continue;
 		memset(&out[m], 0, sizeof(out[m]));
@@ -431,7 +470,10 @@ static void conn_close(struct worker *w, struct conn *c)
 static void accept_tcp(struct worker *w, int lfd)
 {
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		if (atomic_fetch_add(&tcp_conns, 1) >= cfg.tcp_max) {
@@ -448,6 +490,7 @@ static void accept_tcp(struct worker *w, int lfd)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->fd = fd;
+		c->peer = peer;
 		clock_gettime(CLOCK_MONOTONIC, &c->last);
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -535,7 +578,7 @@ static void serve_tcp(struct worker *w, struct conn *c, uint32_t events)
 		if (c->in_len - at - 2 < len)
 			break;
 		size_t r = len ? answer(w, c->in + at + 2, len, resp,
-					sizeof(resp), true) :
+					sizeof(resp), true, &c->peer) :
 				 0;
 		at += 2 + len;
 		if (r && !conn_queue(c, resp, r)) {
@@ -640,6 +683,8 @@ int main(int argc, char **argv)
 		{ "nsid", required_argument, NULL, 'n' },
 		{ "tcp-idle", required_argument, NULL, 'I' },
 		{ "tcp-max", required_argument, NULL, 'M' },
+		{ "cookie-secret", required_argument, NULL, 'S' },
+		{ "cookie-secret-previous", required_argument, NULL, 'R' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -693,6 +738,12 @@ int main(int argc, char **argv)
 		case 'M':
 			name = "tcp-max";
 			break;
+		case 'S':
+			name = "cookie-secret";
+			break;
+		case 'R':
+			name = "cookie-secret-previous";
+			break;
 		case 'q':
 			quiet = true;
 			continue;
@@ -736,6 +787,12 @@ int main(int argc, char **argv)
 	if (!cfg.user && geteuid() == 0)
 		cfg.user = "nobody";
 
+	if (!cfg.has_secret && getrandom(cfg.secret, sizeof(cfg.secret), 0) !=
+				       sizeof(cfg.secret)) {
+		fprintf(stderr, "%s: no random cookie secret: %s\n", prog,
+			strerror(errno));
+		return EXIT_FAIL;
+	}
 	db_current = load_db(cfg.sources, cfg.nsources);
 	if (!db_current)
 		return EXIT_FAIL;
@@ -761,7 +818,8 @@ int main(int argc, char **argv)
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 1 };
 		epoll_ctl(w->ep, EPOLL_CTL_ADD, stop_fd, &ev);
 		xd_serve_init(&w->sc, cfg.nsid_len ? cfg.nsid : NULL,
-			      cfg.nsid_len);
+			      cfg.nsid_len, cfg.secret,
+			      cfg.has_previous ? cfg.previous : NULL);
 		for (int l = 0; l < cfg.nlisten; l++) {
 			char addr[INET6_ADDRSTRLEN + 8] = "?";
 			const struct sockaddr_storage *ss = &cfg.listen[l];

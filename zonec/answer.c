@@ -364,6 +364,10 @@ size_t xd_answer(const struct xd_cdb *db, const uint8_t *pkt, size_t len,
 		if (limit < XD_UDP_MIN)
 			limit = XD_UDP_MIN;
 	}
+	/* Room the caller keeps for EDNS options it adds (the server's
+	 * cookie, NSID). */
+	if (opts && q.edns && opts->reserve < limit - HDR)
+		limit -= opts->reserve;
 	size_t n = xd_render(&q, pkt + HDR, f.tmpl, f.delta, limit, our_udp,
 			     out, cap, info);
 	if (!n)

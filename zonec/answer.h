@@ -77,6 +77,7 @@ bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
 struct xd_answer_opts {
 	bool tcp; /* no UDP size limit */
 	uint16_t max_udp; /* our EDNS UDP size; 0 means XD_EDNS_MAX_UDP */
+	uint16_t reserve; /* bytes of EDNS options the caller will add */
 };
 
 /* What was answered, for counters and tests. */

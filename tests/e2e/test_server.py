@@ -14,6 +14,7 @@ import time
 import dns.edns
 import dns.flags
 import dns.message
+import dns.rcode
 import pytest
 
 import rfc8906
@@ -139,5 +140,34 @@ def test_tcp_idle_timeout_and_cap():
         assert time.monotonic() - t0 < 4, "idle connection not closed"
         a.close()
         b.close()
+    finally:
+        s.close()
+
+
+def test_cookies():
+    """RFC 7873: a client cookie gets the client cookie back with a server
+    cookie (RFC 9018 form, made with the configured secret); returned, it
+    is answered the same way; a malformed one is FORMERR."""
+    secret = "e5e973e5a6b2a43f48e7dc849e37bfcf"
+    s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
+               extra=["--cookie-secret", secret])
+    try:
+        cc = bytes.fromhex("2464c4abcf10c957")
+        m = dns.message.make_query("www.basic.example.", "A")
+        m.use_edns(0, 0, 1232, options=[dns.edns.GenericOption(10, cc)])
+        r = dns.message.from_wire(s.ask(m.to_wire()))
+        cookie = [o for o in r.options if o.otype == 10][0].to_wire()
+        assert len(cookie) == 24 and cookie[:8] == cc
+        assert cookie[8] == 1 and cookie[9:12] == b"\0\0\0"
+        assert abs(struct.unpack("!I", cookie[12:16])[0] - time.time()) < 5
+        assert r.answer
+        m.use_edns(0, 0, 1232, options=[dns.edns.GenericOption(10, cookie)])
+        r2 = dns.message.from_wire(s.ask(m.to_wire(), tcp=True))
+        assert r2.answer
+        assert [o for o in r2.options if o.otype == 10][0].to_wire()[:8] == cc
+        m.use_edns(0, 0, 1232,
+                   options=[dns.edns.GenericOption(10, cc[:7])])
+        r3 = dns.message.from_wire(s.ask(m.to_wire()))
+        assert r3.rcode() == dns.rcode.FORMERR and not r3.answer
     finally:
         s.close()

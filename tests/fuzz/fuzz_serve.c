@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 /*
- * libFuzzer target: xdpdns-server's packet handler (the engine and NSID)
+ * libFuzzer target: xdpdns-server's packet handler (the engine, cookies,
+ * NSID)
  * on arbitrary bytes, over UDP and TCP. A response must parse as DNS,
  * carry the query's ID with QR set, and stay within the size the
  * transport allows; with an NSID asked for and room left, it carries it.
@@ -9,6 +10,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <netinet/in.h>
 
 #include <libknot/libknot.h>
 
@@ -43,7 +46,8 @@ static void setup(void)
 	    xd_zoneset_check(&zs, &d) || xd_compile(&zs, &db, &d, NULL))
 		abort();
 	xd_zoneset_free(&zs);
-	xd_serve_init(&ctx, "fuzz-node", 9);
+	static const uint8_t secret[16] = { 1, 2, 3 };
+	xd_serve_init(&ctx, "fuzz-node", 9, secret, secret);
 }
 
 static void verify(const uint8_t *q, const uint8_t *r, size_t rlen,
@@ -69,9 +73,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 		ready = true;
 	}
-	size_t n = xd_serve(&ctx, &db, data, size, out, 4096, false);
+	struct sockaddr_storage client = { .ss_family = AF_INET };
+	size_t n = xd_serve(&ctx, &db, data, size, out, 4096, false, &client,
+			    1700000000, NULL);
 	verify(data, out, n, 1232);
-	n = xd_serve(&ctx, &db, data, size, out, sizeof(out), true);
+	n = xd_serve(&ctx, &db, data, size, out, sizeof(out), true, &client,
+		     1700000000, NULL);
 	verify(data, out, n, 65535);
 	return 0;
 }
