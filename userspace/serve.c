@@ -23,6 +23,24 @@ void xd_serve_init(struct xd_serve_ctx *c, const char *nsid, size_t len,
 	}
 }
 
+/* Skip an uncompressed name of at most 255 bytes at p[*at]. */
+static bool skip_plain_name(const uint8_t *p, size_t len, size_t *at)
+{
+	size_t start = *at;
+
+	while (*at < len && *at - start < 255) {
+		uint8_t l = p[*at];
+		if (l == 0) {
+			(*at)++;
+			return *at - start <= 255;
+		}
+		if (l > 63)
+			return false;
+		*at += 1u + l;
+	}
+	return false;
+}
+
 /* Skip a name at p[*at]; false when it runs past len. */
 static bool skip_name(const uint8_t *p, size_t len, size_t *at)
 {
@@ -137,7 +155,7 @@ static size_t cookie_formerr(const uint8_t *q, size_t qlen, size_t qopt,
 	if (qlen < 12 || cap < 12 + 11)
 		return 0;
 	/* The question when there is exactly one, well formed. */
-	if (q[4] == 0 && q[5] == 1 && skip_name(q, qlen, &at) &&
+	if (q[4] == 0 && q[5] == 1 && skip_plain_name(q, qlen, &at) &&
 	    at + 4 <= qlen && at + 4 + 11 <= cap)
 		at += 4;
 	else

@@ -127,13 +127,13 @@ static const struct vector vectors[] = {
 	  "2464c4abcf10c957010000005cf79f111f8130c3eee29480" },
 	{ "A.2 the same client, 40 minutes later",
 	  "e5e973e5a6b2a43f48e7dc849e37bfcf", NULL,
-	  "2464c4abcf10c957010000005cf79f111f8130c3eee29480",
-	  "198.51.100.100", 1559734385, true,
+	  "2464c4abcf10c957010000005cf79f111f8130c3eee29480", "198.51.100.100",
+	  1559734385, true,
 	  "2464c4abcf10c957010000005cf7a871d4a564a1442aca77" },
 	{ "A.3 another client, a cookie over an hour old",
 	  "e5e973e5a6b2a43f48e7dc849e37bfcf", NULL,
-	  "fc93fc62807ddb8601abcdef5cf78f71a314227b6679ebf5",
-	  "203.0.113.203", 1559734700, false,
+	  "fc93fc62807ddb8601abcdef5cf78f71a314227b6679ebf5", "203.0.113.203",
+	  1559734700, false,
 	  "fc93fc62807ddb86010000005cf7a9acf73a7810aca2381e" },
 	{ "A.4 IPv6 client after the secret rolled over",
 	  "445536bcd2513298075a5d379663c962",
@@ -259,6 +259,27 @@ static void malformed_cookie_is_formerr(void **state)
 	}
 }
 
+/* A malformed cookie in a query whose question is not well formed: the
+ * FORMERR carries no question (it would not parse). */
+static void malformed_cookie_bad_question(void **state)
+{
+	uint8_t secret[16] = { 0 };
+	struct xd_serve_ctx ctx;
+	struct buf q;
+	static uint8_t out[4096];
+	struct sockaddr_storage client = addr("192.0.2.7");
+
+	xd_serve_init(&ctx, NULL, 0, secret, NULL);
+	query_with(&q, "www.example.", 1, 10, "0102", 1232);
+	q.b[12] = 0xc0; /* the name becomes a compression pointer */
+	size_t n = xd_serve(&ctx, &db, q.b, q.n, out, sizeof(out), false,
+			    &client, 1700000000, NULL);
+	assert_int_equal(n, 12 + 11);
+	assert_int_equal(out[3] & 0xf, 1);
+	assert_int_equal(out[5], 0); /* QDCOUNT 0 */
+	assert_int_equal(out[11], 1);
+}
+
 static void room_for_options_and_nsid(void **state)
 {
 	uint8_t secret[16] = { 7 }, got[300];
@@ -295,6 +316,7 @@ int main(void)
 		cmocka_unit_test(rfc9018_vectors),
 		cmocka_unit_test(forged_or_expired_is_not_valid),
 		cmocka_unit_test(malformed_cookie_is_formerr),
+		cmocka_unit_test(malformed_cookie_bad_question),
 		cmocka_unit_test(room_for_options_and_nsid),
 	};
 	return cmocka_run_group_tests_name("serve", tests, setup, teardown);
