@@ -270,8 +270,11 @@ static void malformed_cookie_bad_question(void **state)
 	struct sockaddr_storage client = addr("192.0.2.7");
 
 	xd_serve_init(&ctx, NULL, 0, secret, NULL);
-	query_with(&q, "www.example.", 1, 10, "0102", 1232);
-	q.b[12] = 0xc0; /* the name becomes a compression pointer */
+	/* Header, a question whose name is a compression pointer, an OPT
+	 * with a 2-byte cookie. */
+	q.n = 0;
+	bhex(&q, "1234 0000 0001 0000 0000 0001 c00c 0001 0001");
+	bhex(&q, "00 0029 04d0 00000000 0006 000a 0002 0102");
 	size_t n = xd_serve(&ctx, &db, q.b, q.n, out, sizeof(out), false,
 			    &client, 1700000000, NULL);
 	assert_int_equal(n, 12 + 11);
