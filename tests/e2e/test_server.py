@@ -171,3 +171,55 @@ def test_cookies():
         assert r3.rcode() == dns.rcode.FORMERR and not r3.answer
     finally:
         s.close()
+
+
+def test_no_query_lost_during_reloads():
+    """Queries sent without pause while the server reloads its zones
+    several times (SIGHUP): every one answered, with the old serial or
+    the new, never going back."""
+    d = tempfile.mkdtemp(prefix="xdpdns-reload-load-")
+    try:
+        path = os.path.join(d, "z.zone")
+        body = "".join("h%d A 198.18.6.%d\n" % (i, i % 250)
+                       for i in range(20000))
+        text = ("$ORIGIN busy.test.\n$TTL 300\n@ SOA ns hm %d 1 1 1 1\n"
+                "@ NS ns\nns A 198.18.0.1\n" + body)
+        with open(path, "w") as f:
+            f.write(text % 1)
+        s = Server(["busy.test.=" + path])
+        try:
+            q = dns.message.make_query("busy.test.", "SOA").to_wire()
+            seen, lost, serial = [], 0, 1
+            deadline = time.monotonic() + 30
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.settimeout(1.0)
+            reloads = 0
+            i = 0
+            while reloads < 4 and time.monotonic() < deadline:
+                if i % 300 == 0:
+                    serial += 1
+                    with open(path + ".tmp", "w") as f:
+                        f.write(text % serial)
+                    os.replace(path + ".tmp", path)
+                    s.signal(signal.SIGHUP)
+                    reloads += 1
+                sock.sendto(q, (s.addr, s.port))
+                try:
+                    r = dns.message.from_wire(sock.recv(65535))
+                    seen.append(r.answer[0][0].serial)
+                except socket.timeout:
+                    lost += 1
+                i += 1
+            # Keep asking until the last reload shows.
+            while seen[-1] != serial and time.monotonic() < deadline:
+                sock.sendto(q, (s.addr, s.port))
+                seen.append(dns.message.from_wire(
+                    sock.recv(65535)).answer[0][0].serial)
+            sock.close()
+            assert lost == 0, "%d queries lost" % lost
+            assert seen == sorted(seen), "a serial went back"
+            assert seen[-1] == serial
+        finally:
+            s.close()
+    finally:
+        shutil.rmtree(d)
