@@ -399,3 +399,23 @@ def test_apply_updates_xdp_and_server_together(tmp_path):
         subprocess.run([LOADER, "detach", "--dev", pair.node],
                        capture_output=True)
         pair.close()
+
+
+def test_failed_attach_leaves_nothing():
+    """Native mode where the driver has none (loopback): a clear error,
+    and no program, no pin, no directory left behind."""
+    need(os.geteuid() == 0, "needs root (network namespaces, XDP)")
+    ns = "xdpdns-f%x" % (os.getpid() & 0xffff)
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        enter = ["nsenter", "--net=/var/run/netns/" + ns]
+        r = subprocess.run(enter + [LOADER, "attach", "--dev", "lo"],
+                           capture_output=True, text=True)
+        assert r.returncode == 1
+        assert "try --mode generic" in r.stderr
+        assert not os.path.exists(os.path.join(PIN_ROOT, "lo"))
+        link = subprocess.run(enter + ["ip", "-d", "link", "show", "lo"],
+                              capture_output=True, text=True).stdout
+        assert "prog/xdp" not in link
+    finally:
+        subprocess.run(["ip", "netns", "del", ns])
