@@ -60,6 +60,12 @@ struct xd_scratch {
 	__u32 clen, an, ns, ar, tc, found; /* the chosen cut */
 	__u32 csum, rsum; /* its bytes' sum, relocations' change to it */
 	__u64 hsum; /* the DNS header's sum */
+	__u8 cookie[24]; /* the query's client and server cookies */
+	__u8 cmsg[72]; /* what the cookie hash covers (and slack the
+			* verifier wants for the hash's loops) */
+	__u8 opt[40]; /* the reply's OPT record and COOKIE option */
+	__u32 optlen, osum; /* its length (0, 11 or 39) and sum */
+	__u32 cookie_valid; /* a server cookie of ours, in its lifetime */
 	__s32 delta; /* relocation */
 	__u32 bytes, nrelocs, ncuts, flags, kind, rcode, frame;
 	__u8 move[512]; /* headers moved to grow at the front */

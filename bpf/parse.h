@@ -50,6 +50,7 @@ struct pkt {
 	__u8 rd_cd[2]; /* RD (flags1 bit 0) and CD (flags2 bit 4) */
 	__u8 nlabels;
 	__u8 name_len;
+	__u8 cookie; /* 0: none; 1: a client cookie; 2: and a server one */
 };
 
 /* Source ports that no DNS client uses: replies would hit a service. */

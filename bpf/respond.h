@@ -110,10 +110,9 @@ static __always_inline __u16 udp_csum(struct xdp_md *ctx,
 	__u32 ts = csum_fold((__u64)s->csum + s->rsum);
 	sum += (qsize & 1) ? swap16(ts) : ts;
 
-	/* OPT: name 0, type 41, our size, DO; the rest zero. */
+	/* The OPT record and its options, summed by make_opt(). */
 	if (p->edns) {
-		__u32 os = csum_fold(41 + (__u32)cfg->edns_udp +
-				     (p->do_bit ? 0x8000 : 0));
+		__u32 os = s->osum & 0xffff;
 		sum += ((qsize + s->clen) & 1) ? swap16(os) : os;
 	}
 	__u16 c = (__u16)~csum_fold(sum);

@@ -45,6 +45,104 @@ static __always_inline const __u8 *tmpl_word(const struct xd_config *cfg,
 
 /* ---- the reply ------------------------------------------------------- */
 
+/* SipHash-2-4 of len (at most 32) bytes of s->cmsg: one subprogram. */
+static __noinline __u64 cookie_hash(const __u8 *key, const __u8 *msg, __u32 len)
+{
+	if (len > 32)
+		return 0;
+	return xd_siphash24(key, msg, len);
+}
+
+/*
+ * The reply's OPT record in s->opt (s->optlen bytes, sum in s->osum):
+ * our size and DO; with a cookie in the query, a COOKIE option with the
+ * client cookie and a server cookie (RFC 9018): the client's own when it
+ * is ours, made with the current secret and under half an hour old, a
+ * fresh one otherwise. Mirrors xd_serve() in userspace/serve.c.
+ */
+static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
+				    const struct xd_config *cfg)
+{
+	struct pkt *p = &s->pk;
+	__u8 *o = s->opt;
+	__u64 udp = cfg->edns_udp;
+
+	store64(o, (__u64)TYPE_OPT << 16 | (udp >> 8) << 24 |
+			   (udp & 0xff) << 32 |
+			   (__u64)(p->do_bit ? 0x80 : 0) << 56);
+	store64(o + 8, 0);
+	store64(o + 16, 0);
+	store64(o + 24, 0);
+	store64(o + 32, 0);
+	s->cookie_valid = 0;
+	if (!p->cookie) {
+		s->optlen = OPT_LEN;
+	} else {
+		/* The client's address: the cookie is bound to it. */
+		void *data = (void *)(long)ctx->data;
+		void *end = (void *)(long)ctx->data_end;
+		__u32 iplen = p->ipv6 ? 16 : 4;
+		__u8 *ip = data + ((p->l3 + (p->ipv6 ? 8 : 12)) & 0xff);
+		if ((void *)(ip + 16) > end)
+			return -1;
+		__u64 now = (bpf_ktime_get_boot_ns() + cfg->clock_offset_ns) /
+			    1000000000ull;
+		store64(s->cmsg, load64(s->cookie));
+		store64(s->cmsg + 16, load64(ip));
+		store64(s->cmsg + 24, load64(ip + 8));
+		int reuse = 0;
+		if (p->cookie == 2 && s->cookie[8] == 1) {
+			__u8 *sc = s->cookie + 8;
+			__u32 ts = (__u32)sc[4] << 24 | (__u32)sc[5] << 16 |
+				   (__u32)sc[6] << 8 | sc[7];
+			__s32 age = (__s32)((__u32)now - ts);
+			if (age <= XD_COOKIE_PAST && age >= -XD_COOKIE_FUTURE) {
+				store64(s->cmsg + 8, load64(sc));
+				__u64 want = load64(sc + 8);
+				if (cookie_hash(cfg->cookie_secret, s->cmsg,
+						16 + iplen) == want) {
+					s->cookie_valid = 1;
+					reuse = age < XD_COOKIE_RENEW;
+				} else if ((cfg->cookie_flags &
+					    XD_CK_PREVIOUS) &&
+					   cookie_hash(cfg->cookie_previous,
+						       s->cmsg,
+						       16 + iplen) == want) {
+					s->cookie_valid = 1;
+				}
+			}
+		}
+		o[10] = 28;
+		o[12] = XD_OPT_COOKIE;
+		o[14] = XD_COOKIE_CLIENT + XD_COOKIE_SERVER;
+		store64(o + 15, load64(s->cookie));
+		if (reuse) {
+			store64(o + 23, load64(s->cookie + 8));
+			store64(o + 31, load64(s->cookie + 16));
+		} else {
+			__u32 t = (__u32)now;
+			__u64 head = 1 | (__u64)(t >> 24) << 32 |
+				     (__u64)((t >> 16) & 0xff) << 40 |
+				     (__u64)((t >> 8) & 0xff) << 48 |
+				     (__u64)(t & 0xff) << 56;
+			store64(s->cmsg + 8, head);
+			store64(o + 23, head);
+			store64(o + 31, cookie_hash(cfg->cookie_secret, s->cmsg,
+						    16 + iplen));
+		}
+		o[39] = 0;
+		s->optlen = OPT_LEN + 28;
+	}
+	/* Its sum, as native 16-bit words from its first byte. */
+	__u64 sum = 0;
+	for (int i = 0; i < 5; i++) {
+		__u64 w = load64(o + 8 * i);
+		sum += (w & 0xffffffff) + (w >> 32);
+	}
+	s->osum = csum_fold(sum);
+	return 0;
+}
+
 /* The chosen cut's length, read afresh (see key_len in lookup.h). */
 static __always_inline __u32 cut_len(const struct xd_scratch *s)
 {
@@ -90,7 +188,8 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		if (limit < 512)
 			limit = 512;
 	}
-	__u32 avail = limit - (12 + p->qsize + (p->edns ? OPT_LEN : 0));
+	__u32 optlen = !p->edns ? 0 : p->cookie ? OPT_LEN + 28 : OPT_LEN;
+	__u32 avail = limit - (12 + p->qsize + optlen);
 
 	/* The longest cut that fits (the empty one is implicit). */
 	s->clen = s->an = s->ns = s->ar = s->csum = s->rsum = 0;
@@ -126,8 +225,12 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	if (clen > h.len)
 		return PASS(pass_template);
 
+	s->optlen = 0;
+	s->osum = 0;
+	if (optlen && make_opt(ctx, s, cfg) < 0)
+		return PASS(pass_template);
 	__u32 qend = p->qend & 0x3ff;
-	__u32 frame = qend + clen + (p->edns ? OPT_LEN : 0);
+	__u32 frame = qend + clen + (s->optlen & 0x3f);
 	s->delta = delta;
 	s->bytes = xd_xtmpl_bytes_off(h.ncuts, h.nrelocs);
 	s->ncuts = h.ncuts;
@@ -215,16 +318,22 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 
 	clen = cut_len(s);
 	if (p->edns) {
+		/* The OPT record (and cookie) make_opt() built. */
 		__u8 *o = data + ((qend + clen) & 0x7ff);
 		if ((void *)(o + OPT_LEN) > end)
 			return PASS(pass_no_room);
-		__u64 udp = cfg->edns_udp;
-		store64(o, (__u64)TYPE_OPT << 16 | (udp >> 8) << 24 |
-				   (udp & 0xff) << 32 |
-				   (__u64)(p->do_bit ? 0x80 : 0) << 56);
+		store64(o, load64(s->opt));
 		o[8] = 0;
 		o[9] = 0;
-		o[10] = 0;
+		o[10] = s->opt[10];
+		if (s->optlen > OPT_LEN) {
+			if ((void *)(o + OPT_LEN + 28) > end)
+				return PASS(pass_no_room);
+			store64(o + 8, load64(s->opt + 8));
+			store64(o + 16, load64(s->opt + 16));
+			store64(o + 24, load64(s->opt + 24));
+			store64(o + 31, load64(s->opt + 31));
+		}
 	}
 
 	struct dns_hdr *dh = data + (p->dns & 0x1ff);
@@ -428,7 +537,15 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	if (pk->qtype == 0 || pk->qtype == TYPE_AXFR || pk->qtype == TYPE_IXFR)
 		return PASS(pass_qtype);
 
-	/* At most one additional record, and then an OPT without options. */
+	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
+	if (!cfg || !cfg->enabled)
+		return PASS(pass_not_loaded);
+	if (cfg->disabled)
+		return PASS(pass_disabled);
+
+	/* At most one additional record, and then an OPT with no option
+	 * but a DNS cookie (when cookies are answered here). */
+	pk->cookie = 0;
 	if (arcount) {
 		__u8 *o = data + (pk->qend & 0xfff);
 		if ((void *)(o + OPT_LEN) > end || pk->qend + OPT_LEN > pk->end)
@@ -437,9 +554,30 @@ int xdpdns_xdp(struct xdp_md *ctx)
 			return PASS(pass_shape);
 		if (o[6] != 0)
 			return PASS(pass_edns_version);
-		if (o[9] || o[10])
-			return PASS(pass_edns_option);
-		if (pk->qend + OPT_LEN != pk->end)
+		__u32 rdlen = (__u32)o[9] << 8 | o[10];
+		if (rdlen) {
+			if (!(cfg->cookie_flags & XD_CK_ON) ||
+			    (rdlen != 4 + XD_COOKIE_CLIENT &&
+			     rdlen != 4 + XD_COOKIE_CLIENT + XD_COOKIE_SERVER))
+				return PASS(pass_edns_option);
+			__u8 *c = o + OPT_LEN;
+			if ((void *)(c + 4 + XD_COOKIE_CLIENT) > end)
+				return PASS(pass_shape);
+			if (c[0] != 0 || c[1] != XD_OPT_COOKIE || c[2] != 0 ||
+			    c[3] != rdlen - 4)
+				return PASS(pass_edns_option);
+			store64(s->cookie, load64(c + 4));
+			pk->cookie = 1;
+			if (rdlen == 4 + XD_COOKIE_CLIENT + XD_COOKIE_SERVER) {
+				__u8 *sc = c + 4 + XD_COOKIE_CLIENT;
+				if ((void *)(sc + XD_COOKIE_SERVER) > end)
+					return PASS(pass_shape);
+				store64(s->cookie + 8, load64(sc));
+				store64(s->cookie + 16, load64(sc + 8));
+				pk->cookie = 2;
+			}
+		}
+		if (pk->qend + OPT_LEN + rdlen != pk->end)
 			return PASS(pass_shape);
 		pk->edns = 1;
 		pk->udp_size = (__u16)(o[3] << 8 | o[4]);
@@ -447,12 +585,6 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	} else if (pk->qend != pk->end) {
 		return PASS(pass_shape);
 	}
-
-	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
-	if (!cfg || !cfg->enabled)
-		return PASS(pass_not_loaded);
-	if (cfg->disabled)
-		return PASS(pass_disabled);
 	__u32 gen = cfg->generation & 1;
 
 	/* The name itself, else its closest existing ancestor: every

@@ -156,9 +156,13 @@ static inline __u64 xd_type_hash(__u32 node, __u16 type, __u64 seed)
 static inline __u64 xd_le64(const __u8 *p)
 {
 	__u64 v = 0;
-
+#ifdef __bpf__
+	/* One load: the program runs little endian, unaligned loads work. */
+	asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(v) : "r"(p));
+#else
 	for (int i = 7; i >= 0; i--)
 		v = v << 8 | p[i];
+#endif
 	return v;
 }
 
@@ -193,6 +197,10 @@ static inline __u64 xd_siphash24(const __u8 key[16], const __u8 *msg, __u32 len)
 
 #define XD_COOKIE_CLIENT 8
 #define XD_COOKIE_SERVER 16 /* RFC 9018 version 1 */
+#define XD_COOKIE_PAST 3600 /* RFC 9018 4.3: valid an hour back */
+#define XD_COOKIE_FUTURE 300 /* and five minutes ahead */
+#define XD_COOKIE_RENEW 1800 /* older than this: a fresh one is sent */
+#define XD_OPT_COOKIE 10
 
 /*
  * RFC 9018 server cookie for client cookie cc, at time ts, for the
@@ -286,8 +294,16 @@ struct xd_config {
 	struct xd_gen gen[2];
 	/* Capacities of one half: set when the program is loaded. */
 	__u32 slots, nodes, name_chunks, chunks, tslots;
-	__u32 pad3;
+	/* DNS cookies: XD_CK_* flags, the secrets, and the offset from
+	 * CLOCK_BOOTTIME to the wall clock (ns) for cookie timestamps. */
+	__u32 cookie_flags;
+	__u8 cookie_secret[16];
+	__u8 cookie_previous[16];
+	__u64 clock_offset_ns;
 };
+
+#define XD_CK_ON 0x1 /* answer queries with a COOKIE option here */
+#define XD_CK_PREVIOUS 0x2 /* cookie_previous is still accepted */
 
 /* ---- counters --------------------------------------------------------
  * One per-CPU struct; every packet the program sees increments exactly one
@@ -314,7 +330,7 @@ struct xd_stats {
 	__u64 pass_class; /* class other than IN */
 	__u64 pass_qtype; /* meta types: AXFR, IXFR, 0 */
 	__u64 pass_edns_version; /* EDNS version other than 0 */
-	__u64 pass_edns_option; /* EDNS options (cookies, NSID, ...) */
+	__u64 pass_edns_option; /* EDNS options other than a cookie */
 	__u64 pass_signed_do; /* DO=1 for a signed zone */
 	__u64 pass_long_name; /* more probes or labels than followed */
 	__u64 pass_partial; /* below a name whose children are not all

@@ -16,7 +16,7 @@
 _Static_assert(sizeof(struct xd_xnode) == 48, "node layout");
 _Static_assert(sizeof(struct xd_slot) == 8, "slot layout");
 _Static_assert(sizeof(struct xd_tslot) == 16, "overflow slot layout");
-_Static_assert(sizeof(struct xd_config) == 72, "config layout");
+_Static_assert(sizeof(struct xd_config) == 112, "config layout");
 _Static_assert(sizeof(struct xd_xtmpl) == 8, "template header layout");
 _Static_assert(sizeof(struct xd_xcut) == 8, "cut layout");
 

@@ -197,18 +197,18 @@ static size_t client_ip(const struct sockaddr_storage *ss, const uint8_t **ip)
 }
 
 /* Is sc (16 bytes) a server cookie of secret for cc and ip, made at most
- * an hour before now and at most five minutes after (RFC 9018 4.3)? */
+ * an hour before now and at most five minutes after (RFC 9018 4.3)?
+ * *age gets its age in seconds. */
 static bool cookie_valid(const uint8_t secret[16], const uint8_t *cc,
 			 const uint8_t *sc, const uint8_t *ip, size_t iplen,
-			 uint32_t now)
+			 uint32_t now, int32_t *age)
 {
 	uint32_t ts = (uint32_t)sc[4] << 24 | (uint32_t)sc[5] << 16 |
 		      (uint32_t)sc[6] << 8 | sc[7];
-	int32_t age = (int32_t)(now - ts); /* serial arithmetic */
 	uint8_t want[XD_COOKIE_SERVER];
 
-	if (sc[0] != 1 || age > XD_COOKIE_LIFETIME_PAST ||
-	    age < -XD_COOKIE_LIFETIME_FUTURE)
+	*age = (int32_t)(now - ts); /* serial arithmetic */
+	if (sc[0] != 1 || *age > XD_COOKIE_PAST || *age < -XD_COOKIE_FUTURE)
 		return false;
 	xd_server_cookie(secret, cc, sc, ip, (uint32_t)iplen, want);
 	return memcmp(want, sc, XD_COOKIE_SERVER) == 0;
@@ -227,6 +227,7 @@ size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
 		    opt_find(q, qlen, qopt, XD_OPT_NSID, &nat, &nlen);
 	const uint8_t *ip = NULL;
 	size_t iplen = client_ip(client, &ip);
+	bool reuse = false;
 
 	if (has_opt && opt_find(q, qlen, qopt, XD_OPT_COOKIE, &at, &olen)) {
 		seen.cookie = true;
@@ -241,11 +242,18 @@ size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
 		}
 		if (olen == XD_COOKIE_CLIENT + XD_COOKIE_SERVER && iplen) {
 			const uint8_t *cc = q + at, *sc = cc + XD_COOKIE_CLIENT;
-			seen.cookie_valid = cookie_valid(c->secret, cc, sc, ip,
-							 iplen, now) ||
-					    (c->has_previous &&
-					     cookie_valid(c->previous, cc, sc,
-							  ip, iplen, now));
+			int32_t age;
+			if (cookie_valid(c->secret, cc, sc, ip, iplen, now,
+					 &age)) {
+				seen.cookie_valid = true;
+				/* Ours, current and not yet half an hour old:
+				 * sent back as it is (RFC 9018 4.3). */
+				reuse = age < XD_COOKIE_RENEW;
+			} else if (c->has_previous &&
+				   cookie_valid(c->previous, cc, sc, ip, iplen,
+						now, &age)) {
+				seen.cookie_valid = true;
+			}
 		}
 	}
 	bool give_cookie = seen.cookie && iplen;
@@ -273,9 +281,14 @@ size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
 						  (uint8_t)(now >> 8),
 						  (uint8_t)now };
 			memcpy(opt, q + at, XD_COOKIE_CLIENT);
-			xd_server_cookie(c->secret, q + at, head, ip,
-					 (uint32_t)iplen,
-					 opt + XD_COOKIE_CLIENT);
+			if (reuse)
+				memcpy(opt + XD_COOKIE_CLIENT,
+				       q + at + XD_COOKIE_CLIENT,
+				       XD_COOKIE_SERVER);
+			else
+				xd_server_cookie(c->secret, q + at, head, ip,
+						 (uint32_t)iplen,
+						 opt + XD_COOKIE_CLIENT);
 			n = opt_append(out, n, ropt, XD_OPT_COOKIE, opt,
 				       sizeof(opt));
 		}

@@ -17,10 +17,7 @@
 #include "cdb.h"
 
 #define XD_OPT_NSID 3
-#define XD_OPT_COOKIE 10
 #define XD_COOKIE_SECRET 16
-#define XD_COOKIE_LIFETIME_PAST 3600 /* RFC 9018 4.3: one hour back */
-#define XD_COOKIE_LIFETIME_FUTURE 300 /* and five minutes ahead */
 
 struct xd_serve_ctx {
 	char nsid[256];

@@ -11,14 +11,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <time.h>
+#include <netinet/in.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <libknot/libknot.h>
 
 #include "testutil.h"
 #include "xdpdns.h"
 #include "xdptest.h"
+#include "serve.h"
 
 static struct xdp_env env;
 static bool ready;
@@ -647,6 +651,147 @@ static void large_zone(void **state)
 	assert_int_equal(tx, 3000);
 }
 
+/* ---- DNS cookies: RFC 9018 Appendix A, and the server's same bytes ---- */
+
+static void unhex(uint8_t *dst, const char *h)
+{
+	for (size_t i = 0; h[2 * i]; i++) {
+		unsigned v;
+		sscanf(h + 2 * i, "%2x", &v);
+		dst[i] = (uint8_t)v;
+	}
+}
+
+static int config_rw(struct xd_config *c, bool write)
+{
+	uint32_t zero = 0;
+	return write ? bpf_map_update_elem(env.maps.config, &zero, c, BPF_ANY) :
+		       bpf_map_lookup_elem(env.maps.config, &zero, c);
+}
+
+static void cookies(void **state)
+{
+	NEED_ENV();
+	static const struct {
+		const char *secret, *previous, *query, *reply;
+		uint8_t ip[16];
+		int ipv6;
+		uint32_t now;
+	} v[] = {
+		{ "e5e973e5a6b2a43f48e7dc849e37bfcf",
+		  NULL,
+		  "2464c4abcf10c957",
+		  "2464c4abcf10c957010000005cf79f111f8130c3eee29480",
+		  { 198, 51, 100, 100 },
+		  0,
+		  1559731985 },
+		{ "e5e973e5a6b2a43f48e7dc849e37bfcf",
+		  NULL,
+		  "2464c4abcf10c957010000005cf79f111f8130c3eee29480",
+		  "2464c4abcf10c957010000005cf7a871d4a564a1442aca77",
+		  { 198, 51, 100, 100 },
+		  0,
+		  1559734385 },
+		{ "e5e973e5a6b2a43f48e7dc849e37bfcf",
+		  NULL,
+		  "fc93fc62807ddb8601abcdef5cf78f71a314227b6679ebf5",
+		  "fc93fc62807ddb86010000005cf7a9acf73a7810aca2381e",
+		  { 203, 0, 113, 203 },
+		  0,
+		  1559734700 },
+		{ "445536bcd2513298075a5d379663c962",
+		  "dd3bdf9344b678b185a6f5cb60fca715",
+		  "22681ab97d52c298010000005cf7c57926556bd0934c72f8",
+		  "22681ab97d52c298010000005cf7c609a6bb79d16625507a",
+		  { 0x20, 0x01, 0x0d, 0xb8, 0x02, 0x20, 0x00, 0x01, 0x59, 0xde,
+		    0xd0, 0xf4, 0x87, 0x69, 0x82, 0xb8 },
+		  1,
+		  1559741961 },
+		/* A cookie of ours a minute old: sent back as it is. */
+		{ "e5e973e5a6b2a43f48e7dc849e37bfcf",
+		  NULL,
+		  "2464c4abcf10c957010000005cf79f111f8130c3eee29480",
+		  "2464c4abcf10c957010000005cf79f111f8130c3eee29480",
+		  { 198, 51, 100, 100 },
+		  0,
+		  1559731985 + 60 },
+	};
+	struct xd_config saved, cfg;
+	assert_int_equal(config_rw(&saved, false), 0);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		cfg = saved;
+		cfg.cookie_flags = XD_CK_ON |
+				   (v[i].previous ? XD_CK_PREVIOUS : 0);
+		unhex(cfg.cookie_secret, v[i].secret);
+		if (v[i].previous)
+			unhex(cfg.cookie_previous, v[i].previous);
+		/* The program's clock at the vector's second, plus half. */
+		struct timespec ts;
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		cfg.clock_offset_ns = (uint64_t)v[i].now * 1000000000ull +
+				      500000000ull -
+				      ((uint64_t)ts.tv_sec * 1000000000ull +
+				       (uint64_t)ts.tv_nsec);
+		assert_int_equal(config_rw(&cfg, true), 0);
+
+		/* www.basic.example A, with the vector's cookie. */
+		uint8_t ck[40];
+		size_t cl = strlen(v[i].query) / 2;
+		unhex(ck, v[i].query);
+		struct buf q;
+		make_query(&q, 0x4242, 0, "www.basic.example.", 1, -1, false);
+		q.b[11] = 1;
+		bput8(&q, 0);
+		bput16(&q, 41);
+		bput16(&q, 1232);
+		bput32(&q, 0);
+		bput16(&q, (uint16_t)(4 + cl));
+		bput16(&q, 10);
+		bput16(&q, (uint16_t)cl);
+		bput(&q, ck, cl);
+		struct frame_opts fo = { .ipv6 = v[i].ipv6, .src = v[i].ip };
+		size_t flen = frame_build(frame, q.b, q.n, &fo), olen;
+		int verdict = xdp_run(&env, frame, flen, out, &olen);
+		if (verdict != XDP_TX)
+			fail_msg("vector %zu: verdict %d", i, verdict);
+		const uint8_t *r;
+		size_t rlen;
+		const char *bad =
+			reply_check(frame, flen, out, olen, &r, &rlen);
+		if (bad)
+			fail_msg("vector %zu: %s", i, bad);
+		/* The cookie the RFC gives, at the end of the reply. */
+		uint8_t want[24];
+		unhex(want, v[i].reply);
+		assert_true(rlen > 28);
+		if (memcmp(r + rlen - 24, want, 24))
+			fail_msg("vector %zu: server cookie differs", i);
+		/* And the server's reply, byte for byte. */
+		struct xd_serve_ctx sc;
+		uint8_t sec[16], prev[16];
+		unhex(sec, v[i].secret);
+		if (v[i].previous)
+			unhex(prev, v[i].previous);
+		xd_serve_init(&sc, NULL, 0, sec, v[i].previous ? prev : NULL);
+		struct sockaddr_storage cli = { 0 };
+		if (v[i].ipv6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&cli;
+			s6->sin6_family = AF_INET6;
+			memcpy(&s6->sin6_addr, v[i].ip, 16);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&cli;
+			s4->sin_family = AF_INET;
+			memcpy(&s4->sin_addr, v[i].ip, 4);
+		}
+		size_t n = xd_serve(&sc, &env.db, q.b, q.n, engine, 4096, false,
+				    &cli, v[i].now, NULL);
+		if (n != rlen || memcmp(engine, r, n))
+			fail_msg("vector %zu: XDP and server replies differ",
+				 i);
+	}
+	assert_int_equal(config_rw(&saved, true), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +801,7 @@ int main(void)
 		cmocka_unit_test(counters),
 		cmocka_unit_test(random_frames),
 		cmocka_unit_test(large_zone),
+		cmocka_unit_test(cookies),
 	};
 	return cmocka_run_group_tests_name("xdp", tests, setup, teardown);
 }

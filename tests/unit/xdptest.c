@@ -89,7 +89,7 @@ size_t frame_build(uint8_t *out, const uint8_t *dns, size_t dnslen,
 						 0xb8, [15] = 2 };
 		static const uint8_t srv[16] = { 0x20, 0x01, 0x0d,
 						 0xb8, [15] = 1 };
-		memcpy(ip + 8, cli, 16);
+		memcpy(ip + 8, o->src ? o->src : cli, 16);
 		memcpy(ip + 24, srv, 16);
 		iphl = 40;
 		if (o->ipv6_ext) {
@@ -111,6 +111,8 @@ size_t frame_build(uint8_t *out, const uint8_t *dns, size_t dnslen,
 		ip[8] = 64;
 		ip[9] = proto;
 		ip[12] = 198, ip[13] = 18, ip[14] = 0, ip[15] = 2;
+		if (o->src)
+			memcpy(ip + 12, o->src, 4);
 		ip[16] = 198, ip[17] = 18, ip[18] = 0, ip[19] = 1;
 		if (opt)
 			memset(ip + 20, 1, 4); /* NOPs */
