@@ -38,6 +38,24 @@ ARRAY_MAP(xd_tslots, struct xd_tslot, 64);
 /* Run-time settings and generation sizes; entry 0. */
 ARRAY_MAP(xd_config, struct xd_config, 1);
 
+/* Response rate limiting: buckets, least recently used evicted; sized by
+ * the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xd_rrl_key);
+	__type(value, struct xd_rrl_bucket);
+} xd_rrl SEC(".maps");
+
+/* Client prefixes never rate-limited. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xd_rrl_exempt_key);
+	__type(value, __u8);
+} xd_rrl_exempt SEC(".maps");
+
 /* Counters, one struct per CPU; entry 0. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -66,6 +84,7 @@ struct xd_scratch {
 	__u8 opt[40]; /* the reply's OPT record and COOKIE option */
 	__u32 optlen, osum; /* its length (0, 11 or 39) and sum */
 	__u32 cookie_valid; /* a server cookie of ours, in its lifetime */
+	__u32 slipped; /* rate-limited, sent as TC=1 without records */
 	__s32 delta; /* relocation */
 	__u32 bytes, nrelocs, ncuts, flags, kind, rcode, frame;
 	__u8 move[512]; /* headers moved to grow at the front */

@@ -18,6 +18,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "respond.h"
+#include "rrl.h"
 #include "stats.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -102,6 +103,7 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 				if (cookie_hash(cfg->cookie_secret, s->cmsg,
 						16 + iplen) == want) {
 					s->cookie_valid = 1;
+					count(FIELD(seen_cookie_valid));
 					reuse = age < XD_COOKIE_RENEW;
 				} else if ((cfg->cookie_flags &
 					    XD_CK_PREVIOUS) &&
@@ -109,6 +111,7 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 						       s->cmsg,
 						       16 + iplen) == want) {
 					s->cookie_valid = 1;
+					count(FIELD(seen_cookie_valid));
 				}
 			}
 		}
@@ -227,8 +230,33 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 
 	s->optlen = 0;
 	s->osum = 0;
+	s->slipped = 0;
+	s->cookie_valid = 0;
 	if (optlen && make_opt(ctx, s, cfg) < 0)
 		return PASS(pass_template);
+
+	/* Response rate limiting; a valid cookie of ours exempts. */
+	__u32 cls = h.kind == 1 ? XD_RRL_POSITIVE :
+		    h.kind == 2 ? XD_RRL_NODATA :
+		    h.kind == 3 ? XD_RRL_NXDOMAIN :
+				  XD_RRL_REFERRAL;
+	if (cfg->rrl_rate[cls] && !s->cookie_valid) {
+		__u64 id = cls == XD_RRL_POSITIVE ?
+				   xd_hash_end(s->hraw[0]) ^ (__u64)p->qtype
+								     << 48 :
+				   (__u64)gen << 32 | tref;
+		int r = rrl_check(ctx, cls, id);
+		if (r == RRL_DROP)
+			return DROP(drop_rrl);
+		if (r == RRL_SLIP) {
+			/* TC=1 with the question alone (and the OPT). */
+			s->clen = s->an = s->ns = s->ar = s->csum = 0;
+			s->tc = 1;
+			s->slipped = 1;
+		}
+	}
+	asm volatile("" ::: "memory");
+	clen = s->clen & 0x7ff;
 	__u32 qend = p->qend & 0x3ff;
 	__u32 frame = qend + clen + (s->optlen & 0x3f);
 	s->delta = delta;
@@ -357,7 +385,9 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	if (finish(ctx, s, cfg, frame) < 0)
 		return PASS(pass_no_room);
 	__u32 kind = s->kind;
-	if (tc)
+	if (s->slipped)
+		count(FIELD(answer_slipped));
+	else if (tc)
 		count(FIELD(answer_truncated));
 	else if (kind == 1)
 		count(FIELD(answer_positive));
@@ -533,9 +563,9 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		return DROP(drop_malformed);
 	pk->qtype = (__u16)(qt[0] << 8 | qt[1]);
 	if (qt[2] != 0 || qt[3] != 1)
-		return PASS(pass_class);
+		return PASS_Q(pass_class);
 	if (pk->qtype == 0 || pk->qtype == TYPE_AXFR || pk->qtype == TYPE_IXFR)
-		return PASS(pass_qtype);
+		return PASS_Q(pass_qtype);
 
 	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
 	if (!cfg || !cfg->enabled)
@@ -553,19 +583,19 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		if (o[0] != 0 || o[1] != 0 || o[2] != TYPE_OPT)
 			return PASS(pass_shape);
 		if (o[6] != 0)
-			return PASS(pass_edns_version);
+			return PASS_Q(pass_edns_version);
 		__u32 rdlen = (__u32)o[9] << 8 | o[10];
 		if (rdlen) {
 			if (!(cfg->cookie_flags & XD_CK_ON) ||
 			    (rdlen != 4 + XD_COOKIE_CLIENT &&
 			     rdlen != 4 + XD_COOKIE_CLIENT + XD_COOKIE_SERVER))
-				return PASS(pass_edns_option);
+				return PASS_Q(pass_edns_option);
 			__u8 *c = o + OPT_LEN;
 			if ((void *)(c + 4 + XD_COOKIE_CLIENT) > end)
 				return PASS(pass_shape);
 			if (c[0] != 0 || c[1] != XD_OPT_COOKIE || c[2] != 0 ||
 			    c[3] != rdlen - 4)
-				return PASS(pass_edns_option);
+				return PASS_Q(pass_edns_option);
 			store64(s->cookie, load64(c + 4));
 			pk->cookie = 1;
 			if (rdlen == 4 + XD_COOKIE_CLIENT + XD_COOKIE_SERVER) {
@@ -592,20 +622,20 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	 * non-terminals too), so the longest suffix found is the closest
 	 * encloser. */
 	if (hash_suffixes(s, cfg->gen[gen].seed, nl) < 0)
-		return PASS(pass_long_name);
+		return PASS_Q(pass_long_name);
 	__u32 tref, index = 0;
 	const struct xd_xnode *n = NULL;
 	int found = suffix_lookup(s, cfg, gen, nl, nlen, &n, &index);
 	if (found == LOOKUP_UNSURE)
-		return PASS(pass_long_name);
+		return PASS_Q(pass_long_name);
 	if (found == LOOKUP_ABSENT || !n)
-		return PASS(pass_miss);
+		return PASS_Q(pass_miss);
 	if (pk->do_bit && (n->flags & XD_NF_SIGNED))
-		return PASS(pass_signed_do);
+		return PASS_Q(pass_signed_do);
 	int walked = s->key_off != 0;
 	if (walked &&
 	    (n->flags & (XD_NF_PARTIAL | XD_NF_DELEG)) == XD_NF_PARTIAL)
-		return PASS(pass_partial);
+		return PASS_Q(pass_partial);
 	if (!walked) {
 		tref = node_template(cfg, gen, n, index, pk->qtype);
 	} else if (n->flags & XD_NF_DELEG) {
@@ -614,12 +644,12 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		__u32 wi = n->below;
 		const struct xd_xnode *wn = node_at(cfg, gen, wi);
 		if (!wn)
-			return PASS(pass_template);
+			return PASS_Q(pass_template);
 		tref = node_template(cfg, gen, wn, wi, pk->qtype);
 	} else {
 		tref = n->below; /* the zone's NXDOMAIN */
 	}
 	if (tref == XD_TREF_PASS)
-		return PASS(pass_template);
+		return PASS_Q(pass_template);
 	return respond(ctx, s, cfg, gen, tref, walked);
 }

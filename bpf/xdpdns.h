@@ -276,6 +276,41 @@ static inline __u32 xd_xtmpl_bytes_off(__u32 ncuts, __u32 nrelocs)
 	return (__u32)(8 + 8 * ncuts + ((2 * nrelocs + 7) & ~7u));
 }
 
+/* ---- response rate limiting ------------------------------------------ */
+
+/* Classes of responses, and of queries passed to userspace. */
+enum {
+	XD_RRL_POSITIVE, /* per name and type */
+	XD_RRL_NODATA, /* per zone */
+	XD_RRL_NXDOMAIN, /* per zone */
+	XD_RRL_REFERRAL, /* per delegation */
+	XD_RRL_PASSED, /* queries passed to userspace, per prefix */
+	XD_RRL_CLASSES
+};
+
+/* A bucket: the client's prefix (IPv4 mapped into IPv6), the class and
+ * what the class is keyed by. */
+struct xd_rrl_key {
+	__u8 addr[16];
+	__u32 cls;
+	__u32 pad;
+	__u64 id;
+};
+
+struct xd_rrl_bucket {
+	__s64 balance; /* thousandths of a response */
+	__u64 last_ns; /* CLOCK_MONOTONIC of the last response */
+	__u32 limited; /* responses limited since the bucket was made */
+	__u32 pad;
+};
+
+/* Prefixes never limited: an LPM trie over IPv6 addresses, IPv4 ones
+ * mapped (::ffff:a.b.c.d, prefix length + 96). */
+struct xd_rrl_exempt_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
 /* ---- settings and generations -------------------------------------- */
 
 /* Sizes of one generation's half of each array. */
@@ -300,6 +335,16 @@ struct xd_config {
 	__u8 cookie_secret[16];
 	__u8 cookie_previous[16];
 	__u64 clock_offset_ns;
+	/* Response rate limiting, as BIND does it: responses a second per
+	 * bucket (client prefix, class, name), by class (XD_RRL_*; 0: not
+	 * limited); the balance may fall to -window x rate; every slip-th
+	 * limited response goes out as TC=1 with no records. */
+	__u32 rrl_rate[XD_RRL_CLASSES];
+	__u32 rrl_window; /* seconds */
+	__u32 rrl_slip; /* 0: never, 1: always, n: every n-th */
+	__u8 rrl_v4_prefix, rrl_v6_prefix; /* bits of the client prefix */
+	__u8 rrl_log_only; /* count what would be limited, limit nothing */
+	__u8 rrl_pad;
 };
 
 #define XD_CK_ON 0x1 /* answer queries with a COOKIE option here */
@@ -316,6 +361,7 @@ struct xd_stats {
 	__u64 answer_nxdomain;
 	__u64 answer_referral;
 	__u64 answer_truncated; /* TC set: the client retries over TCP */
+	__u64 answer_slipped; /* rate-limited: TC=1 with no records (slip) */
 	/* passed to the kernel stack (xdpdns-server) */
 	__u64 pass_not_dns; /* not IPv4/IPv6 UDP to port 53 */
 	__u64 pass_tcp; /* TCP to port 53 */
@@ -341,6 +387,11 @@ struct xd_stats {
 	__u64 drop_response; /* QR=1: never answer a response */
 	__u64 drop_malformed; /* truncated header, bad name, bad lengths */
 	__u64 drop_reflection; /* from a port no client uses (0, 7, 19...) */
+	__u64 drop_rrl; /* response rate limiting */
+	__u64 drop_pass_limit; /* passed queries over their per-prefix rate */
+	/* observed, not verdicts: the packet is also counted above */
+	__u64 seen_rrl_log_only; /* would have been limited (log-only) */
+	__u64 seen_cookie_valid; /* carried a valid server cookie of ours */
 };
 
 #endif

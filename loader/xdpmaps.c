@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -16,7 +17,7 @@
 _Static_assert(sizeof(struct xd_xnode) == 48, "node layout");
 _Static_assert(sizeof(struct xd_slot) == 8, "slot layout");
 _Static_assert(sizeof(struct xd_tslot) == 16, "overflow slot layout");
-_Static_assert(sizeof(struct xd_config) == 112, "config layout");
+_Static_assert(sizeof(struct xd_config) == 144, "config layout");
 _Static_assert(sizeof(struct xd_xtmpl) == 8, "template header layout");
 _Static_assert(sizeof(struct xd_xcut) == 8, "cut layout");
 
@@ -262,6 +263,17 @@ static int write_config(const struct xd_xdp_maps *m, const struct xd_config *c)
 								       0;
 }
 
+uint64_t xd_clock_offset(void)
+{
+	struct timespec real, boot;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	return ((uint64_t)real.tv_sec * 1000000000ull +
+		(uint64_t)real.tv_nsec) -
+	       ((uint64_t)boot.tv_sec * 1000000000ull + (uint64_t)boot.tv_nsec);
+}
+
 int xd_xdp_init(const struct xd_xdp_maps *m, const struct xd_xdp_sizes *sz)
 {
 	struct xd_config c = {
@@ -271,6 +283,13 @@ int xd_xdp_init(const struct xd_xdp_maps *m, const struct xd_xdp_sizes *sz)
 		.name_chunks = sz->name_chunks,
 		.chunks = sz->chunks,
 		.tslots = sz->tslots,
+		.clock_offset_ns = xd_clock_offset(),
+		/* Rate limiting off (no rate) until the operator sets one;
+		 * BIND's defaults for the rest. */
+		.rrl_window = 15,
+		.rrl_slip = 2,
+		.rrl_v4_prefix = 24,
+		.rrl_v6_prefix = 56,
 	};
 
 	return write_config(m, &c);

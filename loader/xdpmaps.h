@@ -53,6 +53,10 @@ void xd_xdp_sizes_budget(uint64_t bytes, struct xd_xdp_sizes *sz);
 /* Bytes the arrays of both generations take for sizes sz. */
 uint64_t xd_xdp_bytes(const struct xd_xdp_sizes *sz);
 
+/* CLOCK_REALTIME - CLOCK_BOOTTIME in ns: the program adds it to its
+ * clock for DNS cookie timestamps. */
+uint64_t xd_clock_offset(void);
+
 /*
  * Write the sizes into the config entry (once, after the program is
  * loaded with arrays of twice these sizes); nothing is served yet.

@@ -8,6 +8,7 @@
  * Needs root. Outside CI it skips with the reason; in CI (XDPDNS_CI=1) a
  * missing prerequisite fails.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "xdpdns.h"
 #include "xdptest.h"
 #include "serve.h"
+#include "xdpdns.skel.h"
 
 static struct xdp_env env;
 static bool ready;
@@ -792,6 +794,193 @@ static void cookies(void **state)
 	assert_int_equal(config_rw(&saved, true), 0);
 }
 
+/* ---- response rate limiting ------------------------------------------ */
+
+/* Run query q from src; the verdict, and whether a TX was a slip. */
+static int rrl_send(const struct buf *q, const uint8_t *src, bool *slip)
+{
+	struct frame_opts fo = { .src = src };
+	size_t flen = frame_build(frame, q->b, q->n, &fo), olen;
+	int v = xdp_run(&env, frame, flen, out, &olen);
+	*slip = false;
+	if (v == XDP_TX) {
+		const uint8_t *r;
+		size_t rlen;
+		assert_null(reply_check(frame, flen, out, olen, &r, &rlen));
+		/* A slip: TC, no records. */
+		*slip = (r[2] & 0x02) && !r[6] && !r[7] && !r[8] && !r[9];
+	}
+	return v;
+}
+
+static void rrl(void **state)
+{
+	NEED_ENV();
+	struct xd_config saved, cfg;
+	assert_int_equal(config_rw(&saved, false), 0);
+	cfg = saved;
+	cfg.rrl_rate[XD_RRL_POSITIVE] = 5;
+	cfg.rrl_rate[XD_RRL_NXDOMAIN] = 3;
+	cfg.rrl_window = 2;
+	cfg.rrl_slip = 2;
+	assert_int_equal(config_rw(&cfg, true), 0);
+	uint32_t zero = 0;
+	struct xd_rrl_key k, next;
+	while (!bpf_map_get_next_key(bpf_map__fd(env.skel->maps.xd_rrl), NULL,
+				     &next)) {
+		k = next;
+		bpf_map_delete_elem(bpf_map__fd(env.skel->maps.xd_rrl), &k);
+	}
+	(void)zero;
+
+	struct buf q;
+	make_query(&q, 1, 0, "www.basic.example.", 1, -1, false);
+	static const uint8_t a[4] = { 198, 18, 7, 1 },
+			     a2[4] = { 198, 18, 7, 200 },
+			     b[4] = { 198, 18, 8, 1 };
+	/* Five answered, then limited: every second limited one slips. */
+	int tx = 0, slips = 0, drops = 0;
+	for (int i = 0; i < 15; i++) {
+		bool slip;
+		int v = rrl_send(&q, a, &slip);
+		if (i < 5) {
+			assert_int_equal(v, XDP_TX);
+			assert_false(slip);
+		} else if ((i - 5) % 2 == 1) {
+			assert_int_equal(v, XDP_TX);
+			assert_true(slip);
+		} else {
+			assert_int_equal(v, XDP_DROP);
+		}
+		tx += v == XDP_TX && !slip;
+		slips += slip;
+		drops += v == XDP_DROP;
+	}
+	assert_int_equal(tx, 5);
+	assert_int_equal(slips, 5);
+	assert_int_equal(drops, 5);
+	/* The same /24: the same bucket, still limited. */
+	bool slip;
+	int v = rrl_send(&q, a2, &slip);
+	assert_true(v == XDP_DROP || slip);
+	/* Another /24, another bucket. */
+	assert_int_equal(rrl_send(&q, b, &slip), XDP_TX);
+	assert_false(slip);
+	/* Another name from the limited client: its own bucket. */
+	struct buf q2;
+	make_query(&q2, 2, 0, "mail.basic.example.", 1, -1, false);
+	assert_int_equal(rrl_send(&q2, a, &slip), XDP_TX);
+	assert_false(slip);
+
+	/* NXDOMAIN: one bucket per zone, whatever the names. */
+	static const uint8_t c[4] = { 198, 18, 9, 1 };
+	for (int i = 0; i < 6; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "nx%d.basic.example.", i);
+		make_query(&q2, 3, 0, name, 1, -1, false);
+		v = rrl_send(&q2, c, &slip);
+		if (i < 3)
+			assert_true(v == XDP_TX && !slip);
+		else
+			assert_true(v == XDP_DROP || slip);
+	}
+
+	/* A client with a valid cookie of ours is never limited; a forged
+	 * one counts for nothing. */
+	cfg.cookie_flags = XD_CK_ON;
+	memset(cfg.cookie_secret, 0x5a, 16);
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	uint32_t now = 1700000000;
+	cfg.clock_offset_ns =
+		(uint64_t)now * 1000000000ull + 500000000ull -
+		((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	assert_int_equal(config_rw(&cfg, true), 0);
+	uint8_t cc[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, sc[16];
+	uint8_t head[8] = { 1,
+			    0,
+			    0,
+			    0,
+			    (uint8_t)(now >> 24),
+			    (uint8_t)(now >> 16),
+			    (uint8_t)(now >> 8),
+			    (uint8_t)now };
+	xd_server_cookie(cfg.cookie_secret, cc, head, a, 4, sc);
+	for (int forged = 0; forged < 2; forged++) {
+		struct buf cq;
+		make_query(&cq, 9, 0, "www.basic.example.", 1, -1, false);
+		cq.b[11] = 1;
+		bput8(&cq, 0);
+		bput16(&cq, 41);
+		bput16(&cq, 1232);
+		bput32(&cq, 0);
+		bput16(&cq, 28);
+		bput16(&cq, 10);
+		bput16(&cq, 24);
+		bput(&cq, cc, 8);
+		bput(&cq, sc, 16);
+		if (forged)
+			cq.b[cq.n - 1] ^= 1;
+		int limited = 0;
+		for (int i = 0; i < 6; i++) {
+			v = rrl_send(&cq, a, &slip);
+			limited += v == XDP_DROP || slip;
+		}
+		if (forged)
+			assert_true(limited >= 5); /* the bucket is spent */
+		else
+			assert_int_equal(limited, 0);
+	}
+	cfg.cookie_flags = 0;
+	assert_int_equal(config_rw(&cfg, true), 0);
+
+	/* An exempt prefix is never limited. */
+	struct xd_rrl_exempt_key ek = { .prefixlen = 96 + 24 };
+	ek.addr[10] = ek.addr[11] = 0xff;
+	memcpy(ek.addr + 12, a, 4);
+	uint8_t one = 1;
+	int ex = bpf_map__fd(env.skel->maps.xd_rrl_exempt);
+	assert_int_equal(bpf_map_update_elem(ex, &ek, &one, BPF_ANY), 0);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(rrl_send(&q, a, &slip), XDP_TX);
+		assert_false(slip);
+	}
+	assert_int_equal(bpf_map_delete_elem(ex, &ek), 0);
+
+	/* Log-only: answered, and counted as what would have been limited. */
+	cfg.rrl_log_only = 1;
+	assert_int_equal(config_rw(&cfg, true), 0);
+	uint64_t before[64], after[64];
+	size_t nf = sizeof(struct xd_stats) / 8;
+	xdp_stats(&env, before, nf);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(rrl_send(&q, a, &slip), XDP_TX);
+		assert_false(slip);
+	}
+	xdp_stats(&env, after, nf);
+	size_t f = offsetof(struct xd_stats, seen_rrl_log_only) / 8;
+	assert_int_equal(after[f] - before[f], 4);
+	cfg.rrl_log_only = 0;
+
+	/* Queries passed to userspace: their own rate per prefix, then
+	 * dropped and counted. */
+	cfg.rrl_rate[XD_RRL_PASSED] = 2;
+	assert_int_equal(config_rw(&cfg, true), 0);
+	static const uint8_t d[4] = { 198, 18, 10, 1 };
+	make_query(&q2, 4, 0, "www.example.org.", 1, -1, false);
+	xdp_stats(&env, before, nf);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(rrl_send(&q2, d, &slip),
+				 i < 2 ? XDP_PASS : XDP_DROP);
+	xdp_stats(&env, after, nf);
+	size_t fm = offsetof(struct xd_stats, pass_miss) / 8,
+	       fd = offsetof(struct xd_stats, drop_pass_limit) / 8;
+	assert_int_equal(after[fm] - before[fm], 2);
+	assert_int_equal(after[fd] - before[fd], 3);
+
+	assert_int_equal(config_rw(&saved, true), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -802,6 +991,7 @@ int main(void)
 		cmocka_unit_test(random_frames),
 		cmocka_unit_test(large_zone),
 		cmocka_unit_test(cookies),
+		cmocka_unit_test(rrl),
 	};
 	return cmocka_run_group_tests_name("xdp", tests, setup, teardown);
 }
