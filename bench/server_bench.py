@@ -28,16 +28,10 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from netns import free_port  # noqa: E402
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 ORIGIN = "bench.example."
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_soa(port, deadline=60):

@@ -24,6 +24,8 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from netns import free_port  # noqa: E402
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 ORIGIN = "bench.example."
 
@@ -86,14 +88,6 @@ def knotd_load(workdir, port):
     p.wait(timeout=30)
     s.close()
     return wall, rss, 0 if wall else 1
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def main():

@@ -84,14 +84,6 @@ def engine():
     e.close()
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class Knotd:
     """knotd serving the test zones on 127.0.0.1, in a private directory."""
 
@@ -201,7 +193,7 @@ def knotd():
 
 
 from netns import (CLIENT4, CLIENT6, NODE4, NODE6, VethPair, ask,  # noqa: E402,F401
-                   query, sh)
+                   free_port, query, sh)
 
 
 class Server:

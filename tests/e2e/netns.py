@@ -5,6 +5,8 @@ namespace, the client's end in a namespace of its own with a
 pass-everything XDP program (XDP_TX frames reach a veth peer only when it
 has one). Addresses from 198.18.0.0/15 and 2001:db8::/32 only."""
 import os
+import random
+import socket
 import subprocess
 
 import dns.flags
@@ -79,3 +81,25 @@ def query(name, rdtype, edns=False, size=1232):
                                payload=size)
     q.flags &= ~dns.flags.RD
     return q.to_wire()
+
+
+def free_port():
+    """A port free for both UDP and TCP on loopback, outside the
+    ephemeral range (32768-60999), where client sockets cannot take it
+    between this check and the server's bind."""
+    rnd = random.Random()
+    for _ in range(200):
+        port = rnd.randrange(20000, 30000)
+        socks = []
+        try:
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port")
