@@ -100,16 +100,16 @@ static __noinline int rrl_check(struct xdp_md *ctx, __u32 cls, __u64 id)
 }
 
 /* Pass a query to userspace, unless its prefix passes too many. */
-#define PASS_Q(f)                                                \
-	({                                                       \
-		int _v = XDP_PASS;                               \
+#define PASS_Q(f)                                                   \
+	({                                                          \
+		int _v = XDP_PASS;                                  \
 		if (rrl_check(ctx, XD_RRL_PASSED, 0) == RRL_DROP) { \
-			count(FIELD(drop_pass_limit));           \
-			_v = XDP_DROP;                           \
-		} else {                                         \
-			count(FIELD(f));                         \
-		}                                                \
-		_v;                                              \
+			count(FIELD(drop_pass_limit));              \
+			_v = XDP_DROP;                              \
+		} else {                                            \
+			count(FIELD(f));                            \
+		}                                                   \
+		_v;                                                 \
 	})
 
 #endif

@@ -8,7 +8,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +38,11 @@
 #define EXIT_USAGE 2
 #define BPFFS "/sys/fs/bpf"
 #define DEFAULT_MEMORY_MIB 128
+#define DEFAULT_RRL_TABLE 65536
+/* Kernel memory of one rate-limit bucket: key, value and the hash
+ * table's own element header. */
+#define RRL_BUCKET_BYTES \
+	(sizeof(struct xd_rrl_key) + sizeof(struct xd_rrl_bucket) + 64)
 
 static const char usage_main[] =
 	"Usage: xdpdns-loader COMMAND [OPTIONS]\n"
@@ -52,7 +59,10 @@ static const char usage_main[] =
 	"  stats   --dev IF [--json] [--interval S [--count N]]\n"
 	"                         counters by reason, summed over CPUs\n"
 	"  config  --dev IF get [KEY] | set KEY=VALUE...\n"
-	"                         run-time settings, applied at once\n"
+	"                         run-time settings (rate limiting, cookies),\n"
+	"                         applied at once\n"
+	"  exempt  --dev IF add|del PREFIX... | list\n"
+	"                         prefixes rate limiting never limits\n"
 	"  help    [COMMAND]      show help for a command\n"
 	"\n"
 	"Pins live under " XD_PIN_ROOT "/IF/ (bpffs is mounted at " BPFFS "\n"
@@ -63,7 +73,7 @@ static const char usage_main[] =
 
 static const char usage_attach[] =
 	"Usage: xdpdns-loader attach --dev IF [--mode native|generic]\n"
-	"                            [--memory MIB]\n"
+	"                            [--memory MIB] [--rrl-table N]\n"
 	"\n"
 	"Load the xdpdns XDP program on interface IF through libxdp and pin\n"
 	"its maps under " XD_PIN_ROOT "/IF/. It passes every packet until\n"
@@ -79,6 +89,9 @@ static const char usage_attach[] =
 	"  -m, --mode MODE     native (the driver runs it; the default) or\n"
 	"                      generic (the kernel stack runs it: slower, any\n"
 	"                      interface)\n"
+	"  -R, --rrl-table N   buckets of the response rate limiter (default\n"
+	"                      65536, about 120 bytes each); the least\n"
+	"                      recently used is dropped when full\n"
 	"  -M, --memory MIB    the maps' size, both zone generations together\n"
 	"                      (default "
 	"128"
@@ -133,21 +146,64 @@ static const char usage_stats[] =
 	"  -a, --all           also list counters that are zero\n"
 	"  -h, --help          this help\n";
 
+static const char usage_exempt[] =
+	"Usage: xdpdns-loader exempt --dev IF add|del PREFIX...\n"
+	"       xdpdns-loader exempt --dev IF list\n"
+	"\n"
+	"Client prefixes that response rate limiting never limits (monitoring,\n"
+	"known resolvers): IPv4 or IPv6, with or without /LENGTH. Up to 1024.\n"
+	"Applied to the next packet.\n"
+	"\n"
+	"Options:\n"
+	"  -d, --dev IF        the interface (required)\n"
+	"  -h, --help          this help\n";
+
 static const char usage_config[] =
 	"Usage: xdpdns-loader config --dev IF get [KEY]\n"
 	"       xdpdns-loader config --dev IF set KEY=VALUE...\n"
 	"\n"
 	"Run-time settings of the program on IF, kept in its config map and\n"
-	"applied to the next packet; nothing is reloaded.\n"
+	"applied to the next packet; nothing is reloaded. A set checks every\n"
+	"KEY=VALUE before it writes any.\n"
 	"\n"
 	"Keys:\n"
-	"  fast-path      on | off. off passes every query to the kernel\n"
-	"                 stack (counted as pass_disabled): the switch to\n"
-	"                 take the fast path out without detaching.\n"
-	"  edns-udp-size  our EDNS UDP payload size in replies (read only:\n"
-	"                 1232, as the answer engine builds them)\n"
-	"  generation     the zone generation served (read only)\n"
-	"  zones-loaded   yes | no (read only: set by xdpdns-zonec apply)\n"
+	"  fast-path                 on | off. off passes every query to the\n"
+	"                            kernel stack (counted as pass_disabled)\n"
+	"Response rate limiting (RRL), as BIND does it: a bucket per client\n"
+	"prefix and response (a name and type, a zone's NXDOMAIN or NODATA, a\n"
+	"delegation's referral) that earns RATE responses a second; limited\n"
+	"responses are dropped (drop_rrl), every SLIP-th sent as TC=1 without\n"
+	"records (answer_slipped). Off while the rates are 0 (the default).\n"
+	"  rrl-responses-per-second  RATE for positive answers; also sets the\n"
+	"                            three below (set them after it to differ)\n"
+	"  rrl-nodata-per-second     RATE for NODATA\n"
+	"  rrl-nxdomains-per-second  RATE for NXDOMAIN\n"
+	"  rrl-referrals-per-second  RATE for referrals\n"
+	"  rrl-passed-per-second     queries a prefix may pass to xdpdns-server\n"
+	"                            a second (misses, options, ...); over it\n"
+	"                            they are dropped (drop_pass_limit)\n"
+	"  rrl-window                seconds a bucket's debt can reach (15)\n"
+	"  rrl-slip                  0 never, 1 always, N every N-th (2)\n"
+	"  rrl-ipv4-prefix-length    bits of a client's IPv4 prefix (24)\n"
+	"  rrl-ipv6-prefix-length    bits of a client's IPv6 prefix (56)\n"
+	"  rrl-log-only              on: limit nothing, count what would be\n"
+	"                            limited (seen_rrl_log_only)\n"
+	"DNS cookies (RFC 7873, server cookies as RFC 9018): with cookies=on\n"
+	"the program answers queries carrying a COOKIE option with a server\n"
+	"cookie, the same bytes xdpdns-server gives with the same secret; a\n"
+	"valid cookie of ours exempts the client from RRL.\n"
+	"  cookies                   on | off (off: such queries go to the\n"
+	"                            server)\n"
+	"  cookie-secret             32 hex digits; the same on every node and\n"
+	"                            as xdpdns-server --cookie-secret\n"
+	"  cookie-secret-previous    32 hex digits | none: still accepted\n"
+	"  clock                     sync: set the program's wall clock (for\n"
+	"                            cookie timestamps) from this host's now\n"
+	"Read only: edns-udp-size (1232), generation, zones-loaded.\n"
+	"\n"
+	"Recommended for a public authoritative node (BIND's advice): \n"
+	"rrl-responses-per-second=10 rrl-window=15 rrl-slip=2, with\n"
+	"rrl-log-only=on for a day first to see who would be limited.\n"
 	"\n"
 	"Options:\n"
 	"  -d, --dev IF        the interface (required)\n"
@@ -319,17 +375,31 @@ static int cmd_attach(int argc, char **argv)
 		{ "dev", required_argument, NULL, 'd' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "memory", required_argument, NULL, 'M' },
+		{ "rrl-table", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *dev = NULL;
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
-	unsigned long mib = DEFAULT_MEMORY_MIB;
+	unsigned long mib = DEFAULT_MEMORY_MIB, buckets = DEFAULT_RRL_TABLE;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "d:m:M:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:m:M:R:vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'R': {
+			char *e;
+			errno = 0;
+			buckets = strtoul(optarg, &e, 10);
+			if (errno || *e || buckets < 1024 ||
+			    buckets > 16u << 20)
+				usage_error(
+					usage_attach,
+					"--rrl-table wants 1024 to 16777216 "
+					"buckets, not '%s'",
+					optarg);
+			break;
+		}
 		case 'd':
 			dev = optarg;
 			break;
@@ -410,7 +480,8 @@ static int cmd_attach(int argc, char **argv)
 	    bpf_map__set_max_entries(k->maps.xd_nodes, 2 * sz.nodes) ||
 	    bpf_map__set_max_entries(k->maps.xd_names, 2 * sz.name_chunks) ||
 	    bpf_map__set_max_entries(k->maps.xd_chunks, 2 * sz.chunks) ||
-	    bpf_map__set_max_entries(k->maps.xd_tslots, 2 * sz.tslots)) {
+	    bpf_map__set_max_entries(k->maps.xd_tslots, 2 * sz.tslots) ||
+	    bpf_map__set_max_entries(k->maps.xd_rrl, (uint32_t)buckets)) {
 		what = "sizing the maps";
 		r = -EINVAL;
 		goto out;
@@ -440,6 +511,8 @@ static int cmd_attach(int argc, char **argv)
 		.tslots = bpf_map__fd(k->maps.xd_tslots),
 		.config = bpf_map__fd(k->maps.xd_config),
 		.stats = bpf_map__fd(k->maps.xd_stats),
+		.rrl = bpf_map__fd(k->maps.xd_rrl),
+		.exempt = bpf_map__fd(k->maps.xd_rrl_exempt),
 	};
 	if ((r = xd_xdp_init(&m, &sz)) < 0) {
 		what = "initialising the config map";
@@ -485,12 +558,15 @@ static int cmd_attach(int argc, char **argv)
 	printf("xdpdns attached to %s (%s mode, program %u%s), maps pinned "
 	       "under %s\n"
 	       "capacity: %u names, %lu MiB for two generations; every query "
-	       "is passed until zones are applied\n",
+	       "is passed until zones are applied\n"
+	       "rate limiting: off until a rate is set; %lu buckets, at most "
+	       "%.1f MiB\n",
 	       dev, mode_name(mode), xdp_program__id(xp),
 	       legacy ? ", alone: this kernel does not let libxdp's "
 			"dispatcher chain XDP programs" :
 			", behind the libxdp dispatcher",
-	       dir, sz.nodes, mib);
+	       dir, sz.nodes, mib, buckets,
+	       (double)buckets * (double)RRL_BUCKET_BYTES / 1048576.0);
 out:
 	if (r < 0) {
 		fail("%s on %s failed: %s", what ? what : "attach", dev,
@@ -958,6 +1034,196 @@ static int cmd_status(int argc, char **argv)
 
 /* ---- config ------------------------------------------------------------ */
 
+enum key_kind { K_U32, K_U8, K_ONOFF, K_HEX16, K_RO };
+
+/* The run-time settings: where each lives in struct xd_config. */
+static const struct key {
+	const char *name;
+	enum key_kind kind;
+	size_t off;
+	uint32_t min, max;
+} keys[] = {
+	{ "fast-path", K_ONOFF, offsetof(struct xd_config, disabled), 0, 1 },
+	{ "rrl-responses-per-second", K_U32,
+	  offsetof(struct xd_config, rrl_rate[XD_RRL_POSITIVE]), 0, 1000000 },
+	{ "rrl-nodata-per-second", K_U32,
+	  offsetof(struct xd_config, rrl_rate[XD_RRL_NODATA]), 0, 1000000 },
+	{ "rrl-nxdomains-per-second", K_U32,
+	  offsetof(struct xd_config, rrl_rate[XD_RRL_NXDOMAIN]), 0, 1000000 },
+	{ "rrl-referrals-per-second", K_U32,
+	  offsetof(struct xd_config, rrl_rate[XD_RRL_REFERRAL]), 0, 1000000 },
+	{ "rrl-passed-per-second", K_U32,
+	  offsetof(struct xd_config, rrl_rate[XD_RRL_PASSED]), 0, 1000000 },
+	{ "rrl-window", K_U32, offsetof(struct xd_config, rrl_window), 1,
+	  3600 },
+	{ "rrl-slip", K_U32, offsetof(struct xd_config, rrl_slip), 0, 10 },
+	{ "rrl-ipv4-prefix-length", K_U8,
+	  offsetof(struct xd_config, rrl_v4_prefix), 0, 32 },
+	{ "rrl-ipv6-prefix-length", K_U8,
+	  offsetof(struct xd_config, rrl_v6_prefix), 0, 128 },
+	{ "rrl-log-only", K_ONOFF, offsetof(struct xd_config, rrl_log_only), 0,
+	  1 },
+	{ "cookies", K_ONOFF, offsetof(struct xd_config, cookie_flags), 0, 1 },
+	{ "cookie-secret", K_HEX16, offsetof(struct xd_config, cookie_secret),
+	  0, 0 },
+	{ "cookie-secret-previous", K_HEX16,
+	  offsetof(struct xd_config, cookie_previous), 0, 0 },
+	{ "clock", K_RO, 0, 0, 0 },
+	{ "edns-udp-size", K_RO, 0, 0, 0 },
+	{ "generation", K_RO, 0, 0, 0 },
+	{ "zones-loaded", K_RO, 0, 0, 0 },
+};
+
+static void show_key(const struct key *k, const struct xd_config *c)
+{
+	const uint8_t *b = (const uint8_t *)c + k->off;
+	uint32_t u;
+
+	printf("%s=", k->name);
+	if (!strcmp(k->name, "fast-path")) {
+		printf("%s\n", c->disabled ? "off" : "on");
+	} else if (!strcmp(k->name, "cookies")) {
+		printf("%s\n", (c->cookie_flags & XD_CK_ON) ? "on" : "off");
+	} else if (!strcmp(k->name, "cookie-secret-previous")) {
+		printf("%s\n",
+		       (c->cookie_flags & XD_CK_PREVIOUS) ? "(set)" : "none");
+	} else if (k->kind == K_HEX16) {
+		bool set = false;
+		for (int i = 0; i < 16; i++)
+			set |= b[i] != 0;
+		/* A secret is not printed back. */
+		printf("%s\n", set ? "(set)" : "none");
+	} else if (k->kind == K_ONOFF) {
+		printf("%s\n", *b ? "on" : "off");
+	} else if (k->kind == K_U8) {
+		printf("%u\n", *b);
+	} else if (k->kind == K_U32) {
+		memcpy(&u, b, 4);
+		printf("%u\n", u);
+	} else if (!strcmp(k->name, "clock")) {
+		long skew = (long)((int64_t)(c->clock_offset_ns -
+					     xd_clock_offset()) /
+				   1000000);
+		printf("%+ld ms from the wall clock\n", skew);
+	} else if (!strcmp(k->name, "edns-udp-size")) {
+		printf("%u\n", c->edns_udp);
+	} else if (!strcmp(k->name, "generation")) {
+		printf("%u\n", c->generation & 1);
+	} else {
+		printf("%s\n", c->enabled ? "yes" : "no");
+	}
+}
+
+static int hex16(const char *hex, uint8_t out[16])
+{
+	if (strlen(hex) != 32)
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		char pair[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+		char *e;
+		if (!strchr("0123456789abcdefABCDEF", pair[0]) ||
+		    !strchr("0123456789abcdefABCDEF", pair[1]))
+			return -1;
+		out[i] = (uint8_t)strtoul(pair, &e, 16);
+	}
+	return 0;
+}
+
+/* Apply KEY=VALUE to c; NULL, or what is wrong. */
+static const char *set_key(struct xd_config *c, char *arg)
+{
+	static char why[160];
+	char *eq = strchr(arg, '=');
+
+	if (!eq)
+		return "not KEY=VALUE";
+	*eq = 0;
+	const char *name = arg, *val = eq + 1;
+	const struct key *k = NULL;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i].name, name))
+			k = &keys[i];
+	if (!k) {
+		snprintf(why, sizeof(why), "unknown key '%s'", name);
+		return why;
+	}
+	uint8_t *b = (uint8_t *)c + k->off;
+	if (!strcmp(name, "clock")) {
+		if (strcmp(val, "sync"))
+			return "clock takes 'sync' (the wall clock now)";
+		c->clock_offset_ns = xd_clock_offset();
+		return NULL;
+	}
+	if (k->kind == K_RO) {
+		snprintf(why, sizeof(why), "%s is read only", name);
+		return why;
+	}
+	if (k->kind == K_ONOFF) {
+		bool on;
+		if (!strcmp(val, "on"))
+			on = true;
+		else if (!strcmp(val, "off"))
+			on = false;
+		else {
+			snprintf(why, sizeof(why), "%s is on or off, not '%s'",
+				 name, val);
+			return why;
+		}
+		if (!strcmp(name, "fast-path"))
+			c->disabled = !on;
+		else if (!strcmp(name, "cookies")) {
+			bool any = false;
+			for (int i = 0; i < 16; i++)
+				any |= c->cookie_secret[i] != 0;
+			if (on && !any)
+				return "set cookie-secret before cookies=on";
+			c->cookie_flags = on ? c->cookie_flags | XD_CK_ON :
+					       c->cookie_flags & ~XD_CK_ON;
+		} else {
+			*b = on;
+		}
+		return NULL;
+	}
+	if (k->kind == K_HEX16) {
+		if (!strcmp(name, "cookie-secret-previous") &&
+		    !strcmp(val, "none")) {
+			memset(b, 0, 16);
+			c->cookie_flags &= ~XD_CK_PREVIOUS;
+			return NULL;
+		}
+		if (hex16(val, b) < 0) {
+			snprintf(why, sizeof(why),
+				 "%s wants 32 hex digits (16 bytes)", name);
+			return why;
+		}
+		if (!strcmp(name, "cookie-secret-previous"))
+			c->cookie_flags |= XD_CK_PREVIOUS;
+		return NULL;
+	}
+	char *e;
+	errno = 0;
+	unsigned long v = strtoul(val, &e, 10);
+	if (errno || *e || !*val || v < k->min || v > k->max) {
+		snprintf(why, sizeof(why),
+			 "%s wants a number from %u to %u, "
+			 "not '%s'",
+			 name, k->min, k->max, val);
+		return why;
+	}
+	if (k->kind == K_U8) {
+		*b = (uint8_t)v;
+	} else {
+		uint32_t u = (uint32_t)v;
+		memcpy(b, &u, 4);
+		/* responses-per-second also sets the classes after it, as
+		 * BIND's rates default to it; set them after it to differ. */
+		if (!strcmp(name, "rrl-responses-per-second"))
+			for (int i = XD_RRL_NODATA; i <= XD_RRL_REFERRAL; i++)
+				c->rrl_rate[i] = u;
+	}
+	return NULL;
+}
+
 static int cmd_config(int argc, char **argv)
 {
 	const char *dev;
@@ -992,68 +1258,171 @@ static int cmd_config(int argc, char **argv)
 	if (!set) {
 		const char *key = i < argc ? argv[i] : NULL;
 		bool any = false;
-#define SHOW(k, fmt, ...)                               \
-	if (!key || !strcmp(key, k)) {                  \
-		printf("%s=" fmt "\n", k, __VA_ARGS__); \
-		any = true;                             \
-	}
-		SHOW("fast-path", "%s", cfg.disabled ? "off" : "on");
-		SHOW("edns-udp-size", "%u", cfg.edns_udp);
-		SHOW("generation", "%u", cfg.generation & 1);
-		SHOW("zones-loaded", "%s", cfg.enabled ? "yes" : "no");
-#undef SHOW
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (!key || !strcmp(key, keys[k].name)) {
+				show_key(&keys[k], &cfg);
+				any = true;
+			}
 		xd_pins_close(&p);
 		if (!any)
 			usage_error(usage_config, "unknown key '%s'", key);
 		return 0;
 	}
-	/* Check every setting before changing any. */
+	/* Every setting checked before any is written; under the lock, so
+	 * that an apply running meanwhile is not undone. */
 	struct xd_config next = cfg;
 	for (int k = i; k < argc; k++) {
-		char *eq = strchr(argv[k], '=');
-		if (!eq) {
+		char *arg = strdup(argv[k]);
+		const char *bad = arg ? set_key(&next, arg) : "out of memory";
+		free(arg);
+		if (bad) {
 			xd_pins_close(&p);
-			usage_error(usage_config, "'%s' is not KEY=VALUE",
-				    argv[k]);
-		}
-		*eq = 0;
-		const char *key = argv[k], *val = eq + 1;
-		if (!strcmp(key, "fast-path")) {
-			if (!strcmp(val, "on"))
-				next.disabled = 0;
-			else if (!strcmp(val, "off"))
-				next.disabled = 1;
-			else {
-				xd_pins_close(&p);
-				usage_error(usage_config,
-					    "fast-path is on or off, not '%s'",
-					    val);
-			}
-		} else if (!strcmp(key, "edns-udp-size") ||
-			   !strcmp(key, "generation") ||
-			   !strcmp(key, "zones-loaded")) {
-			xd_pins_close(&p);
-			return fail("%s is read only", key);
-		} else {
-			xd_pins_close(&p);
-			usage_error(usage_config, "unknown key '%s'", key);
+			fprintf(stderr, "%s: %s: %s; nothing changed\n",
+				prog_name, argv[k], bad);
+			return EXIT_USAGE;
 		}
 	}
-	/* Re-read under the lock: an apply may have flipped generations. */
-	if (bpf_map_lookup_elem(p.maps.config, &zero, &cfg) == 0) {
-		cfg.disabled = next.disabled;
-		r = bpf_map_update_elem(p.maps.config, &zero, &cfg, BPF_ANY) ?
-			    -errno :
-			    0;
-	} else {
-		r = -errno;
-	}
+	/* What apply owns stays as apply left it. */
+	next.generation = cfg.generation;
+	next.enabled = cfg.enabled;
+	memcpy(next.gen, cfg.gen, sizeof(next.gen));
+	r = bpf_map_update_elem(p.maps.config, &zero, &next, BPF_ANY) ? -errno :
+									0;
 	xd_pins_close(&p);
 	if (r < 0)
 		return fail("cannot write the config of %s: %s", dev,
 			    strerror(-r));
-	printf("fast-path=%s\n", cfg.disabled ? "off" : "on");
+	for (int k = i; k < argc; k++) {
+		char name[64];
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(argv[k], "="),
+			 argv[k]);
+		for (size_t j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
+			if (!strcmp(keys[j].name, name))
+				show_key(&keys[j], &next);
+	}
 	return 0;
+}
+
+/* ---- exempt prefixes ----------------------------------------------------- */
+
+static int parse_prefix(const char *text, struct xd_rrl_exempt_key *k)
+{
+	char addr[64];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	long len = -1;
+
+	if (n >= sizeof(addr))
+		return -1;
+	memcpy(addr, text, n);
+	addr[n] = 0;
+	if (slash) {
+		char *e;
+		len = strtol(slash + 1, &e, 10);
+		if (*e || !slash[1])
+			return -1;
+	}
+	memset(k, 0, sizeof(*k));
+	uint8_t v4[4];
+	if (inet_pton(AF_INET, addr, v4) == 1) {
+		if (len < 0)
+			len = 32;
+		if (len > 32)
+			return -1;
+		k->addr[10] = k->addr[11] = 0xff;
+		memcpy(k->addr + 12, v4, 4);
+		k->prefixlen = 96 + (uint32_t)len;
+	} else if (inet_pton(AF_INET6, addr, k->addr) == 1) {
+		if (len < 0)
+			len = 128;
+		if (len > 128)
+			return -1;
+		k->prefixlen = (uint32_t)len;
+	} else {
+		return -1;
+	}
+	/* Bits past the prefix cleared, as the trie compares them. */
+	for (int i = 0; i < 16; i++) {
+		uint32_t first = 8 * (uint32_t)i;
+		if (k->prefixlen <= first)
+			k->addr[i] = 0;
+		else if (k->prefixlen < first + 8)
+			k->addr[i] &=
+				(uint8_t)(0xff00 >> (k->prefixlen - first));
+	}
+	return 0;
+}
+
+static void print_prefix(const struct xd_rrl_exempt_key *k)
+{
+	char text[INET6_ADDRSTRLEN];
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (k->prefixlen >= 96 && !memcmp(k->addr, mapped, 12)) {
+		inet_ntop(AF_INET, k->addr + 12, text, sizeof(text));
+		printf("%s/%u\n", text, k->prefixlen - 96);
+	} else {
+		inet_ntop(AF_INET6, k->addr, text, sizeof(text));
+		printf("%s/%u\n", text, k->prefixlen);
+	}
+}
+
+static int cmd_exempt(int argc, char **argv)
+{
+	const char *dev;
+	int i = dev_only(argc, argv, usage_exempt, true, &dev);
+
+	if (i >= argc)
+		usage_error(usage_exempt, "%s", "add, del or list is required");
+	const char *action = argv[i++];
+	bool add = !strcmp(action, "add"), del = !strcmp(action, "del");
+	if (!add && !del && strcmp(action, "list"))
+		usage_error(usage_exempt, "unknown action '%s'", action);
+	if ((add || del) && i >= argc)
+		usage_error(usage_exempt, "%s needs a PREFIX", action);
+	/* Every prefix checked before any is written. */
+	struct xd_rrl_exempt_key keys_in[64];
+	int n = 0;
+	for (; i < argc; i++) {
+		if (n == 64)
+			usage_error(usage_exempt, "%s", "at most 64 at once");
+		if (parse_prefix(argv[i], &keys_in[n++]) < 0)
+			usage_error(usage_exempt, "'%s' is not a prefix",
+				    argv[i]);
+	}
+	struct xd_pins p;
+	const char *why = NULL;
+	int r = xd_pins_open(&p, dev, add || del, &why);
+	if (r < 0) {
+		xd_pins_close(&p);
+		return fail("%s: %s", dev, why);
+	}
+	int rc = 0;
+	if (add || del) {
+		uint8_t one = 1;
+		for (int k = 0; k < n; k++) {
+			int e = add ? bpf_map_update_elem(p.maps.exempt,
+							  &keys_in[k], &one,
+							  BPF_ANY) :
+				      bpf_map_delete_elem(p.maps.exempt,
+							  &keys_in[k]);
+			if (e) {
+				fail("%s %s: %s", action, argv[argc - n + k],
+				     strerror(errno));
+				rc = EXIT_FAIL;
+			}
+		}
+	} else {
+		struct xd_rrl_exempt_key k, next;
+		void *prev = NULL;
+		while (!bpf_map_get_next_key(p.maps.exempt, prev, &next)) {
+			print_prefix(&next);
+			k = next;
+			prev = &k;
+		}
+	}
+	xd_pins_close(&p);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -1076,6 +1445,7 @@ int main(int argc, char **argv)
 				!strcmp(t, "status") ? usage_status :
 				!strcmp(t, "stats")  ? usage_stats :
 				!strcmp(t, "config") ? usage_config :
+				!strcmp(t, "exempt") ? usage_exempt :
 						       usage_main;
 		fputs(u, stdout);
 		return 0;
@@ -1092,6 +1462,8 @@ int main(int argc, char **argv)
 		return cmd_stats(argc, argv);
 	if (!strcmp(cmd, "config"))
 		return cmd_config(argc, argv);
+	if (!strcmp(cmd, "exempt"))
+		return cmd_exempt(argc, argv);
 	fprintf(stderr, "%s: unknown command '%s'\n\n%s", prog_name, cmd,
 		usage_main);
 	return EXIT_USAGE;

@@ -302,6 +302,8 @@ int xd_xdp_serve(const struct xd_xdp_maps *m, unsigned gen, bool enabled)
 
 	if (r < 0)
 		return r;
+	/* Each switch also refreshes the program's wall clock (cookies). */
+	c.clock_offset_ns = xd_clock_offset();
 	c.generation = gen & 1;
 	c.enabled = enabled;
 	return write_config(m, &c);

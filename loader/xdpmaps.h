@@ -16,6 +16,7 @@
 /* File descriptors of the program's maps. */
 struct xd_xdp_maps {
 	int slots, nodes, names, chunks, tslots, config, stats;
+	int rrl, exempt; /* rate-limit buckets, exempt prefixes */
 };
 
 /* Capacity of one generation; the arrays hold two. */

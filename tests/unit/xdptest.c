@@ -303,6 +303,8 @@ int xdp_env_open(struct xdp_env *env, char *const *specs, int n,
 	m->tslots = bpf_map__fd(k->maps.xd_tslots);
 	m->config = bpf_map__fd(k->maps.xd_config);
 	m->stats = bpf_map__fd(k->maps.xd_stats);
+	m->rrl = bpf_map__fd(k->maps.xd_rrl);
+	m->exempt = bpf_map__fd(k->maps.xd_rrl_exempt);
 	const char *full = NULL;
 	if (xd_xdp_init(m, &sz) < 0 ||
 	    xd_xdp_fill(m, &env->db, 0, NULL, &rep, &full) < 0 ||
