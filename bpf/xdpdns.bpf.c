@@ -241,10 +241,11 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		    h.kind == 3 ? XD_RRL_NXDOMAIN :
 				  XD_RRL_REFERRAL;
 	if (cfg->rrl_rate[cls] && !s->cookie_valid) {
-		__u64 id = cls == XD_RRL_POSITIVE ?
-				   xd_hash_end(s->hraw[0]) ^ (__u64)p->qtype
-								     << 48 :
-				   (__u64)gen << 32 | tref;
+		/* Answers and NODATA by name and type, NXDOMAIN by zone,
+		 * referrals by delegation (their template). */
+		__u64 name = xd_hash_end(s->hraw[0]);
+		__u64 id = cls <= XD_RRL_NODATA ? name ^ (__u64)p->qtype << 48 :
+						  (__u64)gen << 32 | tref;
 		int r = rrl_check(ctx, cls, id);
 		if (r == RRL_DROP)
 			return DROP(drop_rrl);

@@ -5,6 +5,9 @@ Without arguments: for each line "ADDRESS HEXQUERY [tcp] [SECONDS]" on
 stdin, send the query to port 53 of ADDRESS, over UDP or with "tcp" over
 TCP, and print the reply in hex, or "none" after SECONDS (default 1).
 
+With "loop ADDRESS SRC NAMES SECONDS [none|fresh|forged [QPS]]": queries
+for NAMES from SRC for SECONDS, with or without a DNS cookie (loop()).
+
 With "stream ADDRESS NAME COUNT SECONDS [LAST]": send at most COUNT
 queries for NAME, A and SOA in turn, one after the other (each waits for
 its reply or a second), for at most SECONDS, and print one line per query:
@@ -61,7 +64,64 @@ def stream(addr, name, count, seconds, last=None):
     sys.stdout.flush()
 
 
+def loop(addr, src, names, seconds, cookie, qps=0.0):
+    """Queries for names (comma-separated NAME or NAME/TYPE, in turn) from
+    src, one after the other (at most qps a second when given), for
+    seconds; with cookie "fresh" a DNS cookie learnt from the first
+    reply, "forged" a cookie whose server part is wrong. Prints a JSON
+    line."""
+    import json
+    import os
+
+    import dns.edns
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.settimeout(1.0)
+    s.connect((addr, 53))
+    cc = os.urandom(8)
+    held = cc
+    sent = answered = slipped = lost = limited_with_cookie = 0
+    end = time.monotonic() + seconds
+    todo = [(n.split("/") + ["A"])[:2] for n in names.split(",")]
+    start = time.monotonic()
+    while time.monotonic() < end:
+        if qps:
+            wait = start + sent / qps - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        name, rdtype = todo[sent % len(todo)]
+        q = dns.message.make_query(name, rdtype, use_edns=False)
+        q.flags = 0
+        if cookie != "none":
+            q.use_edns(0, 0, 1232,
+                       options=[dns.edns.GenericOption(10, held)])
+        sent += 1
+        r = one(s, q.to_wire())
+        if r is None:
+            lost += 1
+            continue
+        m = dns.message.from_wire(r)
+        if m.flags & dns.flags.TC and not m.answer:
+            slipped += 1
+        elif m.answer or m.authority:
+            answered += 1
+        for o in m.options:
+            if o.otype == 10 and cookie == "fresh":
+                held = o.to_wire()
+            elif o.otype == 10 and cookie == "forged":
+                w = bytearray(o.to_wire())
+                w[-1] ^= 1
+                held = bytes(w)
+    print(json.dumps({"sent": sent, "answered": answered,
+                      "slipped": slipped, "lost": lost}))
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "loop":
+        loop(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]),
+             sys.argv[6] if len(sys.argv) > 6 else "none",
+             float(sys.argv[7]) if len(sys.argv) > 7 else 0.0)
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "stream":
         stream(sys.argv[2], sys.argv[3], int(sys.argv[4]),
                float(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else None)
