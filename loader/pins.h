@@ -19,14 +19,14 @@
 #define XD_ZONES_MAX 65536 /* zones one interface can serve */
 
 /* The program's maps that are pinned, in this order, with these names. */
-#define XD_PIN_MAPS                                                  \
-	X(slots, "xd_slots")                                         \
-	X(nodes, "xd_nodes")                                         \
-	X(names, "xd_names")                                         \
-	X(chunks, "xd_chunks")                                       \
-	X(tslots, "xd_tslots")                                       \
-	X(config, "xd_config") X(stats, "xd_stats") X(rrl, "xd_rrl") \
-		X(exempt, "xd_rrl_exempt")
+#define XD_PIN_MAPS            \
+	X(slots, "xd_slots")   \
+	X(nodes, "xd_nodes")   \
+	X(names, "xd_names")   \
+	X(chunks, "xd_chunks") \
+	X(tslots, "xd_tslots") \
+	X(config, "xd_config") \
+	X(stats, "xd_stats") X(rrl, "xd_rrl") X(exempt, "xd_rrl_exempt")
 
 struct xd_pins {
 	char dir[PATH_MAX];
