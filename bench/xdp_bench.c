@@ -10,12 +10,16 @@
  * With --memory, it also loads a zone of RECORDS A records and reports
  * the bytes the maps take per record (both generations).
  *
+ * It also times the extra cost of rate limiting and of DNS cookies
+ * (alone with --abuse-only).
+ *
  * Usage: xdp-bench RESTORE.bpf.o [--json FILE] [--memory ZONEFILE ORIGIN
- *        RECORDS]   (root; the timed zones come from tests/)
+ *        RECORDS] [--abuse-only]   (root; the timed zones come from tests/)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -63,6 +67,19 @@ static size_t build_query(uint8_t *q, const char *name, uint16_t type, int edns)
 	return n;
 }
 
+/* Append a COOKIE option to the OPT record build_query put last. */
+static size_t add_cookie(uint8_t *q, size_t n, const uint8_t *ck, size_t cl)
+{
+	q[n - 2] = 0;
+	q[n - 1] = (uint8_t)(4 + cl);
+	q[n++] = 0;
+	q[n++] = 10;
+	q[n++] = 0;
+	q[n++] = (uint8_t)cl;
+	memcpy(q + n, ck, cl);
+	return n + cl;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -81,34 +98,59 @@ struct figure {
 	int verdict;
 };
 
-/* Time progs[0..n) on frame in interleaved batches, so that a slow spell
- * of the machine weighs on every program alike. */
-static void measure(const struct bench *b, const int *progs, int n,
-		    const uint8_t *frame, size_t len, struct figure *fig)
+/* One thing to time: a program on a frame, with the program's settings
+ * (NULL: as they are). */
+struct variant {
+	int prog;
+	const uint8_t *frame;
+	size_t len;
+	const struct xd_config *cfg;
+};
+
+static int config_fd = -1;
+
+static void use(const struct bench *b, const struct variant *v)
 {
-	static uint8_t out[4096];
-	double batch[4][BATCHES];
 	struct {
 		uint32_t len;
 		uint8_t bytes[1020];
-	} saved = { .len = (uint32_t)len };
+	} saved = { .len = (uint32_t)v->len };
 	uint32_t zero = 0;
 
-	memcpy(saved.bytes, frame, len);
-	if (bpf_map_update_elem(b->saved, &zero, &saved, BPF_ANY)) {
-		perror("bench frame");
+	/* Rate limiting starts each batch on a fresh bucket (another key
+	 * for the buckets' hash): a batch asks faster than any rate. */
+	static uint64_t seed;
+	struct xd_config c;
+	if (v->cfg) {
+		c = *v->cfg;
+		c.rrl_seed = ++seed;
+	}
+	memcpy(saved.bytes, v->frame, v->len);
+	if (bpf_map_update_elem(b->saved, &zero, &saved, BPF_ANY) ||
+	    bpf_map_update_elem(b->target, &zero, &v->prog, BPF_ANY) ||
+	    (v->cfg && bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY))) {
+		perror("xdp-bench: set-up");
 		exit(1);
 	}
+}
+
+/* Time v[0..n) in interleaved batches, so that a slow spell of the
+ * machine weighs on every variant alike; diff is against the last. */
+static void measure_variants(const struct bench *b, const struct variant *v,
+			     int n, struct figure *fig)
+{
+	static uint8_t out[4096];
+	double batch[4][BATCHES];
+
 	for (int i = 0; i < BATCHES; i++) {
 		for (int k = 0; k < n; k++) {
-			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
-				    .data_size_in = (uint32_t)len,
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = v[k].frame,
+				    .data_size_in = (uint32_t)v[k].len,
 				    .data_out = out,
 				    .data_size_out = sizeof(out),
 				    .repeat = REPEAT);
-			if (bpf_map_update_elem(b->target, &zero, &progs[k],
-						BPF_ANY) ||
-			    bpf_prog_test_run_opts(b->restore, &o) < 0) {
+			use(b, &v[k]);
+			if (bpf_prog_test_run_opts(b->restore, &o) < 0) {
 				perror("test run");
 				exit(1);
 			}
@@ -132,6 +174,17 @@ static void measure(const struct bench *b, const int *progs, int n,
 	}
 }
 
+/* Time progs[0..n) on one frame, settings as they are. */
+static void measure(const struct bench *b, const int *progs, int n,
+		    const uint8_t *frame, size_t len, struct figure *fig)
+{
+	struct variant v[4];
+
+	for (int k = 0; k < n; k++)
+		v[k] = (struct variant){ progs[k], frame, len, NULL };
+	measure_variants(b, v, n, fig);
+}
+
 static int prog_fd(struct bpf_object *o, const char *name)
 {
 	struct bpf_program *p = bpf_object__find_program_by_name(o, name);
@@ -152,6 +205,125 @@ static const char *verdict_name(int v)
 			       "?";
 }
 
+/*
+ * The extra cost of abuse control: the same query with and without it,
+ * timed in interleaved batches, and the median of their paired
+ * differences. RRL: a bucket with credit (the answer goes out) against
+ * rate limiting off. Cookies: a query whose server cookie is ours and
+ * young (checked, sent back as it is), one whose cookie is ours but over
+ * half an hour old (checked and made afresh), and one with a client
+ * cookie alone (made), each against the same query without the option.
+ */
+static void abuse_costs(const struct bench *b, int prog, int empty, int cfd,
+			FILE *jf)
+{
+	uint32_t zero = 0;
+	struct xd_config base, rrl, ck;
+	uint8_t q[512], plain[1024], young[1024], old[1024], client[1024];
+	size_t n, lp, ly = 0, lo = 0, lc;
+	struct frame_opts fo = { 0 };
+	static const uint8_t src[4] = { 198, 18, 0, 2 }; /* frame_build's */
+
+	config_fd = cfd;
+	if (bpf_map_lookup_elem(cfd, &zero, &base)) {
+		perror("xdp-bench: config");
+		exit(1);
+	}
+	n = build_query(q, "www.basic.example.", 1, 1232);
+	lp = frame_build(plain, q, n, &fo);
+
+	rrl = base;
+	for (int c = 0; c < XD_RRL_CLASSES; c++)
+		rrl.rrl_rate[c] = 1000000; /* the most: never limits here */
+	rrl.rrl_window = 15;
+	rrl.rrl_slip = 2;
+	rrl.rrl_v4_prefix = 24;
+	rrl.rrl_v6_prefix = 56;
+	struct xd_config lim = rrl;
+	lim.rrl_rate[XD_RRL_POSITIVE] = 1;
+	lim.rrl_slip = 0;
+
+	/* Cookies on, the program's clock at a fixed second. */
+	ck = base;
+	ck.cookie_flags = XD_CK_ON;
+	memset(ck.cookie_secret, 0x5a, 16);
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	uint32_t now = 1800000000u;
+	ck.clock_offset_ns =
+		(uint64_t)now * 1000000000ull -
+		((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	uint8_t cookie[24] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t t = pass ? now - 2400 : now - 60;
+		uint8_t head[8] = { 1,
+				    0,
+				    0,
+				    0,
+				    (uint8_t)(t >> 24),
+				    (uint8_t)(t >> 16),
+				    (uint8_t)(t >> 8),
+				    (uint8_t)t };
+		memcpy(cookie + 8, head, 8);
+		xd_server_cookie(ck.cookie_secret, cookie, head, src, 4,
+				 cookie + 8);
+		size_t m = add_cookie(q, n, cookie, 24);
+		if (pass)
+			lo = frame_build(old, q, m, &fo);
+		else
+			ly = frame_build(young, q, m, &fo);
+	}
+	lc = frame_build(client, q, add_cookie(q, n, cookie, 8), &fo);
+
+	static const char *what[] = {
+		"RRL: answered (bucket has credit)",
+		"RRL: limited, dropped (whole program vs empty)",
+		"cookie: ours, young (checked, echoed)",
+		"cookie: ours, 40 min old (checked, remade)",
+		"cookie: client part only (made)",
+	};
+	const struct variant with[] = {
+		{ prog, plain, lp, &rrl }, { prog, plain, lp, &lim },
+		{ prog, young, ly, &ck },  { prog, old, lo, &ck },
+		{ prog, client, lc, &ck },
+	};
+	const struct variant without[] = {
+		{ prog, plain, lp, &base }, { empty, plain, lp, &base },
+		{ prog, plain, lp, &ck },   { prog, plain, lp, &ck },
+		{ prog, plain, lp, &ck },
+	};
+	printf("\n### Abuse control: extra cost per query\n");
+	printf("The same query (www.basic.example A, EDNS) with and without "
+	       "the feature, in\ninterleaved batches; cost = median of the "
+	       "paired differences.\n\n");
+	printf("| case | verdict | with ns | without ns | extra ns | "
+	       "best-batch extra ns |\n|---|---|---|---|---|---|\n");
+	if (jf)
+		fprintf(jf, "], \"abuse\": [\n");
+	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		struct variant v[2] = { with[i], without[i] };
+		struct figure f[2];
+		measure_variants(b, v, 2, f);
+		double extra = f[0].diff; /* median of with - without */
+		double best = f[0].min - f[1].min;
+		const char *vs = verdict_name(f[0].verdict);
+		printf("| %s | %s | %.0f | %.0f | %.0f | %.0f |\n", what[i], vs,
+		       f[0].median, f[1].median, extra, best);
+		if (jf)
+			fprintf(jf,
+				"%s {\"case\": \"%s\", \"verdict\": "
+				"\"%s\", \"with_ns\": %.0f, "
+				"\"without_ns\": %.0f, \"extra_ns\": %.0f, "
+				"\"best_extra_ns\": %.0f}\n",
+				i ? "," : "", what[i], vs, f[0].median,
+				f[1].median, extra, best);
+	}
+	if (bpf_map_update_elem(cfd, &zero, &base, BPF_ANY)) {
+		perror("xdp-bench: config");
+		exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static char *specs[] = {
@@ -165,9 +337,11 @@ int main(int argc, char **argv)
 
 	const char *mzone = NULL, *morigin = NULL;
 	long mrecords = 0;
-	int bad = argc < 2;
+	int bad = argc < 2, abuse_only = 0;
 	for (int i = 2; i < argc && !bad; i++) {
-		if (!strcmp(argv[i], "--json") && i + 1 < argc)
+		if (!strcmp(argv[i], "--abuse-only"))
+			abuse_only = 1;
+		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json = argv[++i];
 		else if (!strcmp(argv[i], "--memory") && i + 3 < argc) {
 			mzone = argv[++i];
@@ -178,7 +352,8 @@ int main(int argc, char **argv)
 	}
 	if (bad || (mzone && mrecords <= 0)) {
 		fprintf(stderr, "usage: xdp-bench RESTORE.bpf.o [--json FILE] "
-				"[--memory ZONEFILE ORIGIN RECORDS]\n");
+				"[--memory ZONEFILE ORIGIN RECORDS] "
+				"[--abuse-only]\n");
 		return 2;
 	}
 	if (xdp_env_open(&env, specs, 3, &why) < 0) {
@@ -226,9 +401,13 @@ int main(int argc, char **argv)
 	if (jf)
 		fprintf(jf, "{\"repeat\": %d, \"batches\": %d, \"cases\": [\n",
 			REPEAT, BATCHES);
-	printf("| query | verdict | program ns | empty ns | cost ns | best-batch cost ns |\n");
-	printf("|---|---|---|---|---|---|\n");
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	if (!abuse_only) {
+		printf("| query | verdict | program ns | empty ns | cost ns | "
+		       "best-batch cost ns |\n");
+		printf("|---|---|---|---|---|---|\n");
+	}
+	for (size_t i = abuse_only ? sizeof(cases) / sizeof(cases[0]) : 0;
+	     i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t q[512], frame[1024];
 		size_t n = build_query(q, cases[i].name, cases[i].type,
 				       cases[i].edns);
@@ -253,6 +432,7 @@ int main(int argc, char **argv)
 				i ? "," : "", cases[i].what, vs, f[0].median,
 				f[1].median, c, best);
 	}
+	abuse_costs(&b, env.prog_fd, empty, env.maps.config, jf);
 	if (mzone) {
 		/* The timed program's maps go first: this load is another. */
 		char spec[1024];

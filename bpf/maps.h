@@ -38,14 +38,8 @@ ARRAY_MAP(xd_tslots, struct xd_tslot, 64);
 /* Run-time settings and generation sizes; entry 0. */
 ARRAY_MAP(xd_config, struct xd_config, 1);
 
-/* Response rate limiting: buckets, least recently used evicted; sized by
- * the loader. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct xd_rrl_key);
-	__type(value, struct xd_rrl_bucket);
-} xd_rrl SEC(".maps");
+/* Response rate limiting: buckets (a power of two, sized by the loader). */
+ARRAY_MAP(xd_rrl, struct xd_rrl_bucket, 65536);
 
 /* Client prefixes never rate-limited. */
 struct {
@@ -87,6 +81,14 @@ struct xd_scratch {
 	__u32 slipped; /* rate-limited, sent as TC=1 without records */
 	__s32 delta; /* relocation */
 	__u32 bytes, nrelocs, ncuts, flags, kind, rcode, frame;
+	/* Rate limiting: the credit a jiffy earns, in 2^-30 thousandths of
+	 * a response, for the rate it was computed for (one division per
+	 * CPU when a rate changes, not one per query). */
+	__u32 rrl_rate_seen[XD_RRL_CLASSES];
+	__u64 rrl_k[XD_RRL_CLASSES];
+	/* Cookies: the wall clock's second at jiffy ck_jiffies, for the
+	 * clock offset it was read with. */
+	__u64 ck_jiffies, ck_offset, ck_now;
 	__u8 move[512]; /* headers moved to grow at the front */
 	struct pkt pk; /* the parse, read back by respond() */
 };

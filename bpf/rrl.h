@@ -13,6 +13,20 @@
 
 enum { RRL_ANSWER, RRL_DROP, RRL_SLIP };
 
+/* The kernel's tick rate, from its configuration (libbpf fills it in). */
+extern const unsigned int CONFIG_HZ __kconfig;
+
+/* A 64-bit finaliser (the multiply-xorshift of splitmix64's output). */
+static __always_inline __u64 rrl_mix(__u64 x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	x *= 0x81dadef4bc2dd44dull;
+	x ^= x >> 33;
+	return x;
+}
+
 /*
  * What to do with a response (or passed query) of class cls keyed by id
  * for the client of the packet being answered: RRL_ANSWER, RRL_DROP or
@@ -29,6 +43,8 @@ static __noinline int rrl_check(struct xdp_md *ctx, __u32 cls, __u64 id)
 	__u64 rate = cfg->rrl_rate[cls];
 	if (!rate)
 		return RRL_ANSWER;
+	if (rate > 1000000)
+		rate = 1000000;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	const struct pkt *p = &s->pk;
@@ -48,34 +64,66 @@ static __noinline int rrl_check(struct xdp_md *ctx, __u32 cls, __u64 id)
 		__builtin_memcpy(ek.addr + 12, ip, 4);
 		plen = 96 + (__u32)cfg->rrl_v4_prefix;
 	}
-	/* The bucket's key: the address cut to the prefix. */
-	struct xd_rrl_key k = { .cls = cls, .id = id };
-	__builtin_memcpy(k.addr, ek.addr, 16);
-#pragma unroll
-	for (int i = 0; i < 16; i++) {
-		__u32 first = 8 * (__u32)i;
-		if (plen <= first)
-			k.addr[i] = 0;
-		else if (plen < first + 8)
-			k.addr[i] &= (__u8)(0xff00 >> (plen - first));
+	/* The bucket's tag: the address cut to the prefix, the class and
+	 * the id, hashed with the table's seed. */
+	__u64 a0, a1;
+	__builtin_memcpy(&a0, ek.addr, 8);
+	__builtin_memcpy(&a1, ek.addr + 8, 8);
+	a0 = __builtin_bswap64(a0);
+	a1 = __builtin_bswap64(a1);
+	if (plen < 64) {
+		a0 = plen ? a0 & ~0ull << (64 - plen) : 0;
+		a1 = 0;
+	} else if (plen < 128) {
+		a1 = plen > 64 ? a1 & ~0ull << (128 - plen) : 0;
 	}
+	__u64 h = rrl_mix(cfg->rrl_seed ^ a0) ^ a1;
+	h = rrl_mix(h) ^ id;
+	h = rrl_mix(h ^ (__u64)cls << 56);
+	__u64 tag = h | 1;
 
-	__u64 now = bpf_ktime_get_ns();
-	__s64 full = (__s64)(rate * 1000);
-	struct xd_rrl_bucket *b = bpf_map_lookup_elem(&xd_rrl, &k);
-	if (!b) {
-		struct xd_rrl_bucket nb = { .balance = full - 1000,
-					    .last_ns = now };
-		bpf_map_update_elem(&xd_rrl, &k, &nb, BPF_ANY);
+	__u32 i0 = (__u32)(h >> 32) & cfg->rrl_mask, i1 = i0 ^ 1;
+	struct xd_rrl_bucket *b = bpf_map_lookup_elem(&xd_rrl, &i0);
+	struct xd_rrl_bucket *b1 = bpf_map_lookup_elem(&xd_rrl, &i1);
+	if (!b || !b1)
 		return RRL_ANSWER;
+	__u64 now = bpf_jiffies64();
+	__s64 full = (__s64)(rate * 1000);
+	__u64 k = s->rrl_k[cls];
+	if (s->rrl_rate_seen[cls] != rate) {
+		k = (rate * 1000 << 30) / CONFIG_HZ;
+		s->rrl_k[cls] = k;
+		s->rrl_rate_seen[cls] = (__u32)rate;
 	}
-	/* Credit since the last response: rate thousandths a millisecond,
-	 * up to one second's worth. */
-	__u64 ms = (now - b->last_ns) / 1000000;
-	if (ms > 1000)
-		ms = 1000;
-	b->last_ns = now;
-	__s64 bal = b->balance + (__s64)(ms * rate);
+	if (b->tag != tag) {
+		if (b1->tag == tag) {
+			b = b1;
+		} else {
+			/* A new bucket, in the slot idle longer. */
+			if (b1->last < b->last)
+				b = b1;
+			b->tag = tag;
+			b->balance = full - 1000;
+			b->last = now;
+			b->limited = 0;
+			b->frac = 0;
+			return RRL_ANSWER;
+		}
+	}
+	/* Credit since the last response, in thousandths of a response:
+	 * jiffies elapsed x k, k = rate x 1000 x 2^30 / HZ, the remainder
+	 * kept in the bucket; up to one second's worth. The clock is the
+	 * tick counter: a tick's resolution is enough (nothing is lost to
+	 * rounding) and reading it costs a fraction of a clock's read. */
+	__u64 el = now - b->last;
+	if ((__s64)el < 0)
+		el = 0;
+	if (el > CONFIG_HZ)
+		el = CONFIG_HZ;
+	b->last = now;
+	__u64 credit = el * k + b->frac;
+	b->frac = (__u32)(credit & ((1u << 30) - 1));
+	__s64 bal = b->balance + (__s64)(credit >> 30);
 	if (bal > full)
 		bal = full;
 	bal -= 1000;

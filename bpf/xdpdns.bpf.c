@@ -86,8 +86,17 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 		__u8 *ip = data + ((p->l3 + (p->ipv6 ? 8 : 12)) & 0xff);
 		if ((void *)(ip + 16) > end)
 			return -1;
-		__u64 now = (bpf_ktime_get_boot_ns() + cfg->clock_offset_ns) /
-			    1000000000ull;
+		/* The wall clock's second, read once a tick per CPU: a
+		 * clock read and a division cost more than the hash. */
+		__u64 j = bpf_jiffies64();
+		if (s->ck_jiffies != j ||
+		    s->ck_offset != cfg->clock_offset_ns) {
+			s->ck_offset = cfg->clock_offset_ns;
+			s->ck_now = (bpf_ktime_get_boot_ns() + s->ck_offset) /
+				    1000000000ull;
+			s->ck_jiffies = j;
+		}
+		__u64 now = s->ck_now;
 		store64(s->cmsg, load64(s->cookie));
 		store64(s->cmsg + 16, load64(ip));
 		store64(s->cmsg + 24, load64(ip + 8));

@@ -288,20 +288,21 @@ enum {
 	XD_RRL_CLASSES
 };
 
-/* A bucket: the client's prefix (IPv4 mapped into IPv6), the class and
- * what the class is keyed by. */
-struct xd_rrl_key {
-	__u8 addr[16];
-	__u32 cls;
-	__u32 pad;
-	__u64 id;
-};
-
+/*
+ * A bucket, in an array the program indexes itself (an array lookup is a
+ * few instructions; a hash map's is most of the limiter's cost). Its tag
+ * is a keyed 64-bit hash of the client's prefix (IPv4 mapped into IPv6),
+ * the class and what the class is keyed by; it lives in one of two
+ * neighbouring slots, and a new bucket takes the one idle longer. Tag 0:
+ * free. CPUs update buckets without locks: a race costs a response's
+ * worth of accuracy, never a wrong answer.
+ */
 struct xd_rrl_bucket {
+	__u64 tag;
 	__s64 balance; /* thousandths of a response */
-	__u64 last_ns; /* CLOCK_MONOTONIC of the last response */
+	__u64 last; /* jiffies at the last response */
 	__u32 limited; /* responses limited since the bucket was made */
-	__u32 pad;
+	__u32 frac; /* credit short of a thousandth, in 2^-30ths */
 };
 
 /* Prefixes never limited: an LPM trie over IPv6 addresses, IPv4 ones
@@ -345,6 +346,9 @@ struct xd_config {
 	__u8 rrl_v4_prefix, rrl_v6_prefix; /* bits of the client prefix */
 	__u8 rrl_log_only; /* count what would be limited, limit nothing */
 	__u8 rrl_pad;
+	__u32 rrl_mask; /* buckets - 1 (a power of two), set at attach */
+	__u32 rrl_pad2;
+	__u64 rrl_seed; /* keys the buckets' hash, random at attach */
 };
 
 #define XD_CK_ON 0x1 /* answer queries with a COOKIE option here */

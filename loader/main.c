@@ -39,10 +39,8 @@
 #define BPFFS "/sys/fs/bpf"
 #define DEFAULT_MEMORY_MIB 128
 #define DEFAULT_RRL_TABLE 65536
-/* Kernel memory of one rate-limit bucket: key, value and the hash
- * table's own element header. */
-#define RRL_BUCKET_BYTES \
-	(sizeof(struct xd_rrl_key) + sizeof(struct xd_rrl_bucket) + 64)
+/* Kernel memory of one rate-limit bucket (an array element). */
+#define RRL_BUCKET_BYTES sizeof(struct xd_rrl_bucket)
 
 static const char usage_main[] =
 	"Usage: xdpdns-loader COMMAND [OPTIONS]\n"
@@ -90,8 +88,9 @@ static const char usage_attach[] =
 	"                      generic (the kernel stack runs it: slower, any\n"
 	"                      interface)\n"
 	"  -R, --rrl-table N   buckets of the response rate limiter (default\n"
-	"                      65536, about 120 bytes each); the least\n"
-	"                      recently used is dropped when full\n"
+	"                      65536, 32 bytes each, rounded up to a power of\n"
+	"                      two); a new bucket takes the place of the one\n"
+	"                      idle longer of a pair\n"
 	"  -M, --memory MIB    the maps' size, both zone generations together\n"
 	"                      (default "
 	"128"
@@ -170,10 +169,13 @@ static const char usage_config[] =
 	"  fast-path                 on | off. off passes every query to the\n"
 	"                            kernel stack (counted as pass_disabled)\n"
 	"Response rate limiting (RRL), as BIND does it: a bucket per client\n"
-	"prefix and response (a name and type, a zone's NXDOMAIN or NODATA, a\n"
-	"delegation's referral) that earns RATE responses a second; limited\n"
-	"responses are dropped (drop_rrl), every SLIP-th sent as TC=1 without\n"
-	"records (answer_slipped). Off while the rates are 0 (the default).\n"
+	"prefix and response (an answer's or a NODATA's name and type, a\n"
+	"zone's NXDOMAIN, a delegation's referral) that earns RATE responses\n"
+	"a second and may owe WINDOW seconds' worth; limited responses are\n"
+	"dropped (drop_rrl), every SLIP-th sent as TC=1 without records\n"
+	"(answer_slipped). Off while the rates are 0 (the default). The XDP\n"
+	"path sends no error responses; those come from xdpdns-server, for\n"
+	"queries that rrl-passed-per-second limits.\n"
 	"  rrl-responses-per-second  RATE for positive answers; also sets the\n"
 	"                            three below (set them after it to differ)\n"
 	"  rrl-nodata-per-second     RATE for NODATA\n"
@@ -201,9 +203,10 @@ static const char usage_config[] =
 	"                            cookie timestamps) from this host's now\n"
 	"Read only: edns-udp-size (1232), generation, zones-loaded.\n"
 	"\n"
-	"Recommended for a public authoritative node (BIND's advice): \n"
-	"rrl-responses-per-second=10 rrl-window=15 rrl-slip=2, with\n"
-	"rrl-log-only=on for a day first to see who would be limited.\n"
+	"Recommended for a public authoritative node (after BIND's advice):\n"
+	"rrl-responses-per-second=10 rrl-window=15 rrl-slip=2\n"
+	"rrl-passed-per-second=500, with rrl-log-only=on for a day first to\n"
+	"see who would be limited, and cookies=on with the servers' secret.\n"
 	"\n"
 	"Options:\n"
 	"  -d, --dev IF        the interface (required)\n"
@@ -398,6 +401,8 @@ static int cmd_attach(int argc, char **argv)
 					"--rrl-table wants 1024 to 16777216 "
 					"buckets, not '%s'",
 					optarg);
+			while (buckets & (buckets - 1))
+				buckets += buckets & -buckets;
 			break;
 		}
 		case 'd':

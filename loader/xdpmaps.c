@@ -17,7 +17,7 @@
 _Static_assert(sizeof(struct xd_xnode) == 48, "node layout");
 _Static_assert(sizeof(struct xd_slot) == 8, "slot layout");
 _Static_assert(sizeof(struct xd_tslot) == 16, "overflow slot layout");
-_Static_assert(sizeof(struct xd_config) == 144, "config layout");
+_Static_assert(sizeof(struct xd_config) == 160, "config layout");
 _Static_assert(sizeof(struct xd_xtmpl) == 8, "template header layout");
 _Static_assert(sizeof(struct xd_xcut) == 8, "cut layout");
 
@@ -292,6 +292,17 @@ int xd_xdp_init(const struct xd_xdp_maps *m, const struct xd_xdp_sizes *sz)
 		.rrl_v6_prefix = 56,
 	};
 
+	/* The rate limiter's table: its size (a power of two) and a fresh
+	 * key for its hash. */
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(m->rrl, &info, &len) < 0)
+		return -errno;
+	if (!info.max_entries || (info.max_entries & (info.max_entries - 1)))
+		return -EINVAL;
+	c.rrl_mask = info.max_entries - 1;
+	if (getrandom(&c.rrl_seed, sizeof(c.rrl_seed), 0) != sizeof(c.rrl_seed))
+		return -EIO;
 	return write_config(m, &c);
 }
 

@@ -19,7 +19,11 @@ LOADER = os.path.join(BUILD, "xdpdns-loader")
 ZONEC = os.path.join(BUILD, "xdpdns-zonec")
 SECRET = "0123456789abcdef0123456789abcdef"
 RATE, WINDOW, SLIP, PASSED = 5, 3, 2, 20
-LEGIT, COOKIE_SRC, ATTACK = "198.18.1.10", "198.18.2.77", "198.18.2.0/24"
+# Client prefixes routed to the client's namespace from this one: unique
+# to the run (routes are shared by every test run on the machine).
+_NET = 2 * (os.getpid() % 120)
+LEGIT_NET, ATTACK = "198.19.%d.0/24" % _NET, "198.19.%d.0/24" % (_NET + 1)
+LEGIT, COOKIE_SRC = "198.19.%d.10" % _NET, "198.19.%d.77" % (_NET + 1)
 
 
 def mac(ns, dev):
@@ -41,12 +45,15 @@ def node():
     need(os.path.exists(LOADER), "build/xdpdns-loader not built")
     pair = VethPair()
     server = None
+    routed = []
     try:
         n = ["ip", "-n", pair.ns]
         sh(*n, "addr", "add", LEGIT + "/24", "dev", pair.client)
         sh(*n, "addr", "add", COOKIE_SRC + "/32", "dev", pair.client)
-        for net in ("198.18.1.0/24", "198.18.2.0/24"):
-            sh("ip", "route", "add", net, "via", "198.18.0.1")
+        for net in (LEGIT_NET, ATTACK):
+            sh("ip", "route", "add", net, "dev", pair.node, "via",
+               "198.18.0.1")
+            routed.append(net)
         subprocess.run([LOADER, "attach", "--dev", pair.node, "--memory",
                         "16"], check=True, capture_output=True)
         subprocess.run([ZONEC, "apply", "--dev", pair.node, "-q",
@@ -67,8 +74,8 @@ def node():
     finally:
         if server:
             server.close()
-        for net in ("198.18.1.0/24", "198.18.2.0/24"):
-            subprocess.run(["ip", "route", "del", net],
+        for net in routed:
+            subprocess.run(["ip", "route", "del", net, "dev", pair.node],
                            capture_output=True)
         subprocess.run([LOADER, "detach", "--dev", pair.node],
                        capture_output=True)

@@ -797,9 +797,10 @@ static void cookies(void **state)
 /* ---- response rate limiting ------------------------------------------ */
 
 /* Run query q from src; the verdict, and whether a TX was a slip. */
-static int rrl_send(const struct buf *q, const uint8_t *src, bool *slip)
+static int rrl_send6(const struct buf *q, const uint8_t *src, bool ipv6,
+		     bool *slip)
 {
-	struct frame_opts fo = { .src = src };
+	struct frame_opts fo = { .src = src, .ipv6 = ipv6 };
 	size_t flen = frame_build(frame, q->b, q->n, &fo), olen;
 	int v = xdp_run(&env, frame, flen, out, &olen);
 	*slip = false;
@@ -813,6 +814,11 @@ static int rrl_send(const struct buf *q, const uint8_t *src, bool *slip)
 	return v;
 }
 
+static int rrl_send(const struct buf *q, const uint8_t *src, bool *slip)
+{
+	return rrl_send6(q, src, false, slip);
+}
+
 static void rrl(void **state)
 {
 	NEED_ENV();
@@ -824,14 +830,13 @@ static void rrl(void **state)
 	cfg.rrl_window = 2;
 	cfg.rrl_slip = 2;
 	assert_int_equal(config_rw(&cfg, true), 0);
-	uint32_t zero = 0;
-	struct xd_rrl_key k, next;
-	while (!bpf_map_get_next_key(bpf_map__fd(env.skel->maps.xd_rrl), NULL,
-				     &next)) {
-		k = next;
-		bpf_map_delete_elem(bpf_map__fd(env.skel->maps.xd_rrl), &k);
-	}
-	(void)zero;
+	/* Every bucket free. */
+	struct xd_rrl_bucket none = { 0 };
+	int rfd = bpf_map__fd(env.skel->maps.xd_rrl);
+	for (uint32_t i = 0; i < bpf_map__max_entries(env.skel->maps.xd_rrl);
+	     i++)
+		assert_int_equal(bpf_map_update_elem(rfd, &i, &none, BPF_ANY),
+				 0);
 
 	struct buf q;
 	make_query(&q, 1, 0, "www.basic.example.", 1, -1, false);
@@ -871,6 +876,25 @@ static void rrl(void **state)
 	make_query(&q2, 2, 0, "mail.basic.example.", 1, -1, false);
 	assert_int_equal(rrl_send(&q2, a, &slip), XDP_TX);
 	assert_false(slip);
+
+	/* IPv6: one bucket per /56; the next /56 has its own. */
+	static const uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8,	   0,
+					0,    0x12, 0x34, [15] = 1 },
+			     s6b[16] = { 0x20, 0x01, 0x0d, 0xb8, 0,
+					 0,    0x12, 0xff, 0xaa, [15] = 9 },
+			     s6c[16] = { 0x20, 0x01, 0x0d, 0xb8,    0,
+					 0,    0x13, 0x34, [15] = 1 };
+	for (int i = 0; i < 7; i++) {
+		v = rrl_send6(&q, s6, true, &slip);
+		if (i < 5)
+			assert_true(v == XDP_TX && !slip);
+		else
+			assert_true(v == XDP_DROP || slip);
+	}
+	v = rrl_send6(&q, s6b, true, &slip);
+	assert_true(v == XDP_DROP || slip);
+	v = rrl_send6(&q, s6c, true, &slip);
+	assert_true(v == XDP_TX && !slip);
 
 	/* NXDOMAIN: one bucket per zone, whatever the names. */
 	static const uint8_t c[4] = { 198, 18, 9, 1 };
@@ -961,6 +985,34 @@ static void rrl(void **state)
 	size_t f = offsetof(struct xd_stats, seen_rrl_log_only) / 8;
 	assert_int_equal(after[f] - before[f], 4);
 	cfg.rrl_log_only = 0;
+
+	/* Credit comes back at the rate: 1000 a second, window 1, slip 0.
+	 * Spend the bucket, wait, and count what the wait earned against
+	 * the time that really passed (a tick either side). */
+	cfg.rrl_rate[XD_RRL_POSITIVE] = 1000;
+	cfg.rrl_window = 1;
+	cfg.rrl_slip = 0;
+	assert_int_equal(config_rw(&cfg, true), 0);
+	static const uint8_t e[4] = { 198, 18, 11, 1 };
+	int n = 0;
+	while (n < 20000 && rrl_send(&q, e, &slip) == XDP_TX)
+		n++;
+	assert_true(n >= 1000 && n < 20000);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	usleep(100000);
+	int earned = 0;
+	while (earned < 20000 && rrl_send(&q, e, &slip) == XDP_TX)
+		earned++;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (earned < 100 - 10 || earned > ms + 10)
+		fail_msg("earned %d responses in %.1f ms at 1000/s", earned,
+			 ms);
+	cfg.rrl_rate[XD_RRL_POSITIVE] = 5;
+	cfg.rrl_window = 2;
+	cfg.rrl_slip = 2;
 
 	/* Queries passed to userspace: their own rate per prefix, then
 	 * dropped and counted. */
