@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Abuse control on a real veth pair: an attacker floods from many
-addresses of one /24 (raw frames, bounded in count and time) with names
+addresses of one /24 (raw frames, bounded in count and time; then
+kxdpgun, AF_XDP, alone) with names
 that hit, do not exist and miss; a legitimate client in another /24 keeps
 getting its answers; the attacker gets at most rate x window answers per
 bucket and slipped TC=1 replies; a client holding a valid cookie in the
@@ -8,6 +9,8 @@ attacker's /24 is never limited, one with a forged cookie is; and the
 counters account for every query. Needs root; in CI it runs."""
 import json
 import os
+import re
+import shutil
 import subprocess
 
 import pytest
@@ -21,8 +24,9 @@ SECRET = "0123456789abcdef0123456789abcdef"
 RATE, WINDOW, SLIP, PASSED = 5, 3, 2, 20
 # Client prefixes routed to the client's namespace from this one: unique
 # to the run (routes are shared by every test run on the machine).
-_NET = 2 * (os.getpid() % 120)
+_NET = 3 * (os.getpid() % 80)
 LEGIT_NET, ATTACK = "198.19.%d.0/24" % _NET, "198.19.%d.0/24" % (_NET + 1)
+ATTACK2 = "198.19.%d.0/24" % (_NET + 2)  # kxdpgun's, with fresh buckets
 LEGIT, COOKIE_SRC = "198.19.%d.10" % _NET, "198.19.%d.77" % (_NET + 1)
 
 
@@ -50,7 +54,7 @@ def node():
         n = ["ip", "-n", pair.ns]
         sh(*n, "addr", "add", LEGIT + "/24", "dev", pair.client)
         sh(*n, "addr", "add", COOKIE_SRC + "/32", "dev", pair.client)
-        for net in (LEGIT_NET, ATTACK):
+        for net in (LEGIT_NET, ATTACK, ATTACK2):
             sh("ip", "route", "add", net, "dev", pair.node, "via",
                "198.18.0.1")
             routed.append(net)
@@ -143,6 +147,86 @@ def test_flood(node):
                    if k.startswith(("answer_", "pass_", "drop_")) and
                    k not in ("pass_not_dns", "pass_ipv6_ext"))
     assert verdicts == f["sent"] + g["sent"] + h["sent"], (moved, f, g, h)
+
+
+def kxdpgun(pair, seconds, qps, names):
+    """kxdpgun in the client's namespace: AF_XDP on the client's end,
+    sources spread over ATTACK2, bounded by seconds and rate. Its XDP
+    program replaces the end's pass-everything one, which is put back
+    after. Returns (process, read) where read() gives its totals."""
+    qfile = os.path.join("/tmp", "xdpdns-kx-%d.txt" % os.getpid())
+    with open(qfile, "w") as f:
+        f.write("".join(n.replace("/", " ") + "\n" for n in names))
+    p = subprocess.Popen(["ip", "netns", "exec", pair.ns, "kxdpgun", "-t",
+                          str(seconds), "-Q", str(qps), "-i", qfile, "-l",
+                          ATTACK2, "-I", pair.client, NODE4],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+
+    def read():
+        try:
+            out, err = p.communicate(timeout=seconds + 30)
+        finally:
+            os.unlink(qfile)
+            subprocess.run(["ip", "-n", pair.ns, "link", "set", "dev",
+                            pair.client, "xdp", "off"], capture_output=True)
+            sh("ip", "-n", pair.ns, "link", "set", "dev", pair.client,
+               "xdp", "obj", os.path.join(BUILD, "bpf", "xdp_pass.bpf.o"),
+               "sec", "xdp")
+        assert p.returncode == 0, err
+        got = {}
+        for line in out.splitlines():
+            m = re.match(r"(total queries|total replies|responded "
+                         r"[A-Z]+):\s+(\d+)", line)
+            if m:
+                got[m.group(1)] = int(m.group(2))
+        return got
+    return read
+
+
+def test_kxdpgun_flood(node):
+    """The same flood from kxdpgun (AF_XDP, 20,000 queries a second, sources
+    all over one /24), alone: its XDP program on the client's end takes
+    every reply, so the other clients wait for the test above."""
+    pair = node
+    need(shutil.which("kxdpgun"), "kxdpgun (knot-dnsutils) not installed")
+    before = counters(pair.node)
+    # The attacker: 20,000 queries a second for 3 s from addresses all
+    # over one /24, for names that hit, do not exist and miss.
+    flood = kxdpgun(pair, 3, 20000, ["www.basic.example./A",
+                                     "mail.basic.example./A",
+                                     "nope.basic.example./A",
+                                     "www.example.org./A"])
+    f = flood()
+    after = counters(pair.node)
+    moved = {k: after[k] - before[k] for k in after
+             if after[k] != before[k]}
+    sent, replies = f["total queries"], f.get("total replies", 0)
+
+    assert sent > 30000, f
+    # The server refuses the misses it gets (www.example.org).
+    assert f.get("responded REFUSED", 0) == moved.get("pass_miss"), f
+    assert f.get("responded NOERROR", 0) + f.get("responded NXDOMAIN", 0) + \
+        f.get("responded REFUSED", 0) == replies, f
+    # The attacker: a full bucket's worth of answers (RATE) per bucket,
+    # two names and the zone's NXDOMAIN, then nothing while it keeps the
+    # balance at its floor (-WINDOW x RATE); half the limited replies
+    # slip as TC=1 (SLIP 2), one count per bucket either way.
+    answered = f.get("responded NOERROR", 0) + \
+        f.get("responded NXDOMAIN", 0) - moved.get("answer_slipped", 0)
+    assert 1 <= answered <= 3 * RATE, json.dumps([f, moved])
+    assert moved.get("answer_nxdomain", 0) == RATE, moved
+    assert f.get("responded NXDOMAIN", 0) == RATE, f
+    assert abs(moved["answer_slipped"] - moved["drop_rrl"]) <= 3, moved
+    # Misses passed to the server: PASSED a second, the rest shed.
+    assert moved.get("pass_miss", 0) == PASSED, moved
+    assert moved.get("drop_pass_limit", 0) > 0, moved
+    # Every query accounted for, once (the link's own ARP, ND and MLD
+    # aside).
+    verdicts = sum(v for k, v in moved.items()
+                   if k.startswith(("answer_", "pass_", "drop_")) and
+                   k not in ("pass_not_dns", "pass_ipv6_ext"))
+    assert verdicts == sent, (moved, f)
 
 
 def test_forged_cookie_is_limited(node):
