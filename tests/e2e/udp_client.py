@@ -67,9 +67,9 @@ def stream(addr, name, count, seconds, last=None):
 def loop(addr, src, names, seconds, cookie, qps=0.0):
     """Queries for names (comma-separated NAME or NAME/TYPE, in turn) from
     src, one after the other (at most qps a second when given), for
-    seconds; with cookie "fresh" a DNS cookie learnt from the first
-    reply, "forged" a cookie whose server part is wrong. Prints a JSON
-    line."""
+    seconds; with cookie "fresh" a DNS cookie learnt from a first
+    exchange (then a line "ready"), "forged" a cookie whose server part
+    is wrong. Prints a JSON line."""
     import json
     import os
 
@@ -80,9 +80,24 @@ def loop(addr, src, names, seconds, cookie, qps=0.0):
     s.connect((addr, 53))
     cc = os.urandom(8)
     held = cc
-    sent = answered = slipped = lost = limited_with_cookie = 0
-    end = time.monotonic() + seconds
+    sent = answered = slipped = lost = primed = 0
     todo = [(n.split("/") + ["A"])[:2] for n in names.split(",")]
+    if cookie == "fresh":
+        # Learn the server cookie first (not counted), then say so: the
+        # caller may wait for this line before it starts a flood.
+        q = dns.message.make_query(todo[0][0], todo[0][1], use_edns=0,
+                                   options=[dns.edns.GenericOption(10, cc)])
+        for _ in range(5):
+            primed += 1
+            r = one(s, q.to_wire())
+            if r is None:
+                continue
+            for o in dns.message.from_wire(r).options:
+                if o.otype == 10:
+                    held = o.to_wire()
+            break
+        print("ready", flush=True)
+    end = time.monotonic() + seconds
     start = time.monotonic()
     while time.monotonic() < end:
         if qps:
@@ -113,7 +128,7 @@ def loop(addr, src, names, seconds, cookie, qps=0.0):
                 w[-1] ^= 1
                 held = bytes(w)
     print(json.dumps({"sent": sent, "answered": answered,
-                      "slipped": slipped, "lost": lost}))
+                      "slipped": slipped, "lost": lost, "primed": primed}))
 
 
 def main():
