@@ -929,8 +929,16 @@ static void rrl(void **state)
 			    (uint8_t)(now >> 16),
 			    (uint8_t)(now >> 8),
 			    (uint8_t)now };
-	xd_server_cookie(cfg.cookie_secret, cc, head, a, 4, sc);
-	for (int forged = 0; forged < 2; forged++) {
+	/* 0: valid; 1: forged; 2: ours but expired (over an hour old),
+	 * each from a fresh prefix so that they do not share a bucket. */
+	for (int forged = 0; forged < 3; forged++) {
+		uint32_t t = forged == 2 ? now - 3700 : now;
+		head[4] = (uint8_t)(t >> 24);
+		head[5] = (uint8_t)(t >> 16);
+		head[6] = (uint8_t)(t >> 8);
+		head[7] = (uint8_t)t;
+		uint8_t src[4] = { 198, 18, (uint8_t)(40 + forged), 1 };
+		xd_server_cookie(cfg.cookie_secret, cc, head, src, 4, sc);
 		struct buf cq;
 		make_query(&cq, 9, 0, "www.basic.example.", 1, -1, false);
 		cq.b[11] = 1;
@@ -943,17 +951,15 @@ static void rrl(void **state)
 		bput16(&cq, 24);
 		bput(&cq, cc, 8);
 		bput(&cq, sc, 16);
-		if (forged)
+		if (forged == 1)
 			cq.b[cq.n - 1] ^= 1;
 		int limited = 0;
-		for (int i = 0; i < 6; i++) {
-			v = rrl_send(&cq, a, &slip);
+		for (int i = 0; i < 12; i++) {
+			v = rrl_send(&cq, src, &slip);
 			limited += v == XDP_DROP || slip;
 		}
-		if (forged)
-			assert_true(limited >= 5); /* the bucket is spent */
-		else
-			assert_int_equal(limited, 0);
+		/* Without a valid cookie: five answered, seven limited. */
+		assert_int_equal(limited, forged ? 7 : 0);
 	}
 	cfg.cookie_flags = 0;
 	assert_int_equal(config_rw(&cfg, true), 0);
