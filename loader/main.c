@@ -564,7 +564,7 @@ static int cmd_attach(int argc, char **argv)
 	       "under %s\n"
 	       "capacity: %u names, %lu MiB for two generations; every query "
 	       "is passed until zones are applied\n"
-	       "rate limiting: off until a rate is set; %lu buckets, at most "
+	       "rate limiting: off until a rate is set; %lu buckets, "
 	       "%.1f MiB\n",
 	       dev, mode_name(mode), xdp_program__id(xp),
 	       legacy ? ", alone: this kernel does not let libxdp's "
@@ -934,6 +934,33 @@ static int zone_name_text(const uint8_t *wire, char *out, size_t len)
 	return 0;
 }
 
+/* The abuse-control settings, one line each, for status. */
+static void print_abuse(const struct xd_config *c)
+{
+	const uint32_t *r = c->rrl_rate;
+	bool on = false;
+
+	for (int i = 0; i < XD_RRL_CLASSES; i++)
+		on |= r[i] != 0;
+	if (!on)
+		printf("  rate limiting off");
+	else
+		printf("  rate limiting%s: answers %u/s, NODATA %u/s, NXDOMAIN "
+		       "%u/s, referrals %u/s, passed %u/s per /%u and /%u; "
+		       "window %u s, slip %u",
+		       c->rrl_log_only ? " (log only)" : "", r[XD_RRL_POSITIVE],
+		       r[XD_RRL_NODATA], r[XD_RRL_NXDOMAIN], r[XD_RRL_REFERRAL],
+		       r[XD_RRL_PASSED], c->rrl_v4_prefix, c->rrl_v6_prefix,
+		       c->rrl_window, c->rrl_slip);
+	printf("; %u buckets (%.1f MiB)\n", c->rrl_mask + 1,
+	       (double)(c->rrl_mask + 1) * RRL_BUCKET_BYTES / 1048576.0);
+	printf("  cookies %s\n",
+	       !(c->cookie_flags & XD_CK_ON)	  ? "off" :
+	       (c->cookie_flags & XD_CK_PREVIOUS) ? "on, previous secret "
+						    "still accepted" :
+						    "on");
+}
+
 static int status_of(const char *dev)
 {
 	struct xd_pins p;
@@ -979,6 +1006,7 @@ static int status_of(const char *dev)
 	       (double)xd_xdp_bytes(&sz) / 1048576.0);
 	if (cfg.enabled)
 		printf("  serving generation %u\n", cfg.generation & 1);
+	print_abuse(&cfg);
 	struct xd_zone_key key, next;
 	void *prev = NULL;
 	size_t nz = 0;

@@ -249,6 +249,13 @@ def test_settings_change_at_run_time(node):
     subprocess.run([LOADER, "config", "--dev", pair.node, "set",
                     "rrl-log-only=on"], check=True, capture_output=True)
     try:
+        st = subprocess.run([LOADER, "status", "--dev", pair.node],
+                            capture_output=True, text=True).stdout
+        assert "rate limiting (log only): answers %d/s, NODATA %d/s, " \
+            "NXDOMAIN %d/s, referrals %d/s, passed %d/s per /24 and /56; " \
+            "window %d s, slip %d; 65536 buckets (2.0 MiB)" % (
+                RATE, RATE, RATE, RATE, PASSED, WINDOW, SLIP) in st, st
+        assert "  cookies on\n" in st, st
         r = result(in_ns(pair, client, "loop", NODE4, COOKIE_SRC,
                          "ns2.basic.example.", "1"))
         assert r["answered"] == r["sent"] and r["sent"] > 50, r
