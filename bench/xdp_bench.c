@@ -14,7 +14,8 @@
  * (alone with --abuse-only).
  *
  * Usage: xdp-bench RESTORE.bpf.o [--json FILE] [--memory ZONEFILE ORIGIN
- *        RECORDS] [--abuse-only]   (root; the timed zones come from tests/)
+ *        RECORDS] [--abuse-only] [--case TEXT]   (root; the timed zones
+ *        come from tests/; --case: only the queries whose name has TEXT)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,9 +339,12 @@ int main(int argc, char **argv)
 	const char *mzone = NULL, *morigin = NULL;
 	long mrecords = 0;
 	int bad = argc < 2, abuse_only = 0;
+	const char *only = NULL;
 	for (int i = 2; i < argc && !bad; i++) {
 		if (!strcmp(argv[i], "--abuse-only"))
 			abuse_only = 1;
+		else if (!strcmp(argv[i], "--case") && i + 1 < argc)
+			only = argv[++i];
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json = argv[++i];
 		else if (!strcmp(argv[i], "--memory") && i + 3 < argc) {
@@ -353,7 +357,7 @@ int main(int argc, char **argv)
 	if (bad || (mzone && mrecords <= 0)) {
 		fprintf(stderr, "usage: xdp-bench RESTORE.bpf.o [--json FILE] "
 				"[--memory ZONEFILE ORIGIN RECORDS] "
-				"[--abuse-only]\n");
+				"[--abuse-only] [--case TEXT]\n");
 		return 2;
 	}
 	if (xdp_env_open(&env, specs, 3, &why) < 0) {
@@ -406,9 +410,12 @@ int main(int argc, char **argv)
 		       "best-batch cost ns |\n");
 		printf("|---|---|---|---|---|---|\n");
 	}
+	int printed = 0;
 	for (size_t i = abuse_only ? sizeof(cases) / sizeof(cases[0]) : 0;
 	     i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t q[512], frame[1024];
+		if (only && !strstr(cases[i].what, only))
+			continue;
 		size_t n = build_query(q, cases[i].name, cases[i].type,
 				       cases[i].edns);
 		q[2] |= (uint8_t)(cases[i].flags >> 8);
@@ -429,10 +436,11 @@ int main(int argc, char **argv)
 				"%s {\"query\": \"%s\", \"verdict\": \"%s\", "
 				"\"program_ns\": %.0f, \"empty_ns\": %.0f, "
 				"\"cost_ns\": %.0f, \"best_cost_ns\": %.0f}\n",
-				i ? "," : "", cases[i].what, vs, f[0].median,
-				f[1].median, c, best);
+				printed++ ? "," : "", cases[i].what, vs,
+				f[0].median, f[1].median, c, best);
 	}
-	abuse_costs(&b, env.prog_fd, empty, env.maps.config, jf);
+	if (!only)
+		abuse_costs(&b, env.prog_fd, empty, env.maps.config, jf);
 	if (mzone) {
 		/* The timed program's maps go first: this load is another. */
 		char spec[1024];
