@@ -63,6 +63,7 @@ NODE6, CLIENT6 = "2001:db8:0:1::2", "2001:db8:0:1::1"
 PORT_BASE = 40000  # bench/livegen.h LG_PORT_BASE
 N_TEMPLATES = 200  # at most LG_TEMPLATES
 GEN_CPU = 0
+OTHER_CPU = 1 if (os.cpu_count() or 1) > 1 else 0
 ROWS = ["reflector", "xdpdns-xdp-livegen", "xdpdns-xdp-kxdpgun",
         "knotd-xdp", "xdpdns-server", "knotd-udp", "nsd"]
 LABEL = {
@@ -98,6 +99,8 @@ class Bed:
         self.node, self.client = "xsn" + tag, "xsc" + tag
         self.procs = []
         self.made = []
+        self.napi_how = ""
+
         for ns in (self.node_ns, self.client_ns):
             run("ip", "netns", "add", ns)
             self.made.append(ns)
@@ -174,20 +177,29 @@ class Bed:
             self.procs.remove(p)
 
     def thread_napi(self):
-        """Threaded NAPI on the node's end, its thread pinned away from
-        the generator's CPU. Returns what was done, for the output."""
+        """Where the node's veth does its work. By default on the CPU that
+        sent the frame (veth runs the receiver's NAPI in the sender's
+        softirq); with BENCH_SIDE_NAPI=threaded in a NAPI thread pinned to
+        the other CPU. Returns what was done, for the output."""
+        self.napi_how = (
+            "Node's NAPI not threaded: on veth the node's XDP program and "
+            "the client's reply check run in the softirq of the CPU that "
+            "sent the frame, so the generator (CPU %d), the XDP program "
+            "under test and the check share that core, one batch after "
+            "another; the XDP rows are the rate of that whole loop, and "
+            "their ratios compare the node's per-query work. Socket "
+            "servers and knotd are pinned to the other CPU."
+            % GEN_CPU)
+        if os.environ.get("BENCH_SIDE_NAPI") != "threaded":
+            return self.napi_how
         if (os.cpu_count() or 1) < 2:
-            return "one CPU: generator and node share it"
-        if os.environ.get("BENCH_SIDE_NAPI") == "off":
-            return "NAPI not threaded (BENCH_SIDE_NAPI=off): the node " \
-                "runs on the generator's CPU"
+            return self.napi_how + " (one CPU: threaded NAPI not tried)"
         p = run("ip", "netns", "exec", self.node_ns, "sh", "-c",
                 "echo 1 > /sys/class/net/%s/threaded" % self.node,
                 check=False)
         if p.returncode != 0:
-            return "threaded NAPI refused (%s): node runs on the " \
-                "generator's CPU" % p.stderr.strip()
-        other = 1 if GEN_CPU == 0 else 0
+            return self.napi_how + " (threaded NAPI refused: %s)" % \
+                p.stderr.strip()
         pids = []
         for d in os.listdir("/proc"):
             if not d.isdigit():
@@ -200,11 +212,15 @@ class Bed:
             if comm.startswith("napi/" + self.node):
                 pids.append(d)
         for pid in pids:
-            run("taskset", "-p", "-c", str(other), pid, check=False)
+            run("taskset", "-p", "-c", str(OTHER_CPU), pid, check=False)
         if not pids:
-            return "threaded NAPI set, but no NAPI thread found"
-        return "node's NAPI threaded, pinned to CPU %d; generator on " \
-            "CPU %d" % (other, GEN_CPU)
+            return self.napi_how + " (threaded NAPI set, no thread found)"
+        self.napi_how = (
+            "BENCH_SIDE_NAPI=threaded: the node's NAPI (its XDP program, "
+            "and the client's reply check it triggers) runs in a thread "
+            "pinned to CPU %d, the generator on CPU %d; frames that find "
+            "the veth's ring full are lost." % (OTHER_CPU, GEN_CPU))
+        return self.napi_how
 
     def close(self):
         for p in list(self.procs):
@@ -628,6 +644,7 @@ def main():
     bed = engine = None
     results = {}
     notes = []
+    share = {}
     try:
         zone = os.path.join(tmp, "bench.zone")
         run(sys.executable, os.path.join(ROOT, "bench", "gen_zone.py"),
@@ -675,7 +692,14 @@ def main():
                 bed.node, check=False)
             bed.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    report(results, notes, a, rows)
+    meta = {"napi": bed.napi_how if bed else "", "cpus": os.cpu_count(),
+            "kernel": os.uname().release, "mix": share,
+            "templates": N_TEMPLATES}
+    report(results, notes, a, rows, meta)
+    if a.json:
+        write_json(a.json, results, a, meta)
+    if a.png:
+        plot(a.png, results, rows)
 
 
 def row_reflector(bed, engine, queries, share, zone, tmp, a, end, t_dns,
@@ -684,7 +708,6 @@ def row_reflector(bed, engine, queries, share, zone, tmp, a, end, t_dns,
                      os.path.join(BUILD, "bpf", "reflect.bpf.o"), "sec",
                      "xdp"))
     how = bed.thread_napi()
-    log(how)
     qps, points, capped = sweep(
         lambda r, s: livegen(bed, t_ref, r, s), a.seconds, deadline=end)
     return {"qps": qps, "points": points, "generator_bound": capped,
@@ -712,7 +735,6 @@ def row_xdpdns_livegen(bed, engine, queries, share, zone, tmp, a, end, t_dns,
     applied = attach_xdpdns(bed, zone, a.records)
     try:
         how = bed.thread_napi()
-        log(how)
         qps, points, capped = sweep(
             lambda r, s: livegen(bed, t_dns, r, s), a.seconds, deadline=end)
         return {"qps": qps, "points": points, "generator_bound": capped,
@@ -741,7 +763,8 @@ def row_xdpdns_kxdpgun(bed, engine, queries, share, zone, tmp, a, end, t_dns,
 def row_knotd_xdp(bed, engine, queries, share, zone, tmp, a, end, t_dns,
                   t_ref, text_mix, plain_mix):
     conf, logf = knotd_conf(tmp, zone, xdp_dev=bed.node)
-    k = bed.spawn(bed.in_node("knotd", "-c", conf),
+    k = bed.spawn(bed.in_node("taskset", "-c", str(OTHER_CPU), "knotd",
+                              "-c", conf),
                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_answer(NODE4, proc=k, bed=bed)
@@ -791,7 +814,8 @@ def row_xdpdns_server(bed, engine, queries, share, zone, tmp, a, end, t_dns,
     args = [os.path.join(BUILD, "xdpdns-server"), "--workers", "1",
             "--quiet", "--listen", NODE4 + ":53", "--listen",
             "[%s]:53" % NODE6, "--user", "root", ORIGIN + "=" + zone]
-    p = bed.spawn(bed.in_node(*args), stdout=subprocess.DEVNULL)
+    p = bed.spawn(bed.in_node("taskset", "-c", str(OTHER_CPU), *args),
+                  stdout=subprocess.DEVNULL)
     try:
         return socket_row(bed, engine, queries, share, a, p, True, end,
                           plain_mix)
@@ -802,7 +826,8 @@ def row_xdpdns_server(bed, engine, queries, share, zone, tmp, a, end, t_dns,
 def row_knotd_udp(bed, engine, queries, share, zone, tmp, a, end, t_dns,
                   t_ref, text_mix, plain_mix):
     conf, _ = knotd_conf(tmp, zone)
-    k = bed.spawn(bed.in_node("knotd", "-c", conf),
+    k = bed.spawn(bed.in_node("taskset", "-c", str(OTHER_CPU), "knotd",
+                              "-c", conf),
                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         return socket_row(bed, engine, queries, share, a, k, False, end,
@@ -814,7 +839,8 @@ def row_knotd_udp(bed, engine, queries, share, zone, tmp, a, end, t_dns,
 def row_nsd(bed, engine, queries, share, zone, tmp, a, end, t_dns, t_ref,
             text_mix, plain_mix):
     conf = nsd_conf(tmp, zone)
-    n = bed.spawn(bed.in_node("nsd", "-d", "-c", conf),
+    n = bed.spawn(bed.in_node("taskset", "-c", str(OTHER_CPU), "nsd", "-d",
+                              "-c", conf),
                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         return socket_row(bed, engine, queries, share, a, n, False, end,
@@ -834,8 +860,101 @@ ROW_FN = {
 }
 
 
-def report(results, notes, a, rows):
-    pass
+def fmt_qps(v):
+    return "%s" % format(int(round(v)), ",") if v else "-"
+
+
+def report(results, notes, a, rows, meta):
+    ref = (results.get("reflector") or {}).get("qps")
+    kx = (results.get("knotd-xdp") or {}).get("qps")
+    print("| %d records, %s s a step | qps, >= 99%% correct | p50 ms | "
+          "p99 ms | peak memory | vs knotd XDP | vs reflector |"
+          % (a.records, a.seconds))
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        r = results.get(row) or {}
+        q = r.get("qps")
+        mem = "-"
+        if r.get("rss_mib") is not None:
+            mem = "%.0f MiB RSS" % r["rss_mib"]
+        elif r.get("maps_mib") is not None:
+            mem = "%.0f MiB maps" % r["maps_mib"]
+        name = LABEL[row]
+        if r.get("error"):
+            name += " (failed: see below)"
+        elif r.get("generator_bound"):
+            name += " *"
+        print("| %s | %s | %s | %s | %s | %s | %s |" % (
+            name, fmt_qps(q),
+            "%.3f" % r["p50_ms"] if r.get("p50_ms") is not None else "-",
+            "%.3f" % r["p99_ms"] if r.get("p99_ms") is not None else "-",
+            mem,
+            "%.2fx" % (q / kx) if q and kx else "-",
+            "%.0f%%" % (100 * q / ref) if q and ref else "-"))
+    print()
+    print("\\* every query the generator could send was answered "
+          "correctly: the generator (with the node sharing its CPU, see "
+          "below) is the limit, the figure is a floor.")
+    print(meta["napi"])
+    for row in rows:
+        r = results.get(row) or {}
+        if r.get("error"):
+            print("%s failed: %s" % (LABEL[row], r["error"]))
+        if r.get("spot_check"):
+            print("%s: %d of %d spot-checked replies as the engine's" % (
+                LABEL[row], r["spot_check"][0], r["spot_check"][1]))
+    lx = (results.get("xdpdns-xdp-livegen") or {}).get("qps")
+    srv = (results.get("xdpdns-server") or {}).get("qps")
+    ku = (results.get("knotd-udp") or {}).get("qps")
+    checks = []
+    if lx and kx:
+        checks.append("XDP path (livegen) vs knotd XDP: %.1fx (target "
+                      ">= 10x): %s" % (lx / kx, "met" if lx >= 10 * kx
+                                       else "NOT met"))
+    if lx and ref:
+        checks.append("XDP path vs bare reflector: %.0f%% (target >= "
+                      "60%%): %s" % (100 * lx / ref, "met" if lx >= 0.6 * ref
+                                     else "NOT met"))
+    if srv and ku:
+        checks.append("xdpdns-server vs knotd UDP: %.2fx (target >= 1x): "
+                      "%s" % (srv / ku, "met" if srv >= ku else "NOT met"))
+    for c in checks:
+        print(c)
+
+
+def write_json(path, results, a, meta):
+    with open(path, "w") as f:
+        json.dump({"records": a.records, "step_seconds": a.seconds,
+                   "meta": meta, "rows": results}, f, indent=1,
+                  default=str)
+
+
+def plot(path, results, rows):
+    """Correct replies against offered rate, a curve per row."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(no plot: python3-matplotlib is not installed)")
+        return
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for row in rows:
+        pts = sorted((p["offered"], 100 * p["correct"]) for p in
+                     (results.get(row) or {}).get("points", []))
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-",
+                    label=LABEL[row])
+    ax.axhline(99, color="grey", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("offered queries per second")
+    ax.set_ylabel("correct replies, %")
+    ax.set_title("make bench, side by side (one veth pair, one run)")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
