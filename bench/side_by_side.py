@@ -131,6 +131,11 @@ class Bed:
         self.client_pass()
 
     @staticmethod
+    def mac_here(dev):
+        with open("/sys/class/net/%s/address" % dev) as f:
+            return f.read().strip()
+
+    @staticmethod
     def mac(ns, dev):
         out = run("ip", "-n", ns, "-j", "link", "show", dev).stdout
         return json.loads(out)[0]["address"]
