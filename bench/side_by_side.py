@@ -641,7 +641,8 @@ def main():
         if r not in ROWS:
             ap.error("unknown row %s (rows: %s)" % (r, ", ".join(ROWS)))
     # Ctrl-C or a TERM: clean up through the finally clauses.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # The whole section is bounded: a sweep stops refining past this.
     budget_end = time.monotonic() + float(os.environ.get(
         "BENCH_SIDE_BUDGET", 240))
@@ -963,4 +964,9 @@ def plot(path, results, rows):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("side_by_side: interrupted; what it made is removed",
+              file=sys.stderr)
+        sys.exit(130)
