@@ -32,14 +32,23 @@ run at half that rate with every reply logged (dnsperf -v); the other
 generators report none.
 
 On veth the node's XDP program runs in the NAPI poll of the node's end,
-on the CPU that sent the frame unless NAPI is threaded. The node's end is
-switched to threaded NAPI and its thread pinned to the CPU the generator
-does not use, where it can be (it says so in the output).
+in the softirq of the CPU that sent the frame: with xdp-livegen the
+generator, the program under test and the reply check share CPU 0 and
+take turns, so a livegen row is the rate of that whole loop and never
+loses a frame (it is marked as generator-bound); the reflector row, made
+the same way, gives the loop's own cost, and the ratio between the two
+compares the node's work per query. BENCH_SIDE_NAPI=threaded moves the
+node's NAPI to a thread pinned to CPU 1 instead (frames that find the
+veth's ring full are then lost and the sweep finds where). Socket servers
+and knotd run pinned to CPU 1, dnsperf and kxdpgun on CPU 0.
 
 Usage: bench/side_by_side.py [--records N] [--seconds S] [--rows A,B..]
                              [--json FILE] [--png FILE]
-Durations also from the environment: BENCH_SIDE_SECONDS (one step of a
-sweep), BENCH_SIDE_RECORDS.
+Rows (--rows, comma-separated): reflector, xdpdns-xdp-livegen,
+xdpdns-xdp-kxdpgun, knotd-xdp, xdpdns-server, knotd-udp, nsd.
+From the environment: BENCH_SIDE_SECONDS (one step of a sweep, default
+2), BENCH_SIDE_RECORDS (default 100000), BENCH_SIDE_BUDGET (seconds after
+which sweeps stop refining, default 240), BENCH_SIDE_NAPI (threaded).
 """
 import argparse
 import json
@@ -469,7 +478,9 @@ def dnsperf(bed, qfile, share, seconds, rate=0, verbose=False):
     qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
     got = {m.group(1): int(m.group(2)) for m in
            re.finditer(r"\b([A-Z]+) (\d+) \([\d.]+%\)", out)}
+    m = re.search(r"Average Latency \(s\):\s+([\d.]+)", out)
     r = {"sent": sent, "completed": done, "qps": qps, "rcodes": got,
+         "avg_ms": 1000 * float(m.group(1)) if m else None,
          "offered": qps, "correct":
          correct_by_rcode(sent, got, share) / sent if sent else 0}
     if verbose:
@@ -631,7 +642,7 @@ def main():
                     default=int(os.environ.get("BENCH_SIDE_RECORDS",
                                                100000)))
     ap.add_argument("--seconds", type=float,
-                    default=float(os.environ.get("BENCH_SIDE_SECONDS", 1)))
+                    default=float(os.environ.get("BENCH_SIDE_SECONDS", 2)))
     ap.add_argument("--rows", default=",".join(ROWS))
     ap.add_argument("--json")
     ap.add_argument("--png")
@@ -809,7 +820,8 @@ def socket_row(bed, engine, queries, share, a, proc, exact, end, plain_mix):
         points += more
     lat = dnsperf(bed, plain_mix, share, 1, rate=max(1000, qps / 2),
                   verbose=True)
-    return {"qps": qps, "points": points, "p50_ms": lat.get("p50_ms"),
+    return {"qps": qps, "points": points, "avg_ms_loaded": r.get("avg_ms"),
+            "p50_ms": lat.get("p50_ms"),
             "p99_ms": lat.get("p99_ms"), "latency_at": max(1000, qps / 2),
             "rss_mib": peak_rss_mib(proc.pid),
             "spot_check": [good, asked]}
@@ -924,6 +936,18 @@ def report(results, notes, a, rows, meta):
     if srv and ku:
         checks.append("xdpdns-server vs knotd UDP: %.2fx (target >= 1x): "
                       "%s" % (srv / ku, "met" if srv >= ku else "NOT met"))
+    if lx and ref:
+        print("Per query, the whole loop on one core (generator, veth, the "
+              "node's program, the reply check): reflector %.0f ns, xdpdns "
+              "%.0f ns; the difference, %.0f ns, is what xdpdns's DNS work "
+              "and its longer replies add." % (1e9 / ref, 1e9 / lx,
+                                                1e9 / lx - 1e9 / ref))
+    for row in ("xdpdns-server", "knotd-udp", "nsd"):
+        r = results.get(row) or {}
+        if r.get("avg_ms_loaded") is not None:
+            print("%s: average latency at full load %.3f ms (dnsperf); "
+                  "p50/p99 above at half that rate, every reply logged "
+                  "(dnsperf -v)" % (LABEL[row], r["avg_ms_loaded"]))
     for c in checks:
         print(c)
 
