@@ -58,6 +58,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -698,6 +699,7 @@ def main():
                 bed.node_xdp_off()
                 bed.client_xdp_off()
                 bed.client_pass()
+        more_rounds(bed, zone, a, results, t_dns, t_ref, budget_end)
     finally:
         if engine:
             engine.close()
@@ -729,6 +731,48 @@ def row_reflector(bed, engine, queries, share, zone, tmp, a, end, t_dns,
         lambda r, s: livegen(bed, t_ref, r, s), a.seconds, deadline=end)
     return {"qps": qps, "points": points, "generator_bound": capped,
             "napi": how}
+
+
+def more_rounds(bed, zone, a, results, t_dns, t_ref, end):
+    """When the reflector and xdpdns (livegen) rows were both bound by
+    the generator (the shared core), measure them again, taking turns,
+    BENCH_SIDE_ROUNDS times in all: a slow spell of this machine then
+    hits both, and each row's figure is the median of its rounds."""
+    ref = results.get("reflector") or {}
+    lx = results.get("xdpdns-xdp-livegen") or {}
+    if not (ref.get("generator_bound") and lx.get("generator_bound")):
+        return
+    ref["rounds"], lx["rounds"] = [ref["qps"]], [lx["qps"]]
+    for _ in range(int(os.environ.get("BENCH_SIDE_ROUNDS", 3)) - 1):
+        if time.monotonic() > end:
+            break
+        try:
+            run(*bed.in_node("ip", "link", "set", "dev", bed.node, "xdpdrv",
+                             "obj", os.path.join(BUILD, "bpf",
+                                                 "reflect.bpf.o"),
+                             "sec", "xdp"))
+            r = livegen(bed, t_ref, 0, a.seconds)
+            bed.node_xdp_off()
+            attach_xdpdns(bed, zone, a.records)
+            try:
+                x = livegen(bed, t_dns, 0, a.seconds)
+            finally:
+                detach_xdpdns(bed)
+        finally:
+            bed.node_xdp_off()
+        for row, res in ((ref, r), (lx, x)):
+            row["points"].append({"rate": 0, "offered": res["offered"],
+                                  "correct": res["correct"], "raw": res})
+            if res["correct"] >= 0.99:
+                row["rounds"].append(res["offered"])
+            else:
+                row["generator_bound"] = False
+                row["rounds"].append(0.0)
+        log("round: reflector %.0f/s (%.2f%%), xdpdns %.0f/s (%.2f%%)" % (
+            r["offered"], 100 * r["correct"], x["offered"],
+            100 * x["correct"]))
+    for row in (ref, lx):
+        row["qps"] = statistics.median(row["rounds"])
 
 
 def attach_xdpdns(bed, zone, records):
@@ -888,6 +932,10 @@ def report(results, notes, a, rows, meta):
     print("| %d records, %s s a step | qps, >= 99%% correct | p50 ms | "
           "p99 ms | peak memory | vs knotd XDP | vs reflector |"
           % (a.records, a.seconds))
+    if (results.get("reflector") or {}).get("rounds"):
+        notes.append("reflector and xdpdns XDP (livegen): median of %d "
+                     "rounds taking turns" % len(results["reflector"]
+                                                 ["rounds"]))
     print("|---|---|---|---|---|---|---|")
     for row in rows:
         r = results.get(row) or {}
@@ -914,6 +962,8 @@ def report(results, notes, a, rows, meta):
           "correctly: the generator (with the node sharing its CPU, see "
           "below) is the limit, the figure is a floor.")
     print(meta["napi"])
+    for n in notes:
+        print(n)
     for row in rows:
         r = results.get(row) or {}
         if r.get("error"):
