@@ -24,7 +24,7 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-const volatile __u32 out_ifindex;  /* the client's veth */
+const volatile __u32 out_ifindex; /* the client's veth */
 const volatile __u32 n_templates = 1;
 
 /* The query frames, sent in turn. */
@@ -170,8 +170,7 @@ int lg_sink(struct xdp_md *ctx)
 	__u8 *dns;
 	__u32 i;
 
-	if (!udp || (void *)(udp + 1) > end ||
-	    udp->source != bpf_htons(53)) {
+	if (!udp || (void *)(udp + 1) > end || udp->source != bpf_htons(53)) {
 		count(LG_OTHER);
 		return XDP_PASS;
 	}
@@ -186,7 +185,7 @@ int lg_sink(struct xdp_md *ctx)
 	if ((void *)(dns + 2) > end || bpf_ntohs(udp->len) != e->dns_len + 8 ||
 	    dns[0] != e->tag)
 		goto bad;
-	/* Whole words only: a short reply's last few bytes go unchecked
+		/* Whole words only: a short reply's last few bytes go unchecked
 	 * (its length was). */
 #pragma unroll
 	for (int k = 0; k < LG_CHECK_WORDS; k++) {

@@ -24,7 +24,7 @@
  * stored with the DNS ID's low byte 0 (the generator fills it in). */
 struct lg_template {
 	__u32 len;
-	__u16 id_off;   /* offset of the DNS ID in the frame */
+	__u16 id_off; /* offset of the DNS ID in the frame */
 	__u16 csum_off; /* offset of the UDP checksum */
 	__u8 frame[LG_FRAME_MAX];
 };
@@ -40,10 +40,10 @@ struct lg_expect {
 };
 
 enum lg_counter {
-	LG_SENT,      /* frames the generator sent (redirected) */
-	LG_OK,        /* replies as expected */
-	LG_BAD,       /* replies to a template, but not as expected */
-	LG_OTHER,     /* anything else that reached the client (passed) */
+	LG_SENT, /* frames the generator sent (redirected) */
+	LG_OK, /* replies as expected */
+	LG_BAD, /* replies to a template, but not as expected */
+	LG_OTHER, /* anything else that reached the client (passed) */
 	LG_COUNTERS,
 };
 

@@ -38,9 +38,9 @@
 struct options {
 	const char *dev;
 	const char *templates;
-	double rate;    /* frames a second offered; 0: as fast as it can */
+	double rate; /* frames a second offered; 0: as fast as it can */
 	double seconds; /* at most this long */
-	long long count;  /* at most this many frames; 0: no limit */
+	long long count; /* at most this many frames; 0: no limit */
 	unsigned int burst; /* frames a test run */
 	unsigned int batch; /* frames the kernel sends at once */
 	int cpu;
@@ -98,11 +98,11 @@ static int load_templates(struct livegen_bpf *skel, const char *path,
 		int len = unhex(frame_hex, t.frame, LG_FRAME_MAX);
 		int rlen = unhex(reply_hex, reply, sizeof(reply));
 
-		if (len < 64 || rlen < 12 ||
-		    id_off + 2 > (unsigned int)len ||
+		if (len < 64 || rlen < 12 || id_off + 2 > (unsigned int)len ||
 		    csum_off + 2 > (unsigned int)len) {
-			fprintf(stderr, "xdp-livegen: %s: template %u unusable\n",
-				path, n);
+			fprintf(stderr,
+				"xdp-livegen: %s: template %u unusable\n", path,
+				n);
 			fclose(f);
 			return -EINVAL;
 		}
@@ -142,7 +142,8 @@ static void read_counters(struct livegen_bpf *skel, __u64 *sum)
 		sum[k] = 0;
 		if (ncpu <= 0 ||
 		    bpf_map__lookup_elem(skel->maps.counters, &k, sizeof(k),
-					 vals, (size_t)ncpu * sizeof(vals[0]), 0))
+					 vals, (size_t)ncpu * sizeof(vals[0]),
+					 0))
 			continue;
 		for (int c = 0; c < ncpu; c++)
 			sum[k] += vals[c];
@@ -157,7 +158,7 @@ static double send_frames(struct livegen_bpf *skel, const struct options *o,
 			  __u8 *frame0)
 {
 	int fd = bpf_program__fd(skel->progs.lg_send);
-	double t0 = now(), t = t0, speed;
+	double t0 = now(), t = t0, speed, left;
 	long long sent = 0;
 	unsigned int burst = o->burst;
 
@@ -183,10 +184,14 @@ static double send_frames(struct livegen_bpf *skel, const struct options *o,
 		 * and no further than the end. */
 		speed = (double)burst / (t1 - t);
 		t = t1;
-		speed *= 0.25 < o->seconds - (t1 - t0) ? 0.25
-							: o->seconds - (t1 - t0);
-		burst = speed < 64 ? 64 : speed > (1 << 22) ? 1 << 22
-							  : (unsigned int)speed;
+		left = o->seconds - (t1 - t0);
+		speed *= left < 0.25 ? left : 0.25;
+		if (speed < 64)
+			burst = 64;
+		else if (speed > (1 << 22))
+			burst = 1 << 22;
+		else
+			burst = (unsigned int)speed;
 	}
 }
 
@@ -214,7 +219,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	*o = (struct options){ .seconds = 2, .burst = 4096, .batch = 64, .cpu = -1 };
+	*o = (struct options){
+		.seconds = 2, .burst = 4096, .batch = 64, .cpu = -1
+	};
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -245,9 +252,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -EINVAL;
 		}
 	}
-	if (!o->dev || !o->templates || o->burst == 0 || o->burst > (1 << 22) || o->batch == 0 ||
-	    o->batch > 256 ||
-	    o->seconds <= 0 || o->seconds > 600)
+	if (!o->dev || !o->templates || o->burst == 0 || o->burst > (1 << 22) ||
+	    o->batch == 0 || o->batch > 256 || o->seconds <= 0 ||
+	    o->seconds > 600)
 		return -EINVAL;
 	return 0;
 }
