@@ -455,7 +455,10 @@ def kxdpgun(bed, qfile, share, rate, seconds):
     finally:
         bed.client_xdp_off()  # kxdpgun leaves its program attached
     out = p.stdout + p.stderr
-    sent = int(re.search(r"total queries:\s+(\d+)", out).group(1))
+    m = re.search(r"total queries:\s+(\d+)", out)
+    if not m:
+        raise RuntimeError("kxdpgun said: " + out[-600:])
+    sent = int(m.group(1))
     got = {m.group(1): int(m.group(2)) for m in
            re.finditer(r"responded (\w+):\s+(\d+)", out)}
     took = seconds
@@ -478,6 +481,8 @@ def dnsperf(bed, qfile, share, seconds, rate=0, verbose=False):
     p = run(*bed.in_client("taskset", "-c", str(GEN_CPU), *args),
             timeout=seconds + 30)
     out = p.stdout
+    if "Queries sent:" not in out:
+        raise RuntimeError("dnsperf said: " + (out + p.stderr)[-600:])
     sent = int(re.search(r"Queries sent:\s+(\d+)", out).group(1))
     done = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
     qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
@@ -1023,20 +1028,34 @@ def plot(path, results, rows):
     except ImportError:
         print("(no plot: python3-matplotlib is not installed)")
         return
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, (bars, ax) = plt.subplots(1, 2, figsize=(13, 5),
+                                   gridspec_kw={"width_ratios": [1, 1.3]})
+    shown = [r for r in rows if (results.get(r) or {}).get("qps")]
+    bars.barh(range(len(shown)), [results[r]["qps"] for r in shown],
+              color=["C%d" % rows.index(r) for r in shown])
+    bars.set_yticks(range(len(shown)))
+    bars.set_yticklabels([LABEL[r] for r in shown], fontsize=8)
+    bars.invert_yaxis()
+    bars.set_xscale("log")
+    bars.set_xlabel("queries per second, >= 99% correct")
+    bars.set_title("throughput")
+    for i, r in enumerate(shown):
+        bars.text(results[r]["qps"], i, " " + fmt_qps(results[r]["qps"]),
+                  va="center", fontsize=8)
     for row in rows:
         pts = sorted((p["offered"], 100 * p["correct"]) for p in
                      (results.get(row) or {}).get("points", []))
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-",
-                    label=LABEL[row])
+                    color="C%d" % rows.index(row), label=LABEL[row])
     ax.axhline(99, color="grey", linestyle=":", linewidth=1)
     ax.set_xscale("log")
     ax.set_xlabel("offered queries per second")
     ax.set_ylabel("correct replies, %")
-    ax.set_title("make bench, side by side (one veth pair, one run)")
+    ax.set_title("correct replies against offered rate")
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(True, which="both", alpha=0.3)
+    fig.suptitle("make bench, side by side: one veth pair, one run")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
