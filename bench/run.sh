@@ -46,3 +46,14 @@ echo
 echo "## Servers alone (no XDP): xdpdns-server, knotd, NSD"
 /usr/bin/python3 bench/server_bench.py --records "${BENCH_RECORDS:-1000000}" \
 	--json "$res/$stamp-$host-server.json"
+
+echo
+echo "## Side by side on one veth pair: xdpdns, knotd, NSD"
+echo "One single-queue veth pair between two namespaces made for the run;"
+echo "the same zone (${BENCH_SIDE_RECORDS:-100000} records) and query mix"
+echo "(A, AAAA and MX hits, NXDOMAIN, referrals, with and without EDNS,"
+echo "IPv4 and IPv6); one server after the other. qps: the highest offered"
+echo "rate with at least 99% of the replies correct (checked, not counted:"
+echo "see bench/side_by_side.py for how each generator checks)."
+/usr/bin/python3 bench/side_by_side.py --json "$res/$stamp-$host-side.json" \
+	--png "$res/$stamp-$host-side.png"

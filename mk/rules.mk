@@ -105,6 +105,6 @@ demo:
 	$(Q)bash demo/demo.sh
 
 bench:
-	$(Q)sh scripts/deps.sh test
+	$(Q)sh scripts/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh bench/run.sh

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages xdpdns needs, if any are missing.
 #
-# Usage: scripts/deps.sh [build|demo|test|all]
+# Usage: scripts/deps.sh [build|demo|test|bench|all]
 #
 # Idempotent and quiet when everything is present. Needs root (apt-get) only
 # when something is missing; otherwise it prints nothing and exits 0.
@@ -11,15 +11,17 @@ build_pkgs="clang llvm make gcc pkg-config libbpf-dev libxdp-dev libelf-dev
 libxxhash-dev libknot-dev bpftool linux-libc-dev iproute2"
 test_pkgs="libcmocka-dev libclang-rt-14-dev knot knot-dnsutils nsd
 python3-pytest python3-dnspython ethtool bind9-dnsutils dnsperf bird2"
+bench_pkgs="python3-matplotlib"
 
 demo_pkgs="bind9-dnsutils"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;
 demo) want="$build_pkgs $demo_pkgs" ;;
-test | all) want="$build_pkgs $test_pkgs" ;;
+test) want="$build_pkgs $test_pkgs" ;;
+bench | all) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
 *)
-	echo "usage: $0 [build|demo|test|all]" >&2
+	echo "usage: $0 [build|demo|test|bench|all]" >&2
 	exit 2
 	;;
 esac
