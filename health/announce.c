@@ -25,7 +25,8 @@ struct nl_req {
 static struct rtattr *put_attr(struct nl_req *r, unsigned short type,
 			       const void *data, size_t len)
 {
-	struct rtattr *a = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->h.nlmsg_len));
+	struct rtattr *a =
+		(struct rtattr *)((char *)r + NLMSG_ALIGN(r->h.nlmsg_len));
 
 	a->rta_type = type;
 	a->rta_len = (unsigned short)RTA_LENGTH(len);

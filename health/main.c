@@ -369,8 +369,7 @@ static int run_node(struct hs_config *c)
 		 c->rise);
 	logmsg("%s: checking every %gs (fall %u, rise %u); announcing %s on "
 	       "%s when healthy",
-	       c->dev, c->interval_s, c->fall, c->rise, addrs,
-	       c->announce_dev);
+	       c->dev, c->interval_s, c->fall, c->rise, addrs, c->announce_dev);
 	write_state(c, hs_state_name(m.state), since, reason);
 
 	double next = now_mono();
@@ -410,10 +409,10 @@ static int run_node(struct hs_config *c)
 			next = now_mono();
 			continue;
 		}
-		struct timespec ts = { .tv_sec = (time_t)wait,
-				       .tv_nsec = (long)((wait - (double)(time_t)
-								  wait) *
-							 1e9) };
+		struct timespec ts = {
+			.tv_sec = (time_t)wait,
+			.tv_nsec = (long)((wait - (double)(time_t)wait) * 1e9)
+		};
 		nanosleep(&ts, NULL); /* a signal cuts it short */
 	}
 	if (c->withdraw_on_exit) {
@@ -472,8 +471,9 @@ static int run_peers(struct hs_config *c, char **peers, int npeers)
 		const char *w = NULL;
 		if (xd_pins_open(&p, c->dev, false, &w) < 0) {
 			xd_pins_close(&p);
-			fprintf(stderr, "%s: %s: %s (or name the zones with "
-					"--zone)\n",
+			fprintf(stderr,
+				"%s: %s: %s (or name the zones with "
+				"--zone)\n",
 				prog, c->dev, w);
 			return EXIT_FAIL;
 		}
@@ -532,8 +532,8 @@ static int run_peers(struct hs_config *c, char **peers, int npeers)
 			printf("zone %s DIVERGENT:", zones[z].text);
 		for (int i = 0; i < npeers; i++) {
 			if (ans[i].ok)
-				printf(" %s=%u", ans[i].nsid[0] ? ans[i].nsid :
-								  names[i],
+				printf(" %s=%u",
+				       ans[i].nsid[0] ? ans[i].nsid : names[i],
 				       ans[i].serial);
 			else
 				printf(" %s=none", names[i]);

@@ -234,13 +234,13 @@ static uint16_t ip_checksum(const uint8_t *h, size_t n)
 	return (uint16_t)~sum;
 }
 
-int hp_xdp_canary(int prog_fd, const struct hp_zone *z, uint32_t dst,
-		  char *why, size_t len)
+int hp_xdp_canary(int prog_fd, const struct hp_zone *z, uint32_t dst, char *why,
+		  size_t len)
 {
 	uint8_t in[ETH_LEN + IP4_LEN + UDP_LEN + 300], out[4096];
 	uint16_t id = random_id();
-	size_t dlen = hp_query(in + ETH_LEN + IP4_LEN + UDP_LEN, id, z->apex,
-			       false);
+	size_t dlen =
+		hp_query(in + ETH_LEN + IP4_LEN + UDP_LEN, id, z->apex, false);
 	uint8_t *eth = in, *ip = in + ETH_LEN, *udp = ip + IP4_LEN;
 	uint32_t src = htonl(INADDR_LOOPBACK);
 
@@ -346,8 +346,8 @@ int hp_tcp_soa(const struct sockaddr_storage *ss, socklen_t sslen,
 	double t0 = now_s(), deadline = t0 + timeout_s;
 	uint16_t id = random_id();
 	size_t qlen = hp_query(q + 2, id, apex, false);
-	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0);
+	int fd = socket(ss->ss_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int e = 0;
 
 	hp_addr_text(ss, addr, sizeof(addr));
@@ -382,7 +382,8 @@ int hp_tcp_soa(const struct sockaddr_storage *ss, socklen_t sslen,
 		goto fail;
 	*rtt_s = now_s() - t0;
 	close(fd);
-	if (hp_parse_soa(r, n, id, apex, serial, nsid, reason, sizeof(reason))) {
+	if (hp_parse_soa(r, n, id, apex, serial, nsid, reason,
+			 sizeof(reason))) {
 		snprintf(why, len, "server %s: SOA over TCP: %s", addr, reason);
 		return -1;
 	}
@@ -390,8 +391,9 @@ int hp_tcp_soa(const struct sockaddr_storage *ss, socklen_t sslen,
 fail:
 	close(fd);
 	if (e == -ETIMEDOUT)
-		snprintf(why, len, "server %s: no answer over TCP within %.0f ms",
-			 addr, timeout_s * 1000);
+		snprintf(why, len,
+			 "server %s: no answer over TCP within %.0f ms", addr,
+			 timeout_s * 1000);
 	else
 		snprintf(why, len, "server %s: TCP: %s", addr, strerror(-e));
 	return -1;

@@ -34,8 +34,8 @@ int hp_xdp_attached(const char *dev, int prog_fd, char *why, size_t len);
  * wire to dst (an IPv4 address, network order). Good when it answers
  * itself (XDP_TX) with AA and the serial last applied.
  */
-int hp_xdp_canary(int prog_fd, const struct hp_zone *z, uint32_t dst,
-		  char *why, size_t len);
+int hp_xdp_canary(int prog_fd, const struct hp_zone *z, uint32_t dst, char *why,
+		  size_t len);
 
 /* SOA of apex over TCP from ss, within timeout_s; *rtt_s measured. */
 int hp_tcp_soa(const struct sockaddr_storage *ss, socklen_t sslen,
