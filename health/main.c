@@ -59,8 +59,10 @@ static const char usage[] =
 	"                          comments; options given here win\n"
 	"  -d, --dev IF            the interface xdpdns is attached to\n"
 	"  -a, --announce-dev DUMMY\n"
-	"                          the dummy interface that carries the service\n"
-	"                          addresses while the node is healthy\n"
+	"                          the interface that carries the service\n"
+	"                          addresses while the node is healthy: a\n"
+	"                          dummy interface (made when missing), or lo\n"
+	"                          on kernels without dummy interfaces\n"
 	"  -s, --service ADDR      an anycast service address, IPv4 or IPv6\n"
 	"                          (repeatable), announced as a /32 or /128\n"
 	"  -S, --server ADDR[:PORT]\n"
@@ -346,8 +348,12 @@ static int run_node(struct hs_config *c)
 	default_state_file(c);
 	int ifindex = ha_dummy_ensure(c->announce_dev);
 	if (ifindex < 0) {
-		fprintf(stderr, "%s: cannot make or bring up %s: %s\n", prog,
-			c->announce_dev, strerror(-ifindex));
+		fprintf(stderr, "%s: cannot make or bring up %s: %s%s\n", prog,
+			c->announce_dev, strerror(-ifindex),
+			ifindex == -EOPNOTSUPP ?
+				" (this kernel has no dummy interfaces: make "
+				"one by other means, or use --announce-dev lo)" :
+				"");
 		return EXIT_FAIL;
 	}
 	for (int i = 0; i < c->nservice; i++) {
