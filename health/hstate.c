@@ -279,8 +279,8 @@ int hs_config_check(const struct hs_config *c, const char **why)
 		       "BIRD exports)";
 	else if (!c->nservice)
 		*why = "at least one --service ADDR is required";
-	else if (c->timeout_s >= c->interval_s)
-		*why = "--timeout must be shorter than --interval";
+	else if (c->timeout_s > c->interval_s)
+		*why = "--timeout must not exceed --interval";
 	else if (c->max_latency_s > c->timeout_s)
 		*why = "--max-latency must not exceed --timeout";
 	else if (!strcmp(c->dev, c->announce_dev))
