@@ -394,13 +394,18 @@ static int run_node(struct hs_config *c)
 			logmsg("%s: %s %s: %s", c->dev,
 			       hs_announced(&m) ? "ANNOUNCED" : "WITHDRAWN",
 			       addrs, reason);
-			last_logged[0] = 0;
+			/* Said already: not again while it lasts. */
+			snprintf(last_logged, sizeof(last_logged), "%s",
+				 r.good ? "" : r.why);
 		} else if (!r.good && strcmp(r.why, last_logged)) {
 			/* A new failure: say it once, not every round. */
-			logmsg("%s: check failed (%u of %u to withdraw%s): %s",
-			       c->dev, m.bad_run, c->fall,
-			       hs_announced(&m) ? "" : ", not announced",
-			       r.why);
+			if (hs_announced(&m))
+				logmsg("%s: check failed (%u of %u to "
+				       "withdraw): %s",
+				       c->dev, m.bad_run, c->fall, r.why);
+			else
+				logmsg("%s: check failed (not announced): %s",
+				       c->dev, r.why);
 			snprintf(last_logged, sizeof(last_logged), "%s", r.why);
 		} else if (r.good && last_logged[0]) {
 			logmsg("%s: checks pass again", c->dev);

@@ -130,6 +130,9 @@ class Anycast:
         self.logs = {}
         self.attached = []
         self.state_files = []
+        # xdpdns-health makes /run/xdpdns; remove it after if it was not
+        # there before.
+        self.made_run_dir = not os.path.exists("/run/xdpdns")
         try:
             self._build()
         except BaseException:
@@ -325,6 +328,11 @@ class Anycast:
             for path in (f, f + ".tmp"):
                 if os.path.exists(path):
                     os.unlink(path)
+        if self.made_run_dir and self.state_files:
+            try:
+                os.rmdir(os.path.dirname(self.state_files[0]))
+            except OSError:
+                pass  # something else keeps state there too
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -424,10 +432,12 @@ def test_server_stopped_ipv4(anycast):
         a.start_server("a")
 
     failover(a, 4, breaks, restores)
+    print(seen["status"])
     assert "health: withdrawn since" in seen["status"], seen["status"]
     assert "server 127.0.0.1:53: TCP: Connection refused" in \
         seen["status"], seen["status"]
     log = a.log("health-a")
+    print(log)
     assert "WITHDRAWN 198.18.100.53 2001:db8:100::53: 3 failed rounds: " \
         "server 127.0.0.1:53: TCP: Connection refused" in log, log
     assert "ANNOUNCED 198.18.100.53 2001:db8:100::53: 3 good rounds" in \
@@ -464,6 +474,7 @@ def test_peers_serials_and_nsids(anycast):
     peers = [LINK4["a"][1], "[%s]:53" % LINK6["b"][1]]
     p = run(*a.nsx("r", HEALTH, "--peers", "--zone", ZONE, *peers), ok=False)
     assert p.returncode == 1, p.stdout + p.stderr
+    print(p.stdout)
     lines = p.stdout.splitlines()
     assert lines[0].startswith("peer 198.18.1.2:53 nsid node-a zone "
                                "anycast.test. serial 2 rtt "), lines

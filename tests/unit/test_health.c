@@ -41,8 +41,13 @@ static const struct seq_case seq_cases[] = {
 	{ "rise and fall of one: every round decides", 1, 1, "gbgb", "AWAW",
 	  "1111" },
 	{ "long runs do not overflow the counters", 2, 2,
-	  "ggggggggggbbbbbbbbbbgg", "sAAAAAAAAA" "AWWWWWWWWW" "WA",
-	  "0100000000" "0100000000" "01" },
+	  "ggggggggggbbbbbbbbbbgg",
+	  "sAAAAAAAAA"
+	  "AWWWWWWWWW"
+	  "WA",
+	  "0100000000"
+	  "0100000000"
+	  "01" },
 };
 
 static char state_letter(enum hs_state s)
@@ -229,7 +234,8 @@ static void test_config_file_refused(void **state)
 		int rc;
 		config_from(bad_files[i].text, &c, &rc, err, sizeof(err), path);
 		assert_int_equal(rc, -1);
-		snprintf(want, sizeof(want), "%s%s", path, bad_files[i].message);
+		snprintf(want, sizeof(want), "%s%s", path,
+			 bad_files[i].message);
 		assert_string_equal(err, want);
 	}
 	struct hs_config c;
@@ -238,8 +244,8 @@ static void test_config_file_refused(void **state)
 	assert_int_equal(hs_read_config(&c, "/nonexistent/health.conf", err,
 					sizeof(err)),
 			 -1);
-	assert_string_equal(err,
-			    "/nonexistent/health.conf: No such file or directory");
+	assert_string_equal(
+		err, "/nonexistent/health.conf: No such file or directory");
 }
 
 struct check_case {
