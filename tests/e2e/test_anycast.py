@@ -556,3 +556,67 @@ def test_stop_withdraws(anycast):
     assert "health: stopped since" in st and "addresses withdrawn" in st, st
     out = run("ip", "-n", a.ns["a"], "addr", "show", "dev", a.dummy).stdout
     assert SERVICE4 not in out and SERVICE6 not in out, out
+
+
+def test_check_once(anycast):
+    """--check runs one round and says what passed or why not (node A,
+    whose checker the last test stopped)."""
+    a = anycast
+    p = run(*a.nsx("a", HEALTH, "--check", "--dev", a.dev["a"]), ok=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.splitlines() == [
+        "ok   xdp: anycast.test. SOA answered in XDP, serial 2",
+        p.stdout.splitlines()[1],
+        "good: 1 zone(s) answered by XDP and the server with the applied "
+        "serials"], p.stdout
+    assert p.stdout.splitlines()[1].startswith(
+        "ok   server 127.0.0.1:53: anycast.test. serial 2 in "), p.stdout
+    run(*a.nsx("a", LOADER, "config", "--dev", a.dev["a"], "set",
+               "fast-path=off"))
+    try:
+        p = run(*a.nsx("a", HEALTH, "--check", "--dev", a.dev["a"]),
+                ok=False)
+    finally:
+        run(*a.nsx("a", LOADER, "config", "--dev", a.dev["a"], "set",
+                   "fast-path=on"))
+    assert p.returncode == 1
+    assert p.stdout == \
+        "FAIL xdp: fast path switched off (config fast-path=off)\n"
+    p = run(*a.nsx("a", HEALTH, "--check", "--dev", a.dev["a"], "--zone",
+                   "other.test."), ok=False)
+    assert p.returncode == 1
+    assert p.stdout == "FAIL xdp: zone other.test. is not applied to %s\n" \
+        % a.dev["a"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--fall", "0"], "bad --fall '0': expected a count, 1 to 1000"),
+    (["--interval", "1x"], "bad --interval '1x': expected seconds, "
+     "0.05 to 3600"),
+    (["--service", "198.18.0.0/24"], "bad --service '198.18.0.0/24'"),
+    (["--dev", "eth0", "--service", "198.18.0.1"],
+     "--announce-dev IF is required"),
+    (["--dev", "eth0", "--announce-dev", "lo", "--service", "198.18.0.1",
+      "--timeout", "2"], "--timeout must not exceed --interval"),
+    (["--peers", "--zone", "x.test."], "--peers needs 1 to 64 addresses"),
+    (["--peers", "--zone", "x.test.", "nonsense"], "bad peer 'nonsense'"),
+    (["--peers", "198.18.0.1"], "--peers needs --zone APEX or --dev IF"),
+    (["--check"], "--check needs --dev IF"),
+    (["--config", "/nonexistent/health.conf"],
+     "/nonexistent/health.conf: No such file or directory"),
+])
+def test_usage_errors(args, message):
+    need(os.path.exists(HEALTH), HEALTH + " not built")
+    p = run(HEALTH, *args, ok=False)
+    assert p.returncode == 2, p.stderr
+    assert message in p.stderr, p.stderr
+    assert p.stdout == ""
+
+
+def test_help():
+    need(os.path.exists(HEALTH), HEALTH + " not built")
+    p = run(HEALTH, "--help")
+    for word in ("--announce-dev", "--service", "--fall", "--rise",
+                 "--peers", "--check", "BPF_PROG_TEST_RUN", "Exit status"):
+        assert word in p.stdout, word
+    assert max(len(line) for line in p.stdout.splitlines()) <= 79
