@@ -558,6 +558,18 @@ def test_stop_withdraws(anycast):
     assert SERVICE4 not in out and SERVICE6 not in out, out
 
 
+def test_stale_state_shown(anycast):
+    """A checker killed outright cannot withdraw: status says its state
+    is stale rather than repeating it as current."""
+    a = anycast
+    p = a.procs.pop("health-b")
+    p.kill()
+    p.wait(timeout=10)
+    st = status(a, "b")
+    assert "health: STALE, xdpdns-health (pid %d) is gone; it last said " \
+        "announced since " % p.pid in st, st
+
+
 def test_check_once(anycast):
     """--check runs one round and says what passed or why not (node A,
     whose checker the last test stopped)."""
