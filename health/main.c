@@ -281,12 +281,13 @@ static void write_state(const struct hs_config *c, const char *state,
 			time_t since, const char *reason)
 {
 	char tmp[300];
-	char *slash = strrchr(c->state_file, '/');
 
-	if (slash && slash != c->state_file) {
+	/* Its directory (/run/xdpdns) may not exist yet. */
+	snprintf(tmp, sizeof(tmp), "%s", c->state_file);
+	char *slash = strrchr(tmp, '/');
+	if (slash && slash != tmp) {
 		*slash = 0;
-		mkdir(c->state_file, 0755);
-		*slash = '/';
+		mkdir(tmp, 0755);
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", c->state_file);
 	FILE *f = fopen(tmp, "w");
