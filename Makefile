@@ -17,6 +17,7 @@ include bpf/module.mk
 include zonec/module.mk
 include loader/module.mk
 include userspace/module.mk
+include health/module.mk
 include tests/module.mk
 include bench/module.mk
 include mk/rules.mk

@@ -120,8 +120,10 @@ static const char usage_status[] =
 	"For every interface xdpdns is attached to (or IF alone): the program,\n"
 	"its mode, whether it runs alone or behind the libxdp dispatcher, the\n"
 	"generation served, each zone and its serial, the maps' capacity, and\n"
-	"the totals answered, passed and dropped. Exit status 1 when IF has no\n"
-	"xdpdns, or its pins no longer match an attached program.\n"
+	"the totals answered, passed and dropped, and the state xdpdns-health\n"
+	"last wrote for IF (announced, withdrawn, starting or stopped, since\n"
+	"when and why; STALE when its process is gone). Exit status 1 when\n"
+	"IF has no xdpdns, or its pins no longer match an attached program.\n"
 	"\n"
 	"Options:\n"
 	"  -d, --dev IF        only this interface\n"
@@ -961,6 +963,49 @@ static void print_abuse(const struct xd_config *c)
 						    "on");
 }
 
+/* What xdpdns-health last wrote for dev, on one line; nothing when it
+ * does not run here. */
+static void health_status(const char *dev)
+{
+	char path[PATH_MAX], line[512], state[32] = "?", reason[400] = "";
+	long long since = 0, checked = 0;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/health-%s.state", XD_HEALTH_STATE_DIR,
+		 dev);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strncmp(line, "state=", 6))
+			snprintf(state, sizeof(state), "%s", line + 6);
+		else if (!strncmp(line, "reason=", 7))
+			snprintf(reason, sizeof(reason), "%s", line + 7);
+		else if (!strncmp(line, "since=", 6))
+			since = atoll(line + 6);
+		else if (!strncmp(line, "checked=", 8))
+			checked = atoll(line + 8);
+		else if (!strncmp(line, "pid=", 4))
+			pid = atoi(line + 4);
+	}
+	fclose(f);
+	char when[32] = "?";
+	time_t t = (time_t)since;
+	struct tm tm;
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	bool gone = strcmp(state, "stopped") && pid > 0 && kill(pid, 0) < 0 &&
+		    errno == ESRCH;
+	if (gone)
+		printf("  health: STALE, xdpdns-health (pid %d) is gone; it "
+		       "last said %s since %s: %s\n",
+		       pid, state, when, reason);
+	else
+		printf("  health: %s since %s, last check %llds ago: %s\n",
+		       state, when, (long long)time(NULL) - checked, reason);
+}
+
 static int status_of(const char *dev)
 {
 	struct xd_pins p;
@@ -1032,6 +1077,7 @@ static int status_of(const char *dev)
 		       (unsigned long long)an, (unsigned long long)pa,
 		       (unsigned long long)dr);
 	}
+	health_status(dev);
 	xd_pins_close(&p);
 	return bad ? EXIT_FAIL : 0;
 }
