@@ -185,8 +185,7 @@ static inline __u64 xd_siphash24(const __u8 key[16], const __u8 *msg, __u32 len)
 	/* One load, the bytes past the message masked off: the program's
 	 * buffers have room for a whole word past any message it hashes. */
 	if (len & 7)
-		last |= xd_le64(msg + whole) &
-			((1ull << (8 * (len & 7))) - 1);
+		last |= xd_le64(msg + whole) & ((1ull << (8 * (len & 7))) - 1);
 #else
 	for (__u32 i = 0; i < (len & 7); i++)
 		last |= (__u64)msg[whole + i] << (8 * i);
