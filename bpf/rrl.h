@@ -141,13 +141,14 @@ static __noinline int rrl_check(struct xdp_md *ctx, __u32 cls, __u64 id)
 		count(FIELD(seen_rrl_log_only));
 		return RRL_ANSWER;
 	}
-	if (cls == XD_RRL_PASSED)
+	if (cls >= XD_RRL_ERROR)
 		return RRL_DROP;
 	__u32 slip = cfg->rrl_slip, n = ++b->limited;
 	return slip && n % slip == 0 ? RRL_SLIP : RRL_DROP;
 }
 
-/* Pass a query to userspace, unless its prefix passes too many. */
+/* Pass a query to userspace, unless its prefix passes too many. (The
+ * query's addresses, s->pk.l3 and s->pk.ipv6, are in scratch.) */
 #define PASS_Q(f)                                                   \
 	({                                                          \
 		int _v = XDP_PASS;                                  \
@@ -158,6 +159,21 @@ static __noinline int rrl_check(struct xdp_md *ctx, __u32 cls, __u64 id)
 			count(FIELD(f));                            \
 		}                                                   \
 		_v;                                                 \
+	})
+
+/* Pass a query that xdpdns-server will answer with an error (REFUSED,
+ * NOTIMP, FORMERR, BADVERS): limited first as error responses are, per
+ * prefix, dropped when over (never slipped), then as any passed query. */
+#define PASS_E(f)                                                  \
+	({                                                         \
+		int _e = XDP_PASS;                                 \
+		if (rrl_check(ctx, XD_RRL_ERROR, 0) == RRL_DROP) { \
+			count(FIELD(drop_rrl_error));              \
+			_e = XDP_DROP;                             \
+		} else {                                           \
+			_e = PASS_Q(f);                            \
+		}                                                  \
+		_e;                                                \
 	})
 
 #endif

@@ -491,22 +491,22 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		return DROP(drop_malformed);
 	if (dh->flags1 & 0x80)
 		return DROP(drop_response);
-	if (dh->flags1 & 0x78)
-		return PASS(pass_opcode);
-	if (dh->qdcount != bpf_htons(1) || dh->ancount || dh->nscount ||
-	    bpf_ntohs(dh->arcount) > 1)
-		return PASS(pass_shape);
-	p.rd_cd[0] = dh->flags1 & 0x01;
-	p.rd_cd[1] = dh->flags2 & 0x10;
-	__u16 arcount = bpf_ntohs(dh->arcount);
 
 	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
 	if (!s)
 		return PASS(pass_not_loaded);
-	/* The parse lives in scratch memory from here on: respond() reads
-	 * it back whatever path led to it. */
+	/* The parse lives in scratch memory from here on: respond() and the
+	 * rate limiter read it back whatever path led to them. */
+	p.rd_cd[0] = dh->flags1 & 0x01;
+	p.rd_cd[1] = dh->flags2 & 0x10;
 	s->pk = p;
 	struct pkt *pk = &s->pk;
+	if (dh->flags1 & 0x78)
+		return PASS_E(pass_opcode); /* NOTIMP */
+	if (dh->qdcount != bpf_htons(1) || dh->ancount || dh->nscount ||
+	    bpf_ntohs(dh->arcount) > 1)
+		return PASS_Q(pass_shape);
+	__u16 arcount = bpf_ntohs(dh->arcount);
 	/* Through memory: the verifier then checks what follows once, not
 	 * once per layer-2 and layer-3 combination. */
 	s->dns = pk->dns;
@@ -573,9 +573,9 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		return DROP(drop_malformed);
 	pk->qtype = (__u16)(qt[0] << 8 | qt[1]);
 	if (qt[2] != 0 || qt[3] != 1)
-		return PASS_Q(pass_class);
+		return PASS_E(pass_class); /* REFUSED */
 	if (pk->qtype == 0 || pk->qtype == TYPE_AXFR || pk->qtype == TYPE_IXFR)
-		return PASS_Q(pass_qtype);
+		return PASS_E(pass_qtype); /* FORMERR or REFUSED */
 
 	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
 	if (!cfg || !cfg->enabled)
@@ -589,11 +589,11 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	if (arcount) {
 		__u8 *o = data + (pk->qend & 0xfff);
 		if ((void *)(o + OPT_LEN) > end || pk->qend + OPT_LEN > pk->end)
-			return PASS(pass_shape);
+			return PASS_Q(pass_shape);
 		if (o[0] != 0 || o[1] != 0 || o[2] != TYPE_OPT)
-			return PASS(pass_shape);
+			return PASS_Q(pass_shape);
 		if (o[6] != 0)
-			return PASS_Q(pass_edns_version);
+			return PASS_E(pass_edns_version); /* BADVERS */
 		__u32 rdlen = (__u32)o[9] << 8 | o[10];
 		if (rdlen) {
 			if (!(cfg->cookie_flags & XD_CK_ON) ||
@@ -602,7 +602,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 				return PASS_Q(pass_edns_option);
 			__u8 *c = o + OPT_LEN;
 			if ((void *)(c + 4 + XD_COOKIE_CLIENT) > end)
-				return PASS(pass_shape);
+				return PASS_Q(pass_shape);
 			if (c[0] != 0 || c[1] != XD_OPT_COOKIE || c[2] != 0 ||
 			    c[3] != rdlen - 4)
 				return PASS_Q(pass_edns_option);
@@ -611,19 +611,19 @@ int xdpdns_xdp(struct xdp_md *ctx)
 			if (rdlen == 4 + XD_COOKIE_CLIENT + XD_COOKIE_SERVER) {
 				__u8 *sc = c + 4 + XD_COOKIE_CLIENT;
 				if ((void *)(sc + XD_COOKIE_SERVER) > end)
-					return PASS(pass_shape);
+					return PASS_Q(pass_shape);
 				store64(s->cookie + 8, load64(sc));
 				store64(s->cookie + 16, load64(sc + 8));
 				pk->cookie = 2;
 			}
 		}
 		if (pk->qend + OPT_LEN + rdlen != pk->end)
-			return PASS(pass_shape);
+			return PASS_Q(pass_shape);
 		pk->edns = 1;
 		pk->udp_size = (__u16)(o[3] << 8 | o[4]);
 		pk->do_bit = !!(o[7] & 0x80);
 	} else if (pk->qend != pk->end) {
-		return PASS(pass_shape);
+		return PASS_Q(pass_shape);
 	}
 	__u32 gen = cfg->generation & 1;
 
@@ -639,7 +639,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	if (found == LOOKUP_UNSURE)
 		return PASS_Q(pass_long_name);
 	if (found == LOOKUP_ABSENT || !n)
-		return PASS_Q(pass_miss);
+		return PASS_E(pass_miss); /* REFUSED */
 	if (pk->do_bit && (n->flags & XD_NF_SIGNED))
 		return PASS_Q(pass_signed_do);
 	int walked = s->key_off != 0;

@@ -291,6 +291,7 @@ enum {
 	XD_RRL_NODATA, /* per zone */
 	XD_RRL_NXDOMAIN, /* per zone */
 	XD_RRL_REFERRAL, /* per delegation */
+	XD_RRL_ERROR, /* queries passed that get an error, per prefix */
 	XD_RRL_PASSED, /* queries passed to userspace, per prefix */
 	XD_RRL_CLASSES
 };
@@ -354,7 +355,6 @@ struct xd_config {
 	__u8 rrl_log_only; /* count what would be limited, limit nothing */
 	__u8 rrl_pad;
 	__u32 rrl_mask; /* buckets - 1 (a power of two), set at attach */
-	__u32 rrl_pad2;
 	__u64 rrl_seed; /* keys the buckets' hash, random at attach */
 };
 
@@ -399,6 +399,7 @@ struct xd_stats {
 	__u64 drop_malformed; /* truncated header, bad name, bad lengths */
 	__u64 drop_reflection; /* from a port no client uses (0, 7, 19...) */
 	__u64 drop_rrl; /* response rate limiting */
+	__u64 drop_rrl_error; /* the same, for queries that get an error */
 	__u64 drop_pass_limit; /* passed queries over their per-prefix rate */
 	/* observed, not verdicts: the packet is also counted above */
 	__u64 seen_rrl_log_only; /* would have been limited (log-only) */

@@ -175,14 +175,18 @@ static const char usage_config[] =
 	"zone's NXDOMAIN, a delegation's referral) that earns RATE responses\n"
 	"a second and may owe WINDOW seconds' worth; limited responses are\n"
 	"dropped (drop_rrl), every SLIP-th sent as TC=1 without records\n"
-	"(answer_slipped). Off while the rates are 0 (the default). The XDP\n"
-	"path sends no error responses; those come from xdpdns-server, for\n"
-	"queries that rrl-passed-per-second limits.\n"
+	"(answer_slipped). Off while the rates are 0 (the default).\n"
 	"  rrl-responses-per-second  RATE for positive answers; also sets the\n"
-	"                            three below (set them after it to differ)\n"
+	"                            four below (set them after it to differ)\n"
 	"  rrl-nodata-per-second     RATE for NODATA\n"
 	"  rrl-nxdomains-per-second  RATE for NXDOMAIN\n"
 	"  rrl-referrals-per-second  RATE for referrals\n"
+	"  rrl-errors-per-second     RATE for errors, per prefix: queries the\n"
+	"                            program passes to xdpdns-server that it\n"
+	"                            answers with an error (names in no zone,\n"
+	"                            other classes, opcodes, EDNS versions);\n"
+	"                            over it they are dropped, never slipped\n"
+	"                            (drop_rrl_error)\n"
 	"  rrl-passed-per-second     queries a prefix may pass to xdpdns-server\n"
 	"                            a second (misses, options, ...); over it\n"
 	"                            they are dropped (drop_pass_limit)\n"
@@ -948,12 +952,12 @@ static void print_abuse(const struct xd_config *c)
 		printf("  rate limiting off");
 	else
 		printf("  rate limiting%s: answers %u/s, NODATA %u/s, NXDOMAIN "
-		       "%u/s, referrals %u/s, passed %u/s per /%u and /%u; "
-		       "window %u s, slip %u",
+		       "%u/s, referrals %u/s, errors %u/s, passed %u/s per /%u "
+		       "and /%u; window %u s, slip %u",
 		       c->rrl_log_only ? " (log only)" : "", r[XD_RRL_POSITIVE],
 		       r[XD_RRL_NODATA], r[XD_RRL_NXDOMAIN], r[XD_RRL_REFERRAL],
-		       r[XD_RRL_PASSED], c->rrl_v4_prefix, c->rrl_v6_prefix,
-		       c->rrl_window, c->rrl_slip);
+		       r[XD_RRL_ERROR], r[XD_RRL_PASSED], c->rrl_v4_prefix,
+		       c->rrl_v6_prefix, c->rrl_window, c->rrl_slip);
 	printf("; %u buckets (%.1f MiB)\n", c->rrl_mask + 1,
 	       (double)(c->rrl_mask + 1) * RRL_BUCKET_BYTES / 1048576.0);
 	printf("  cookies %s\n",
@@ -1131,6 +1135,8 @@ static const struct key {
 	  offsetof(struct xd_config, rrl_rate[XD_RRL_NXDOMAIN]), 0, 1000000 },
 	{ "rrl-referrals-per-second", K_U32,
 	  offsetof(struct xd_config, rrl_rate[XD_RRL_REFERRAL]), 0, 1000000 },
+	{ "rrl-errors-per-second", K_U32,
+	  offsetof(struct xd_config, rrl_rate[XD_RRL_ERROR]), 0, 1000000 },
 	{ "rrl-passed-per-second", K_U32,
 	  offsetof(struct xd_config, rrl_rate[XD_RRL_PASSED]), 0, 1000000 },
 	{ "rrl-window", K_U32, offsetof(struct xd_config, rrl_window), 1,
@@ -1297,7 +1303,7 @@ static const char *set_key(struct xd_config *c, char *arg)
 		/* responses-per-second also sets the classes after it, as
 		 * BIND's rates default to it; set them after it to differ. */
 		if (!strcmp(name, "rrl-responses-per-second"))
-			for (int i = XD_RRL_NODATA; i <= XD_RRL_REFERRAL; i++)
+			for (int i = XD_RRL_NODATA; i <= XD_RRL_ERROR; i++)
 				c->rrl_rate[i] = u;
 	}
 	return NULL;

@@ -21,7 +21,9 @@ from netns import NODE4, VethPair, sh
 LOADER = os.path.join(BUILD, "xdpdns-loader")
 ZONEC = os.path.join(BUILD, "xdpdns-zonec")
 SECRET = "0123456789abcdef0123456789abcdef"
-RATE, WINDOW, SLIP, PASSED = 5, 3, 2, 20
+# Errors (misses refused by the server) above PASSED, so that misses meet
+# the passed-query limit first (the errors one is unit-tested).
+RATE, WINDOW, SLIP, PASSED, ERRORS = 5, 3, 2, 20, 50
 # Client prefixes routed to the client's namespace from this one: unique
 # to the run (routes are shared by every test run on the machine).
 _NET = 3 * (os.getpid() % 80)
@@ -68,6 +70,7 @@ def node():
                         "rrl-responses-per-second=%d" % RATE,
                         "rrl-window=%d" % WINDOW, "rrl-slip=%d" % SLIP,
                         "rrl-passed-per-second=%d" % PASSED,
+                        "rrl-errors-per-second=%d" % ERRORS,
                         "cookie-secret=" + SECRET, "cookies=on"],
                        check=True, capture_output=True)
         server = Server(["basic.example.=" + os.path.join(ZONES,
@@ -252,9 +255,9 @@ def test_settings_change_at_run_time(node):
         st = subprocess.run([LOADER, "status", "--dev", pair.node],
                             capture_output=True, text=True).stdout
         assert "rate limiting (log only): answers %d/s, NODATA %d/s, " \
-            "NXDOMAIN %d/s, referrals %d/s, passed %d/s per /24 and /56; " \
-            "window %d s, slip %d; 65536 buckets (2.0 MiB)" % (
-                RATE, RATE, RATE, RATE, PASSED, WINDOW, SLIP) in st, st
+            "NXDOMAIN %d/s, referrals %d/s, errors %d/s, passed %d/s per " \
+            "/24 and /56; window %d s, slip %d; 65536 buckets (2.0 MiB)" % (
+                RATE, RATE, RATE, RATE, ERRORS, PASSED, WINDOW, SLIP) in st, st
         assert "  cookies on\n" in st, st
         r = result(in_ns(pair, client, "loop", NODE4, COOKIE_SRC,
                          "ns2.basic.example.", "1"))

@@ -470,7 +470,8 @@ static void every_entry(void **state)
 static void counters(void **state)
 {
 	NEED_ENV();
-	uint64_t before[32], after[32];
+	uint64_t before[sizeof(struct xd_stats) / 8],
+		after[sizeof(struct xd_stats) / 8];
 	size_t nf = sizeof(struct xd_stats) / 8;
 	struct buf q;
 	struct frame_opts fo = { 0 };
@@ -1035,6 +1036,31 @@ static void rrl(void **state)
 	       fd = offsetof(struct xd_stats, drop_pass_limit) / 8;
 	assert_int_equal(after[fm] - before[fm], 2);
 	assert_int_equal(after[fd] - before[fd], 3);
+
+	/* Queries the server answers with an error (a name in no zone, an
+	 * opcode it does not do): their own rate per prefix, before the
+	 * passed one; dropped, never slipped. */
+	cfg.rrl_rate[XD_RRL_ERROR] = 3;
+	cfg.rrl_rate[XD_RRL_PASSED] = 100;
+	assert_int_equal(config_rw(&cfg, true), 0);
+	static const uint8_t e2[4] = { 198, 18, 12, 1 };
+	struct buf op;
+	make_query(&op, 5, 0, "www.basic.example.", 1, -1, false);
+	op.b[2] |= 0x10; /* opcode 2, STATUS */
+	xdp_stats(&env, before, nf);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(rrl_send(i & 1 ? &op : &q2, e2, &slip),
+				 i < 3 ? XDP_PASS : XDP_DROP);
+	xdp_stats(&env, after, nf);
+	size_t fo = offsetof(struct xd_stats, pass_opcode) / 8,
+	       fe = offsetof(struct xd_stats, drop_rrl_error) / 8;
+	assert_int_equal(after[fm] - before[fm], 2);
+	assert_int_equal(after[fo] - before[fo], 1);
+	assert_int_equal(after[fe] - before[fe], 3);
+	assert_int_equal(after[fd] - before[fd], 0);
+	/* Another prefix still passes. */
+	static const uint8_t e3[4] = { 198, 18, 13, 1 };
+	assert_int_equal(rrl_send(&q2, e3, &slip), XDP_PASS);
 
 	assert_int_equal(config_rw(&saved, true), 0);
 }
