@@ -147,12 +147,23 @@ static __noinline int rrl_check(struct xdp_md *ctx, __u32 cls, __u64 id)
 	return slip && n % slip == 0 ? RRL_SLIP : RRL_DROP;
 }
 
+/* Whether class cls is limited at all: an inlined array read, so that
+ * the limiter costs nothing while it is off. */
+static __always_inline int rrl_on(__u32 cls)
+{
+	__u32 zero = 0;
+	const struct xd_config *c = bpf_map_lookup_elem(&xd_config, &zero);
+
+	return c && cls < XD_RRL_CLASSES && c->rrl_rate[cls];
+}
+
 /* Pass a query to userspace, unless its prefix passes too many. (The
  * query's addresses, s->pk.l3 and s->pk.ipv6, are in scratch.) */
 #define PASS_Q(f)                                                   \
 	({                                                          \
 		int _v = XDP_PASS;                                  \
-		if (rrl_check(ctx, XD_RRL_PASSED, 0) == RRL_DROP) { \
+		if (rrl_on(XD_RRL_PASSED) &&                        \
+		    rrl_check(ctx, XD_RRL_PASSED, 0) == RRL_DROP) { \
 			count(FIELD(drop_pass_limit));              \
 			_v = XDP_DROP;                              \
 		} else {                                            \
@@ -167,7 +178,8 @@ static __noinline int rrl_check(struct xdp_md *ctx, __u32 cls, __u64 id)
 #define PASS_E(f)                                                  \
 	({                                                         \
 		int _e = XDP_PASS;                                 \
-		if (rrl_check(ctx, XD_RRL_ERROR, 0) == RRL_DROP) { \
+		if (rrl_on(XD_RRL_ERROR) &&                        \
+		    rrl_check(ctx, XD_RRL_ERROR, 0) == RRL_DROP) { \
 			count(FIELD(drop_rrl_error));              \
 			_e = XDP_DROP;                             \
 		} else {                                           \
