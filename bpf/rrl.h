@@ -13,8 +13,24 @@
 
 enum { RRL_ANSWER, RRL_DROP, RRL_SLIP };
 
-/* The kernel's tick rate, from its configuration (libbpf fills it in). */
-extern const unsigned int CONFIG_HZ __kconfig;
+/* The kernel's tick rate, from its configuration (libbpf fills it in;
+ * 0 where the kernel's configuration cannot be read). */
+extern const unsigned int CONFIG_HZ __kconfig __weak;
+
+/* The limiter's clock and its ticks a second: jiffies, or milliseconds
+ * of the coarse clock where HZ is unknown. The branch is decided when
+ * the program is loaded. */
+static __always_inline __u64 rrl_now(void)
+{
+	if (CONFIG_HZ)
+		return bpf_jiffies64();
+	return bpf_ktime_get_coarse_ns() / 1000000;
+}
+
+static __always_inline __u64 rrl_hz(void)
+{
+	return CONFIG_HZ ? CONFIG_HZ : 1000;
+}
 
 /* A 64-bit finaliser (the multiply-xorshift of splitmix64's output). */
 static __always_inline __u64 rrl_mix(__u64 x)
@@ -87,11 +103,11 @@ static __noinline int rrl_check(struct xdp_md *ctx, __u32 cls, __u64 id)
 	struct xd_rrl_bucket *b1 = bpf_map_lookup_elem(&xd_rrl, &i1);
 	if (!b || !b1)
 		return RRL_ANSWER;
-	__u64 now = bpf_jiffies64();
+	__u64 now = rrl_now(), hz = rrl_hz();
 	__s64 full = (__s64)(rate * 1000);
 	__u64 k = s->rrl_k[cls];
 	if (s->rrl_rate_seen[cls] != rate) {
-		k = (rate * 1000 << 30) / CONFIG_HZ;
+		k = (rate * 1000 << 30) / hz;
 		s->rrl_k[cls] = k;
 		s->rrl_rate_seen[cls] = (__u32)rate;
 	}
@@ -111,28 +127,44 @@ static __noinline int rrl_check(struct xdp_md *ctx, __u32 cls, __u64 id)
 		}
 	}
 	/* Credit since the last response, in thousandths of a response:
-	 * jiffies elapsed x k, k = rate x 1000 x 2^30 / HZ, the remainder
-	 * kept in the bucket; up to one second's worth. The clock is the
-	 * tick counter: a tick's resolution is enough (nothing is lost to
-	 * rounding) and reading it costs a fraction of a clock's read. */
+	 * ticks elapsed x k, k = rate x 1000 x 2^30 / HZ, the remainder kept
+	 * in the bucket, whole seconds as a second's worth each (a division
+	 * only after a second idle). Idle longer than the window and one
+	 * second: every debt forgiven, as BIND does. A tick's resolution is
+	 * enough (nothing is lost to rounding), and reading the tick
+	 * counter costs a fraction of a clock's read. */
 	__u64 el = now - b->last;
 	if ((__s64)el < 0)
 		el = 0;
-	if (el > CONFIG_HZ)
-		el = CONFIG_HZ;
 	b->last = now;
-	__u64 credit = el * k + b->frac;
-	b->frac = (__u32)(credit & ((1u << 30) - 1));
-	__s64 bal = b->balance + (__s64)(credit >> 30);
+	__s64 floor = -(__s64)cfg->rrl_window * full;
+	__s64 bal;
+	if (el > ((__u64)cfg->rrl_window + 1) * hz) {
+		b->frac = 0;
+		b->limited = 0;
+		bal = full;
+	} else {
+		__u64 secs = 0;
+		if (el >= hz) {
+			secs = el / hz;
+			el -= secs * hz;
+		}
+		__u64 credit = el * k + b->frac;
+		b->frac = (__u32)(credit & ((1u << 30) - 1));
+		bal = b->balance + (__s64)secs * full + (__s64)(credit >> 30);
+	}
 	if (bal > full)
 		bal = full;
 	bal -= 1000;
-	__s64 floor = -(__s64)cfg->rrl_window * full;
 	if (bal < floor)
 		bal = floor;
 	b->balance = bal;
-	if (bal >= 0)
+	if (bal >= 0) {
+		/* Out of debt: the slip count starts again. */
+		if (b->limited)
+			b->limited = 0;
 		return RRL_ANSWER;
+	}
 
 	/* Limited, unless the client is exempt or only counted. */
 	if (bpf_map_lookup_elem(&xd_rrl_exempt, &ek))

@@ -251,8 +251,12 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 				  XD_RRL_REFERRAL;
 	if (cfg->rrl_rate[cls] && !s->cookie_valid) {
 		/* Answers and NODATA by name and type, NXDOMAIN by zone,
-		 * referrals by delegation (their template). */
-		__u64 name = xd_hash_end(s->hraw[0]);
+		 * referrals by delegation (their template). An answer made
+		 * from a wildcard counts for the wildcard (its parent, the
+		 * closest encloser, marked), as BIND counts it: random
+		 * names under it are one bucket. */
+		__u32 k = walked ? s->found_k & XD_MAX_LABELS : 0;
+		__u64 name = xd_hash_end(s->hraw[k]) ^ (walked ? 0x2a : 0);
 		__u64 id = cls <= XD_RRL_NODATA ? name ^ (__u64)p->qtype << 48 :
 						  (__u64)gen << 32 | tref;
 		int r = rrl_check(ctx, cls, id);
@@ -501,6 +505,13 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	p.rd_cd[1] = dh->flags2 & 0x10;
 	s->pk = p;
 	struct pkt *pk = &s->pk;
+	/* Nothing loaded, or the fast path switched off: everything to the
+	 * kernel stack, unlimited. */
+	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
+	if (!cfg || !cfg->enabled)
+		return PASS(pass_not_loaded);
+	if (cfg->disabled)
+		return PASS(pass_disabled);
 	if (dh->flags1 & 0x78)
 		return PASS_E(pass_opcode); /* NOTIMP */
 	if (dh->qdcount != bpf_htons(1) || dh->ancount || dh->nscount ||
@@ -576,12 +587,6 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		return PASS_E(pass_class); /* REFUSED */
 	if (pk->qtype == 0 || pk->qtype == TYPE_AXFR || pk->qtype == TYPE_IXFR)
 		return PASS_E(pass_qtype); /* FORMERR or REFUSED */
-
-	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
-	if (!cfg || !cfg->enabled)
-		return PASS(pass_not_loaded);
-	if (cfg->disabled)
-		return PASS(pass_disabled);
 
 	/* At most one additional record, and then an OPT with no option
 	 * but a DNS cookie (when cookies are answered here). */

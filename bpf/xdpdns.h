@@ -288,7 +288,7 @@ static inline __u32 xd_xtmpl_bytes_off(__u32 ncuts, __u32 nrelocs)
 /* Classes of responses, and of queries passed to userspace. */
 enum {
 	XD_RRL_POSITIVE, /* per name and type */
-	XD_RRL_NODATA, /* per zone */
+	XD_RRL_NODATA, /* per name and type */
 	XD_RRL_NXDOMAIN, /* per zone */
 	XD_RRL_REFERRAL, /* per delegation */
 	XD_RRL_ERROR, /* queries passed that get an error, per prefix */

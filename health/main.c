@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -200,6 +201,7 @@ static void run_round(const struct hs_config *c, struct round *r, bool verbose)
 	struct xd_pins p;
 	const char *w = NULL;
 	char srv[64];
+	int run_fd = -1;
 
 	memset(r, 0, sizeof(*r));
 	hp_addr_text(&c->server, srv, sizeof(srv));
@@ -207,7 +209,8 @@ static void run_round(const struct hs_config *c, struct round *r, bool verbose)
 		snprintf(r->why, sizeof(r->why), "xdp: %s: %s", c->dev, w);
 		goto out;
 	}
-	if (hp_xdp_attached(c->dev, p.prog, r->why, sizeof(r->why)) < 0)
+	if (hp_xdp_attached(c->dev, p.prog, &run_fd, r->why, sizeof(r->why)) <
+	    0)
 		goto out;
 	struct xd_config cfg;
 	uint32_t zero = 0;
@@ -227,7 +230,7 @@ static void run_round(const struct hs_config *c, struct round *r, bool verbose)
 		const struct hp_zone *z = &zones[i];
 		uint32_t serial = 0;
 		double rtt = 0;
-		if (hp_xdp_canary(p.prog, z, canary_dst(c), r->why,
+		if (hp_xdp_canary(run_fd, z, canary_dst(c), r->why,
 				  sizeof(r->why)) < 0)
 			goto out;
 		if (verbose)
@@ -264,6 +267,8 @@ static void run_round(const struct hs_config *c, struct round *r, bool verbose)
 		 "applied serials",
 		 r->zones);
 out:
+	if (run_fd >= 0)
+		close(run_fd);
 	xd_pins_close(&p);
 }
 
@@ -315,13 +320,22 @@ static void addr_text(const struct hs_addr *a, char *out, size_t len)
 }
 
 /* Make the addresses on the dummy match the state; log what moved. */
-static void set_announced(const struct hs_config *c, int ifindex, bool on,
+static void set_announced(const struct hs_config *c, int *ifindex, bool on,
 			  bool quiet_changes)
 {
 	for (int i = 0; i < c->nservice; i++) {
 		char text[INET6_ADDRSTRLEN];
 		addr_text(&c->service[i], text, sizeof(text));
-		int r = ha_addr_set(ifindex, &c->service[i], on);
+		int r = ha_addr_set(*ifindex, &c->service[i], on);
+		if (r == -ENODEV) {
+			/* The interface was deleted (and maybe made again):
+			 * find or make it anew. */
+			int ni = ha_dummy_ensure(c->announce_dev);
+			if (ni > 0) {
+				*ifindex = ni;
+				r = ha_addr_set(ni, &c->service[i], on);
+			}
+		}
 		if (r < 0)
 			logmsg("cannot %s %s %s %s: %s", on ? "add" : "remove",
 			       text, on ? "to" : "from", c->announce_dev,
@@ -333,10 +347,14 @@ static void set_announced(const struct hs_config *c, int ifindex, bool on,
 	}
 }
 
+static volatile sig_atomic_t hangup;
+
 static void on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGHUP)
+		hangup = 1;
+	else
+		stopping = 1;
 }
 
 static int run_node(struct hs_config *c)
@@ -363,13 +381,22 @@ static int run_node(struct hs_config *c)
 		strcat(addrs, i ? " " : "");
 		strcat(addrs, t);
 	}
+	/* The signals wait, blocked, while a round runs; the sleep between
+	 * rounds takes them (ppoll), so that none is lost to a race. */
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sigset_t block, open_mask;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &open_mask);
 
 	hs_machine_init(&m, c->rise, c->fall);
-	set_announced(c, ifindex, false, true);
+	set_announced(c, &ifindex, false, true);
 	time_t since = time(NULL);
 	char reason[HS_REASON_MAX];
 	snprintf(reason, sizeof(reason), "started, waiting for %u good rounds",
@@ -412,7 +439,7 @@ static int run_node(struct hs_config *c)
 			logmsg("%s: checks pass again", c->dev);
 			last_logged[0] = 0;
 		}
-		set_announced(c, ifindex, hs_announced(&m), changed);
+		set_announced(c, &ifindex, hs_announced(&m), changed);
 		write_state(c, hs_state_name(m.state), since, reason);
 
 		next += c->interval_s;
@@ -425,10 +452,16 @@ static int run_node(struct hs_config *c)
 			.tv_sec = (time_t)wait,
 			.tv_nsec = (long)((wait - (double)(time_t)wait) * 1e9)
 		};
-		nanosleep(&ts, NULL); /* a signal cuts it short */
+		ppoll(NULL, 0, &ts, &open_mask); /* a signal cuts it short */
+		if (hangup) {
+			hangup = 0;
+			logmsg("%s: SIGHUP: settings are read at start; restart "
+			       "to change them",
+			       c->dev);
+		}
 	}
 	if (c->withdraw_on_exit) {
-		set_announced(c, ifindex, false, true);
+		set_announced(c, &ifindex, false, true);
 		logmsg("%s: stopped; withdrew %s", c->dev, addrs);
 		write_state(c, "stopped", time(NULL),
 			    "xdpdns-health stopped, addresses withdrawn");

@@ -87,7 +87,8 @@ int hp_applied_zones(int zones_fd, struct hp_zone *out, int max)
 	return n;
 }
 
-int hp_xdp_attached(const char *dev, int prog_fd, char *why, size_t len)
+int hp_xdp_attached(const char *dev, int prog_fd, int *run_fd, char *why,
+		    size_t len)
 {
 	struct bpf_prog_info info = { 0 };
 	uint32_t ilen = sizeof(info);
@@ -104,6 +105,7 @@ int hp_xdp_attached(const char *dev, int prog_fd, char *why, size_t len)
 	}
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	bool found = false;
+	uint32_t run_id = info.id;
 	if (!libxdp_get_error(mp)) {
 		if (xdp_multiprog__is_legacy(mp)) {
 			struct xdp_program *p = xdp_multiprog__main_prog(mp);
@@ -113,6 +115,9 @@ int hp_xdp_attached(const char *dev, int prog_fd, char *why, size_t len)
 				     xdp_multiprog__next_prog(NULL, mp);
 			     p && !found; p = xdp_multiprog__next_prog(p, mp))
 				found = xdp_program__id(p) == info.id;
+			struct xdp_program *d = xdp_multiprog__main_prog(mp);
+			if (d)
+				run_id = xdp_program__id(d);
 		}
 		xdp_multiprog__close(mp);
 	}
@@ -120,6 +125,13 @@ int hp_xdp_attached(const char *dev, int prog_fd, char *why, size_t len)
 		snprintf(why, len,
 			 "xdp: program %u is pinned but not attached to %s",
 			 info.id, dev);
+		return -1;
+	}
+	*run_fd = run_id == info.id ? dup(prog_fd) :
+				      bpf_prog_get_fd_by_id(run_id);
+	if (*run_fd < 0) {
+		snprintf(why, len, "xdp: cannot open program %u: %s", run_id,
+			 strerror(errno));
 		return -1;
 	}
 	return 0;

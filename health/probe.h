@@ -26,8 +26,13 @@ struct hp_zone {
 int hp_applied_zones(int zones_fd, struct hp_zone *out, int max);
 
 /* Whether prog_fd (the pinned program) is attached to dev, alone or
- * behind the libxdp dispatcher. */
-int hp_xdp_attached(const char *dev, int prog_fd, char *why, size_t len);
+ * behind the libxdp dispatcher. On success *run_fd is a new descriptor
+ * of what to run the canary on (the caller closes it): the program
+ * itself when alone; behind the dispatcher the dispatcher, which runs it
+ * as real packets do (the pinned program is then an extension, which
+ * the kernel cannot test-run on its own). */
+int hp_xdp_attached(const char *dev, int prog_fd, int *run_fd, char *why,
+		    size_t len);
 
 /*
  * Run the program on an SOA query for z's apex, as if it came from the

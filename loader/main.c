@@ -1257,11 +1257,6 @@ static const char *set_key(struct xd_config *c, char *arg)
 		if (!strcmp(name, "fast-path"))
 			c->disabled = !on;
 		else if (!strcmp(name, "cookies")) {
-			bool any = false;
-			for (int i = 0; i < 16; i++)
-				any |= c->cookie_secret[i] != 0;
-			if (on && !any)
-				return "set cookie-secret before cookies=on";
 			c->cookie_flags = on ? c->cookie_flags | XD_CK_ON :
 					       c->cookie_flags & ~XD_CK_ON;
 		} else {
@@ -1367,6 +1362,18 @@ static int cmd_config(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* Cookies want a secret, given in this set or before it. */
+	bool secret = false;
+	for (int k = 0; k < 16; k++)
+		secret |= next.cookie_secret[k] != 0;
+	if ((next.cookie_flags & XD_CK_ON) && !secret) {
+		xd_pins_close(&p);
+		fprintf(stderr,
+			"%s: cookies=on needs cookie-secret=HEX (in the same "
+			"set or before it); nothing changed\n",
+			prog_name);
+		return EXIT_USAGE;
+	}
 	/* What apply owns stays as apply left it. */
 	next.generation = cfg.generation;
 	next.enabled = cfg.enabled;
@@ -1404,7 +1411,7 @@ static int parse_prefix(const char *text, struct xd_rrl_exempt_key *k)
 	if (slash) {
 		char *e;
 		len = strtol(slash + 1, &e, 10);
-		if (*e || !slash[1])
+		if (*e || slash[1] < '0' || slash[1] > '9')
 			return -1;
 	}
 	memset(k, 0, sizeof(*k));
@@ -1491,9 +1498,16 @@ static int cmd_exempt(int argc, char **argv)
 							  BPF_ANY) :
 				      bpf_map_delete_elem(p.maps.exempt,
 							  &keys_in[k]);
-			if (e) {
-				fail("%s %s: %s", action, argv[argc - n + k],
-				     strerror(errno));
+			if (e && !add && errno == ENOENT) {
+				fail("del %s: not an exempt prefix",
+				     argv[argc - n + k]);
+				rc = EXIT_FAIL;
+			} else if (e) {
+				fail("%s %s: %s%s", action, argv[argc - n + k],
+				     strerror(errno),
+				     errno == ENOSPC || errno == E2BIG ?
+					     " (at most 1024 prefixes)" :
+					     "");
 				rc = EXIT_FAIL;
 			}
 		}

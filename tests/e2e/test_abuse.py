@@ -259,6 +259,16 @@ def test_settings_change_at_run_time(node):
             "/24 and /56; window %d s, slip %d; 65536 buckets (2.0 MiB)" % (
                 RATE, RATE, RATE, RATE, ERRORS, PASSED, WINDOW, SLIP) in st, st
         assert "  cookies on\n" in st, st
+        # Cookies without a secret: refused as a whole, nothing changed.
+        r = subprocess.run([LOADER, "config", "--dev", pair.node, "set",
+                            "rrl-slip=1", "cookie-secret=" + "0" * 32,
+                            "cookies=on"], capture_output=True, text=True)
+        assert r.returncode == 2 and "cookies=on needs cookie-secret" in \
+            r.stderr and "nothing changed" in r.stderr, r.stderr
+        assert subprocess.run([LOADER, "config", "--dev", pair.node, "get",
+                               "rrl-slip"], capture_output=True,
+                              text=True).stdout.strip() == \
+            "rrl-slip=%d" % SLIP
         r = result(in_ns(pair, client, "loop", NODE4, COOKIE_SRC,
                          "ns2.basic.example.", "1"))
         assert r["answered"] == r["sent"] and r["sent"] > 50, r
@@ -269,3 +279,28 @@ def test_settings_change_at_run_time(node):
     r = result(in_ns(pair, client, "loop", NODE4, COOKIE_SRC,
                      "ns2.basic.example.", "1"))
     assert r["slipped"] + r["lost"] > 0, r
+
+
+def test_exempt_command(node):
+    """exempt add, list and del as an operator uses them; bad prefixes
+    refused before anything is written."""
+    pair = node
+
+    def ex(*args):
+        return subprocess.run([LOADER, "exempt", "--dev", pair.node] +
+                              list(args), capture_output=True, text=True)
+
+    assert ex("list").stdout == ""
+    r = ex("add", "198.19.250.77/24", "2001:db8:aa::/48")
+    assert r.returncode == 0, r.stderr
+    assert sorted(ex("list").stdout.split()) == ["198.19.250.0/24",
+                                                 "2001:db8:aa::/48"]
+    for bad in ("198.19.250.0/-8", "198.19.250.0/33", "2001:db8::/129",
+                "198.19.250.0/", "example.org", "198.19.250.0/24x"):
+        r = ex("add", "198.19.251.0/24", bad)
+        assert r.returncode == 2 and "is not a prefix" in r.stderr, (bad, r)
+    assert len(ex("list").stdout.split()) == 2
+    r = ex("del", "198.19.252.0/24")
+    assert r.returncode == 1 and "not an exempt prefix" in r.stderr, r
+    assert ex("del", "198.19.250.0/24", "2001:db8:aa::/48").returncode == 0
+    assert ex("list").stdout == ""

@@ -878,6 +878,20 @@ static void rrl(void **state)
 	assert_int_equal(rrl_send(&q2, a, &slip), XDP_TX);
 	assert_false(slip);
 
+	/* Answers made from a wildcard: one bucket for the wildcard,
+	 * whatever the names under it. */
+	static const uint8_t w4[4] = { 198, 18, 14, 1 };
+	for (int i = 0; i < 8; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "r%d.w.wildcard.example.", i);
+		make_query(&q2, 6, 0, name, 1, -1, false);
+		v = rrl_send(&q2, w4, &slip);
+		if (i < 5)
+			assert_true(v == XDP_TX && !slip);
+		else
+			assert_true(v == XDP_DROP || slip);
+	}
+
 	/* IPv6: one bucket per /56; the next /56 has its own. */
 	static const uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8,	   0,
 					0,    0x12, 0x34, [15] = 1 },
@@ -1017,6 +1031,22 @@ static void rrl(void **state)
 	if (earned < 100 - 10 || earned > ms + 10)
 		fail_msg("earned %d responses in %.1f ms at 1000/s", earned,
 			 ms);
+	/* Deep in debt (at the floor: a window's worth), then idle longer
+	 * than the window and a second: all forgiven, a full bucket again
+	 * (a second's worth, and what the sending itself earns). */
+	for (int i = 0; i < 1200; i++)
+		assert_int_equal(rrl_send(&q, e, &slip), XDP_DROP);
+	usleep(2100000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int fresh = 0;
+	while (fresh < 20000 && rrl_send(&q, e, &slip) == XDP_TX)
+		fresh++;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (fresh < 1000 || fresh > 1000 + ms + 10)
+		fail_msg("%d answered after the debt was forgiven (%.1f ms)",
+			 fresh, ms);
 	cfg.rrl_rate[XD_RRL_POSITIVE] = 5;
 	cfg.rrl_window = 2;
 	cfg.rrl_slip = 2;
