@@ -96,7 +96,12 @@ def in_ns(pair, *args):
 
 
 def result(p):
-    out, _ = p.communicate(timeout=60)
+    try:
+        out, _ = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -172,6 +177,10 @@ def kxdpgun(pair, seconds, qps, names):
     def read():
         try:
             out, err = p.communicate(timeout=seconds + 30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise
         finally:
             os.unlink(qfile)
             subprocess.run(["ip", "-n", pair.ns, "link", "set", "dev",
