@@ -549,6 +549,10 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	pk->qend = qname + nlen + 4;
 	if (pk->qend > pk->end)
 		return DROP(drop_malformed);
+	/* The question's checksum is summed on the way, from the client's
+	 * bytes (the reply keeps their case): 8-byte words from its first
+	 * byte, so no word starts at an odd offset. */
+	__u64 qs = 0;
 	for (__u32 i = 0; i < (XD_NAME_MAX + 8) / 8; i++) {
 		__u32 at = i * 8;
 		if (at >= nlen)
@@ -563,14 +567,19 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		__u8 *b = data + ((qname + from) & 0xfff);
 		if ((void *)(b + 8) > end)
 			return DROP(drop_malformed);
-		__u64 w = load64(b) >> (8 * shift);
-		w = xd_lower8(keep_low(w, rem));
-		store64(s->name + (at & 0xff), w);
+		__u64 w = keep_low(load64(b) >> (8 * shift), rem);
+		qs += (w & 0xffffffff) + (w >> 32);
+		store64(s->name + (at & 0xff), xd_lower8(w));
 	}
 
 	__u8 *qt = data + ((qname + nlen) & 0xfff);
 	if ((void *)(qt + 4) > end)
 		return DROP(drop_malformed);
+	/* Type and class, at an odd offset when the name's length is odd:
+	 * shifting a sum 8 bits swaps its bytes, modulo 0xffff. */
+	__u32 tc = load32(qt);
+	qs += (__u64)((tc & 0xffff) + (tc >> 16)) << (8 * (nlen & 1));
+	pk->qsum = csum_fold(qs);
 	pk->qtype = (__u16)(qt[0] << 8 | qt[1]);
 	if (qt[2] != 0 || qt[3] != 1)
 		return PASS_E(pass_class); /* REFUSED */
