@@ -107,13 +107,15 @@ static __always_inline int finish(struct xdp_md *ctx,
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
-	__u8 mac[ETH_ALEN];
 
 	if ((void *)(eth + 1) > end)
 		return -1;
-	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+	/* The MACs swapped in two loads and two stores: a holds the
+	 * destination and the source's first two bytes, b the rest. */
+	__u64 a = load64(eth);
+	__u32 b = load32((__u8 *)eth + 8);
+	store64(eth, a >> 48 | (__u64)b << 16 | a << 48);
+	*(__u32 *)((__u8 *)eth + 8) = (__u32)(a >> 16);
 
 	__u32 ulen = frame_len - p->l4;
 	struct udphdr *udp = data + (p->l4 & 0x1ff);

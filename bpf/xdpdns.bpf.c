@@ -35,11 +35,12 @@ static __always_inline const struct xd_chunk *chunk(const struct xd_config *cfg,
 	return bpf_map_lookup_elem(&xd_chunks, &i);
 }
 
-/* The 8 bytes at byte src of template tref (src 8-aligned), or NULL. */
-static __always_inline const __u8 *tmpl_word(const struct xd_config *cfg,
-					     __u32 gen, __u32 tref, __u32 src)
+/* The 8 bytes at byte src (8-aligned) of the template whose first chunk
+ * is xd_chunks entry tb, or NULL. */
+static __always_inline const __u8 *tmpl_word(__u32 tb, __u32 src)
 {
-	const struct xd_chunk *c = chunk(cfg, gen, tref + src / XD_CHUNK);
+	__u32 i = tb + src / XD_CHUNK;
+	const struct xd_chunk *c = bpf_map_lookup_elem(&xd_chunks, &i);
 
 	return c ? c->b + (src & (XD_CHUNK - 8)) : NULL;
 }
@@ -277,6 +278,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	s->kind = h.kind;
 	s->rcode = h.rcode;
 	s->frame = frame;
+	s->tbase = (gen ? cfg->chunks : 0) + tref;
 	if (resize(ctx, s, frame, qend) < 0)
 		return PASS(pass_no_room);
 	/* From here on, values come back from memory: the branches taken so
@@ -289,13 +291,14 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	void *end = (void *)(long)ctx->data_end;
 
 	/* The section bytes, 8 at a time, then the last few. */
-	__u32 bytes = s->bytes & 0x3ff;
+	__u32 bytes = s->bytes & 0x3ff, tb = s->tbase;
 	__u32 at = 0;
+	clen = cut_len(s);
 	for (__u32 i = 0; i < XD_TMPL_MAX_BYTES / 8; i++) {
 		at = i * 8;
-		if (at + 8 > cut_len(s))
+		if (at + 8 > clen)
 			break;
-		const __u8 *t = tmpl_word(cfg, gen, tref, bytes + at);
+		const __u8 *t = tmpl_word(tb, bytes + at);
 		if (!t)
 			return PASS(pass_template);
 		__u64 w = load64(t);
@@ -307,7 +310,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	clen = cut_len(s);
 	at = clen & ~7u;
 	if (at < clen) {
-		const __u8 *t = tmpl_word(cfg, gen, tref, bytes + at);
+		const __u8 *t = tmpl_word(tb, bytes + at);
 		if (!t)
 			return PASS(pass_template);
 		__u64 w = load64(t);
@@ -571,6 +574,11 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		qs += (w & 0xffffffff) + (w >> 32);
 		store64(s->name + (at & 0xff), xd_lower8(w));
 	}
+	/* A zero word after the name: name_equal() compares whole words
+	 * that may end up to 7 bytes past it. */
+	__u32 zw = (nlen + 7) & ~7u;
+	if (zw <= XD_NAME_MAX + 1)
+		store64(s->name + (zw & 0x1f8), 0);
 
 	__u8 *qt = data + ((qname + nlen) & 0xfff);
 	if ((void *)(qt + 4) > end)
