@@ -326,17 +326,19 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 
 	/* Relocations: compression pointers move with the longer name. */
 	if (delta) {
-		__u32 roff = 8 + 8 * (s->ncuts & 0x1f);
+		__u32 roff = 8 + 8 * (s->ncuts & 0x1f), rsum = 0;
+		__u32 nrelocs = s->nrelocs & 0x7f;
 		for (__u32 i = 0; i < XD_TMPL_MAX_RELOCS; i++) {
-			if (i >= (s->nrelocs & 0x7f))
+			if (i >= nrelocs)
 				break;
-			__u32 at = roff + 2 * i;
+			__u32 at = roff + 2 * i, ci = tb + at / XD_CHUNK;
 			const struct xd_chunk *c =
-				chunk(cfg, gen, tref + at / XD_CHUNK);
+				bpf_map_lookup_elem(&xd_chunks, &ci);
 			if (!c)
 				return PASS(pass_template);
-			__u16 pos;
-			__builtin_memcpy(&pos, c->b + (at & (XD_CHUNK - 2)), 2);
+			/* 2-aligned in an 8-aligned chunk: one load. */
+			__u16 pos =
+				*(const __u16 *)(c->b + (at & (XD_CHUNK - 2)));
 			if (pos + 2u > cut_len(s))
 				break;
 			__u8 *ptr = data + ((qend + pos) & 0x7ff);
@@ -347,14 +349,13 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			__u32 n0 = 0xc0 | ((v >> 8) & 0x3f), n1 = v & 0xff;
 			ptr[0] = (__u8)n0;
 			ptr[1] = (__u8)n1;
-			/* The checksum: the new word in, the old one out. */
-			if (pos & 1)
-				s->rsum += (n0 << 8 | n1) + 0xffff -
-					   (b0 << 8 | b1);
-			else
-				s->rsum += (n0 | n1 << 8) + 0xffff -
-					   (b0 | b1 << 8);
+			/* The checksum: the new word in, the old one out, as
+			 * a big-endian word; at an even offset its bytes
+			 * swap, which an 8-bit shift does modulo 0xffff. */
+			rsum += ((n0 << 8 | n1) + 0xffff - (b0 << 8 | b1))
+				<< (8 * (~pos & 1));
 		}
+		s->rsum = rsum;
 	}
 
 	clen = cut_len(s);
