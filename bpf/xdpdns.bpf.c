@@ -557,23 +557,31 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	 * bytes (the reply keeps their case): 8-byte words from its first
 	 * byte, so no word starts at an odd offset. */
 	__u64 qs = 0;
-	for (__u32 i = 0; i < (XD_NAME_MAX + 8) / 8; i++) {
+	__u32 whole = nlen & ~7u, rem = nlen & 7;
+	for (__u32 i = 0; i < (XD_NAME_MAX + 1) / 8; i++) {
 		__u32 at = i * 8;
-		if (at >= nlen)
+		if (at >= whole)
 			break;
-		/* Whole words; the last 1..4 bytes come from the word that
-		 * ends with the question's class, which is there. */
-		__u32 rem = nlen - at, from = at, shift = 0;
-		if (rem <= 4) {
-			from = nlen - 4;
-			shift = 4 - rem;
-		}
+		__u8 *b = data + ((qname + at) & 0xfff);
+		if ((void *)(b + 8) > end)
+			return DROP(drop_malformed);
+		__u64 w = load64(b);
+		qs += (w & 0xffffffff) + (w >> 32);
+		store64(s->name + (at & 0xff), xd_lower8(w));
+	}
+	if (rem) {
+		/* The last 1..7 bytes: 5..7 from the word at their start,
+		 * 1..4 from the word that ends with the question's class,
+		 * which is there. */
+		__u32 from = rem > 4 ? whole : nlen - 4;
+		__u32 shift = rem > 4 ? 0 : 4 - rem;
 		__u8 *b = data + ((qname + from) & 0xfff);
 		if ((void *)(b + 8) > end)
 			return DROP(drop_malformed);
-		__u64 w = keep_low(load64(b) >> (8 * shift), rem);
+		__u64 w = (load64(b) >> (8 * shift)) &
+			  ((1ull << (8 * rem)) - 1);
 		qs += (w & 0xffffffff) + (w >> 32);
-		store64(s->name + (at & 0xff), xd_lower8(w));
+		store64(s->name + (whole & 0xf8), xd_lower8(w));
 	}
 	/* A zero word after the name: name_equal() compares whole words
 	 * that may end up to 7 bytes past it. */
