@@ -99,7 +99,12 @@ static __always_inline const struct xd_chunk *names_chunk(__u32 gen_base,
 	return bpf_map_lookup_elem(&xd_names, &idx);
 }
 
-/* Compare the stored name of node n with the key name in buf. */
+/*
+ * Compare the stored name of node n with the key name in buf. Stored names
+ * are zero-padded to whole words, and so is the query's name in s->name
+ * (a zero word follows it), so words compare whole. A name's chunk is
+ * looked up again only where the name crosses into the next one.
+ */
 static __always_inline int name_equal(const struct xd_scratch *s,
 				      const struct xd_xnode *n,
 				      const struct xd_config *cfg, __u32 gen,
@@ -107,6 +112,7 @@ static __always_inline int name_equal(const struct xd_scratch *s,
 {
 	__u32 base = gen ? cfg->name_chunks : 0;
 	__u32 len = key_len(s), off = key_off(s), name = n->name;
+	const struct xd_chunk *c = NULL;
 
 	if (n->nlen != len)
 		return 0;
@@ -114,11 +120,12 @@ static __always_inline int name_equal(const struct xd_scratch *s,
 		__u32 at = i * 8;
 		if (at >= len)
 			break;
-		const struct xd_chunk *c = names_chunk(base, name + at);
+		if (!c || !((name + at) & (XD_NAMES_CHUNK - 8)))
+			c = names_chunk(base, name + at);
 		if (!c)
 			return 0;
 		__u64 a = load64(c->b + ((name + at) & (XD_NAMES_CHUNK - 8)));
-		__u64 b = keep_low(load64(buf + ((off + at) & 0xff)), len - at);
+		__u64 b = load64(buf + ((off + at) & 0xff));
 		if (a != b)
 			return 0;
 	}

@@ -63,58 +63,33 @@ static __always_inline __u32 load32(const void *p)
 	return v;
 }
 
-static __always_inline __u32 swap16(__u32 x)
-{
-	return ((x & 0xff) << 8) | ((x >> 8) & 0xff);
-}
-
 /*
  * The UDP checksum of the reply, reading none of what was just written
  * (reading it back would stall on the stores): the pseudo header and the
  * UDP header come from the values (sum), the DNS header's part from
- * respond() (s->hsum), the template's part from the loader (s->csum) as
- * moved by the relocations (s->rsum); the question is summed here and
- * the OPT record is known. Sums are of native (little-endian) 16-bit
- * words at even offsets from the UDP header; a part that starts at an
- * odd offset has its sum byte-swapped.
+ * respond() (s->hsum), the question's from the parse, the template's
+ * part from the loader (s->csum) as moved by the relocations (s->rsum),
+ * and the OPT record's from make_opt(). Sums are of native
+ * (little-endian) 16-bit words at even offsets from the UDP header; a
+ * part that starts at an odd offset has its sum byte-swapped.
  */
-static __always_inline __u16 udp_csum(struct xdp_md *ctx,
-				      const struct xd_scratch *s,
-				      const struct xd_config *cfg, __u64 sum)
+static __always_inline __u16 udp_csum(const struct xd_scratch *s, __u64 sum)
 {
 	const struct pkt *p = &s->pk;
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
 
 	sum += s->hsum;
-	/* The question, in 8-byte words ending where it ends; the first
-	 * word keeps only the question's bytes. */
-	__u32 qsize = p->qsize & 0x1ff, qend = p->qend & 0x3ff;
-	__u32 words = (qsize + 7) / 8;
-	__u64 qs = 0;
-	for (__u32 i = 0; i < (XD_NAME_MAX + 4 + 7) / 8; i++) {
-		if (i >= words)
-			break;
-		__u8 *w = data + ((qend - 8 * (i + 1)) & 0x7ff);
-		if ((void *)(w + 8) > end)
-			return 0;
-		__u64 v = load64(w);
-		if (i + 1 == words)
-			v &= ~0ull << ((8 * (8 * words - qsize)) & 63);
-		qs += (v & 0xffffffff) + (v >> 32);
-	}
-	qs = csum_fold(qs);
-	sum += (qsize & 1) ? swap16((__u32)qs) : qs;
+	/* The question, summed while parsing it. */
+	__u32 qsize = p->qsize & 0x1ff;
+	sum += p->qsum;
 
-	/* The template's bytes right after the question. */
-	__u32 ts = csum_fold((__u64)s->csum + s->rsum);
-	sum += (qsize & 1) ? swap16(ts) : ts;
-
-	/* The OPT record and its options, summed by make_opt(). */
-	if (p->edns) {
-		__u32 os = s->osum & 0xffff;
-		sum += ((qsize + s->clen) & 1) ? swap16(os) : os;
-	}
+	/* The template's bytes right after the question, and the OPT record
+	 * and its options (summed by make_opt()) after them: a part that
+	 * starts at an odd offset is shifted 8 bits, which swaps the bytes
+	 * of its sum modulo 0xffff. */
+	sum += ((__u64)s->csum + s->rsum) << (8 * (qsize & 1));
+	if (p->edns)
+		sum += (__u64)(s->osum & 0xffff)
+		       << (8 * ((qsize + s->clen) & 1));
 	__u16 c = (__u16)~csum_fold(sum);
 	return c ? c : 0xffff;
 }
@@ -132,13 +107,15 @@ static __always_inline int finish(struct xdp_md *ctx,
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
-	__u8 mac[ETH_ALEN];
 
 	if ((void *)(eth + 1) > end)
 		return -1;
-	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+	/* The MACs swapped in two loads and two stores: a holds the
+	 * destination and the source's first two bytes, b the rest. */
+	__u64 a = load64(eth);
+	__u32 b = load32((__u8 *)eth + 8);
+	store64(eth, a >> 48 | (__u64)b << 16 | a << 48);
+	*(__u32 *)((__u8 *)eth + 8) = (__u32)(a >> 16);
 
 	__u32 ulen = frame_len - p->l4;
 	struct udphdr *udp = data + (p->l4 & 0x1ff);
@@ -151,7 +128,6 @@ static __always_inline int finish(struct xdp_md *ctx,
 		    (ports >> 16) + be_ulen;
 	*(__u32 *)udp = ports >> 16 | ports << 16;
 	udp->len = (__u16)be_ulen;
-	udp->check = 0;
 
 	if (p->ipv6) {
 		struct ipv6hdr *ip6 = data + (p->l3 & 0xff);
@@ -189,13 +165,7 @@ static __always_inline int finish(struct xdp_md *ctx,
 			     (sa >> 16) + (da & 0xffff) + (da >> 16);
 		ip->check = (__u16)~csum_fold(isum);
 	}
-	__u16 c = udp_csum(ctx, s, cfg, sum);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	udp = data + (p->l4 & 0x1ff);
-	if ((void *)(udp + 1) > end || !c)
-		return -1;
-	udp->check = c;
+	udp->check = udp_csum(s, sum);
 	return 0;
 }
 

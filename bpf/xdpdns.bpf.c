@@ -35,11 +35,12 @@ static __always_inline const struct xd_chunk *chunk(const struct xd_config *cfg,
 	return bpf_map_lookup_elem(&xd_chunks, &i);
 }
 
-/* The 8 bytes at byte src of template tref (src 8-aligned), or NULL. */
-static __always_inline const __u8 *tmpl_word(const struct xd_config *cfg,
-					     __u32 gen, __u32 tref, __u32 src)
+/* The 8 bytes at byte src (8-aligned) of the template whose first chunk
+ * is xd_chunks entry tb, or NULL. */
+static __always_inline const __u8 *tmpl_word(__u32 tb, __u32 src)
 {
-	const struct xd_chunk *c = chunk(cfg, gen, tref + src / XD_CHUNK);
+	__u32 i = tb + src / XD_CHUNK;
+	const struct xd_chunk *c = bpf_map_lookup_elem(&xd_chunks, &i);
 
 	return c ? c->b + (src & (XD_CHUNK - 8)) : NULL;
 }
@@ -281,6 +282,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	s->kind = h.kind;
 	s->rcode = h.rcode;
 	s->frame = frame;
+	s->tbase = (gen ? cfg->chunks : 0) + tref;
 	if (resize(ctx, s, frame, qend) < 0)
 		return PASS(pass_no_room);
 	/* From here on, values come back from memory: the branches taken so
@@ -293,13 +295,14 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	void *end = (void *)(long)ctx->data_end;
 
 	/* The section bytes, 8 at a time, then the last few. */
-	__u32 bytes = s->bytes & 0x3ff;
+	__u32 bytes = s->bytes & 0x3ff, tb = s->tbase;
 	__u32 at = 0;
+	clen = cut_len(s);
 	for (__u32 i = 0; i < XD_TMPL_MAX_BYTES / 8; i++) {
 		at = i * 8;
-		if (at + 8 > cut_len(s))
+		if (at + 8 > clen)
 			break;
-		const __u8 *t = tmpl_word(cfg, gen, tref, bytes + at);
+		const __u8 *t = tmpl_word(tb, bytes + at);
 		if (!t)
 			return PASS(pass_template);
 		__u64 w = load64(t);
@@ -311,7 +314,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	clen = cut_len(s);
 	at = clen & ~7u;
 	if (at < clen) {
-		const __u8 *t = tmpl_word(cfg, gen, tref, bytes + at);
+		const __u8 *t = tmpl_word(tb, bytes + at);
 		if (!t)
 			return PASS(pass_template);
 		__u64 w = load64(t);
@@ -327,17 +330,19 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 
 	/* Relocations: compression pointers move with the longer name. */
 	if (delta) {
-		__u32 roff = 8 + 8 * (s->ncuts & 0x1f);
+		__u32 roff = 8 + 8 * (s->ncuts & 0x1f), rsum = 0;
+		__u32 nrelocs = s->nrelocs & 0x7f;
 		for (__u32 i = 0; i < XD_TMPL_MAX_RELOCS; i++) {
-			if (i >= (s->nrelocs & 0x7f))
+			if (i >= nrelocs)
 				break;
-			__u32 at = roff + 2 * i;
+			__u32 at = roff + 2 * i, ci = tb + at / XD_CHUNK;
 			const struct xd_chunk *c =
-				chunk(cfg, gen, tref + at / XD_CHUNK);
+				bpf_map_lookup_elem(&xd_chunks, &ci);
 			if (!c)
 				return PASS(pass_template);
-			__u16 pos;
-			__builtin_memcpy(&pos, c->b + (at & (XD_CHUNK - 2)), 2);
+			/* 2-aligned in an 8-aligned chunk: one load. */
+			__u16 pos =
+				*(const __u16 *)(c->b + (at & (XD_CHUNK - 2)));
 			if (pos + 2u > cut_len(s))
 				break;
 			__u8 *ptr = data + ((qend + pos) & 0x7ff);
@@ -348,14 +353,13 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			__u32 n0 = 0xc0 | ((v >> 8) & 0x3f), n1 = v & 0xff;
 			ptr[0] = (__u8)n0;
 			ptr[1] = (__u8)n1;
-			/* The checksum: the new word in, the old one out. */
-			if (pos & 1)
-				s->rsum += (n0 << 8 | n1) + 0xffff -
-					   (b0 << 8 | b1);
-			else
-				s->rsum += (n0 | n1 << 8) + 0xffff -
-					   (b0 | b1 << 8);
+			/* The checksum: the new word in, the old one out, as
+			 * a big-endian word; at an even offset its bytes
+			 * swap, which an 8-bit shift does modulo 0xffff. */
+			rsum += ((n0 << 8 | n1) + 0xffff - (b0 << 8 | b1))
+				<< (8 * (~pos & 1));
 		}
+		s->rsum = rsum;
 	}
 
 	clen = cut_len(s);
@@ -560,28 +564,50 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	pk->qend = qname + nlen + 4;
 	if (pk->qend > pk->end)
 		return DROP(drop_malformed);
-	for (__u32 i = 0; i < (XD_NAME_MAX + 8) / 8; i++) {
+	/* The question's checksum is summed on the way, from the client's
+	 * bytes (the reply keeps their case): 8-byte words from its first
+	 * byte, so no word starts at an odd offset. */
+	__u64 qs = 0;
+	__u32 whole = nlen & ~7u, rem = nlen & 7;
+	for (__u32 i = 0; i < (XD_NAME_MAX + 1) / 8; i++) {
 		__u32 at = i * 8;
-		if (at >= nlen)
+		if (at >= whole)
 			break;
-		/* Whole words; the last 1..4 bytes come from the word that
-		 * ends with the question's class, which is there. */
-		__u32 rem = nlen - at, from = at, shift = 0;
-		if (rem <= 4) {
-			from = nlen - 4;
-			shift = 4 - rem;
-		}
+		__u8 *b = data + ((qname + at) & 0xfff);
+		if ((void *)(b + 8) > end)
+			return DROP(drop_malformed);
+		__u64 w = load64(b);
+		qs += (w & 0xffffffff) + (w >> 32);
+		store64(s->name + (at & 0xff), xd_lower8(w));
+	}
+	if (rem) {
+		/* The last 1..7 bytes: 5..7 from the word at their start,
+		 * 1..4 from the word that ends with the question's class,
+		 * which is there. */
+		__u32 from = rem > 4 ? whole : nlen - 4;
+		__u32 shift = rem > 4 ? 0 : 4 - rem;
 		__u8 *b = data + ((qname + from) & 0xfff);
 		if ((void *)(b + 8) > end)
 			return DROP(drop_malformed);
-		__u64 w = load64(b) >> (8 * shift);
-		w = xd_lower8(keep_low(w, rem));
-		store64(s->name + (at & 0xff), w);
+		__u64 w = (load64(b) >> (8 * shift)) &
+			  ((1ull << (8 * rem)) - 1);
+		qs += (w & 0xffffffff) + (w >> 32);
+		store64(s->name + (whole & 0xf8), xd_lower8(w));
 	}
+	/* A zero word after the name: name_equal() compares whole words
+	 * that may end up to 7 bytes past it. */
+	__u32 zw = (nlen + 7) & ~7u;
+	if (zw <= XD_NAME_MAX + 1)
+		store64(s->name + (zw & 0x1f8), 0);
 
 	__u8 *qt = data + ((qname + nlen) & 0xfff);
 	if ((void *)(qt + 4) > end)
 		return DROP(drop_malformed);
+	/* Type and class, at an odd offset when the name's length is odd:
+	 * shifting a sum 8 bits swaps its bytes, modulo 0xffff. */
+	__u32 tc = load32(qt);
+	qs += (__u64)((tc & 0xffff) + (tc >> 16)) << (8 * (nlen & 1));
+	pk->qsum = csum_fold(qs);
 	pk->qtype = (__u16)(qt[0] << 8 | qt[1]);
 	if (qt[2] != 0 || qt[3] != 1)
 		return PASS_E(pass_class); /* REFUSED */
