@@ -122,9 +122,10 @@ int lg_send(struct xdp_md *ctx)
 	csum = data + t->csum_off;
 	if ((void *)(id + 1) > end || (void *)(csum + 1) > end)
 		return XDP_ABORTED;
-	/* The ID's high byte tags the template, the low byte varies. */
+	/* The ID's high byte tags the template, the low byte varies with
+	 * each round of the templates. */
 	old = *id;
-	new = old | bpf_htons((__u16)(n >> 8) & 0xff);
+	new = old | bpf_htons((__u16)(n / n_templates) & 0xff);
 	*id = new;
 	if (*csum)
 		*csum = csum_replace(*csum, old, new);
