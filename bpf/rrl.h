@@ -45,15 +45,14 @@ static __always_inline __u64 rrl_mix(__u64 x)
 
 /*
  * What to do with a response (or passed query) of class cls keyed by id
- * for the client of the packet being answered: RRL_ANSWER, RRL_DROP or
- * RRL_SLIP. One subprogram, called from every place that needs it.
+ * for the client of the packet being answered (its parse in s, the
+ * settings in cfg): RRL_ANSWER, RRL_DROP or RRL_SLIP. One subprogram,
+ * called from every place that needs it.
  */
-static __noinline int rrl_check(struct xdp_md *ctx, __u32 cls, __u64 id)
+static __noinline int rrl_check(struct xdp_md *ctx, struct xd_scratch *s,
+				const struct xd_config *cfg, __u32 cls,
+				__u64 id)
 {
-	__u32 zero = 0;
-	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
-	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
-
 	if (!s || !cfg || cls >= XD_RRL_CLASSES)
 		return RRL_ANSWER;
 	__u64 rate = cfg->rrl_rate[cls];
@@ -179,45 +178,37 @@ static __noinline int rrl_check(struct xdp_md *ctx, __u32 cls, __u64 id)
 	return slip && n % slip == 0 ? RRL_SLIP : RRL_DROP;
 }
 
-/* Whether class cls is limited at all: an inlined array read, so that
- * the limiter costs nothing while it is off. */
-static __always_inline int rrl_on(__u32 cls)
-{
-	__u32 zero = 0;
-	const struct xd_config *c = bpf_map_lookup_elem(&xd_config, &zero);
-
-	return c && cls < XD_RRL_CLASSES && c->rrl_rate[cls];
-}
-
 /* Pass a query to userspace, unless its prefix passes too many. (The
- * query's addresses, s->pk.l3 and s->pk.ipv6, are in scratch.) */
-#define PASS_Q(f)                                                   \
-	({                                                          \
-		int _v = XDP_PASS;                                  \
-		if (rrl_on(XD_RRL_PASSED) &&                        \
-		    rrl_check(ctx, XD_RRL_PASSED, 0) == RRL_DROP) { \
-			count(FIELD(drop_pass_limit));              \
-			_v = XDP_DROP;                              \
-		} else {                                            \
-			count(FIELD(f));                            \
-		}                                                   \
-		_v;                                                 \
+ * query's parse is in s, the settings in cfg; the subprogram is called
+ * only when the class has a rate, so the limiter costs nothing while it
+ * is off.) */
+#define PASS_Q(f)                                                           \
+	({                                                                  \
+		int _v = XDP_PASS;                                          \
+		if (cfg->rrl_rate[XD_RRL_PASSED] &&                         \
+		    rrl_check(ctx, s, cfg, XD_RRL_PASSED, 0) == RRL_DROP) { \
+			count(FIELD(drop_pass_limit));                      \
+			_v = XDP_DROP;                                      \
+		} else {                                                    \
+			count(FIELD(f));                                    \
+		}                                                           \
+		_v;                                                         \
 	})
 
 /* Pass a query that xdpdns-server will answer with an error (REFUSED,
  * NOTIMP, FORMERR, BADVERS): limited first as error responses are, per
  * prefix, dropped when over (never slipped), then as any passed query. */
-#define PASS_E(f)                                                  \
-	({                                                         \
-		int _e = XDP_PASS;                                 \
-		if (rrl_on(XD_RRL_ERROR) &&                        \
-		    rrl_check(ctx, XD_RRL_ERROR, 0) == RRL_DROP) { \
-			count(FIELD(drop_rrl_error));              \
-			_e = XDP_DROP;                             \
-		} else {                                           \
-			_e = PASS_Q(f);                            \
-		}                                                  \
-		_e;                                                \
+#define PASS_E(f)                                                          \
+	({                                                                 \
+		int _e = XDP_PASS;                                         \
+		if (cfg->rrl_rate[XD_RRL_ERROR] &&                         \
+		    rrl_check(ctx, s, cfg, XD_RRL_ERROR, 0) == RRL_DROP) { \
+			count(FIELD(drop_rrl_error));                      \
+			_e = XDP_DROP;                                     \
+		} else {                                                   \
+			_e = PASS_Q(f);                                    \
+		}                                                          \
+		_e;                                                        \
 	})
 
 #endif

@@ -76,7 +76,6 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 	store64(o + 16, 0);
 	store64(o + 24, 0);
 	store64(o + 32, 0);
-	s->cookie_valid = 0;
 	if (!p->cookie) {
 		s->optlen = OPT_LEN;
 	} else {
@@ -260,7 +259,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		__u64 name = xd_hash_end(s->hraw[k]) ^ (walked ? 0x2a : 0);
 		__u64 id = cls <= XD_RRL_NODATA ? name ^ (__u64)p->qtype << 48 :
 						  (__u64)gen << 32 | tref;
-		int r = rrl_check(ctx, cls, id);
+		int r = rrl_check(ctx, s, cfg, cls, id);
 		if (r == RRL_DROP)
 			return DROP(drop_rrl);
 		if (r == RRL_SLIP) {
