@@ -9,7 +9,6 @@ import subprocess
 import tempfile
 import time
 
-import dns.flags
 import dns.message
 import dns.rdatatype
 import pytest
@@ -18,6 +17,21 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 ZONES = os.path.join(ROOT, "tests", "zones")
 IN_CI = os.environ.get("XDPDNS_CI") == "1"
+LOADER = os.path.join(BUILD, "xdpdns-loader")
+ZONEC = os.path.join(BUILD, "xdpdns-zonec")
+
+
+def loader_counters(dev):
+    """The XDP program's counters on dev, by name (xdpdns-loader stats)."""
+    import json
+    out = subprocess.run([LOADER, "stats", "--dev", dev, "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["counters"]
+
+
+def moved(before, after):
+    """The counters that changed between two readings, by how much."""
+    return {k: after[k] - before[k] for k in after if after[k] != before[k]}
 
 
 def need(condition, reason):

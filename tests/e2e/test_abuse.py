@@ -15,11 +15,11 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, ROOT, ZONES, Server, need
+from conftest import (BUILD, LOADER, ROOT, ZONEC, ZONES, Server,
+                      loader_counters, need)
+from conftest import moved as moved_by
 from netns import NODE4, VethPair, sh
 
-LOADER = os.path.join(BUILD, "xdpdns-loader")
-ZONEC = os.path.join(BUILD, "xdpdns-zonec")
 SECRET = "0123456789abcdef0123456789abcdef"
 # Errors (misses refused by the server) above PASSED, so that misses meet
 # the passed-query limit first (the errors one is unit-tested).
@@ -37,12 +37,6 @@ def mac(ns, dev):
                                                   "dev", dev]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)[0]["address"]
-
-
-def counters(dev):
-    out = subprocess.run([LOADER, "stats", "--dev", dev, "--json"],
-                         capture_output=True, text=True, check=True).stdout
-    return json.loads(out)["counters"]
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +101,7 @@ def result(p):
 
 def test_flood(node):
     pair = node
-    before = counters(pair.node)
+    before = loader_counters(pair.node)
     client = os.path.join(ROOT, "tests", "e2e", "udp_client.py")
     # A resolver behind it asks many names, none more than 5 times a
     # second: 40 a second over 16 of them.
@@ -127,9 +121,8 @@ def test_flood(node):
                   "www.basic.example./A", "mail.basic.example./A",
                   "nope.basic.example./A", "www.example.org./A")
     f, g, h = result(flood), result(legit), result(holder)
-    after = counters(pair.node)
-    moved = {k: after[k] - before[k] for k in after
-             if after[k] != before[k]}
+    after = loader_counters(pair.node)
+    moved = moved_by(before, after)
 
     assert f["sent"] > 1000, f
     # The legitimate client, in another /24: at least 99.9% answered.
@@ -205,7 +198,7 @@ def test_kxdpgun_flood(node):
     every reply, so the other clients wait for the test above."""
     pair = node
     need(shutil.which("kxdpgun"), "kxdpgun (knot-dnsutils) not installed")
-    before = counters(pair.node)
+    before = loader_counters(pair.node)
     # The attacker: 20,000 queries a second for 3 s from addresses all
     # over one /24, for names that hit, do not exist and miss.
     flood = kxdpgun(pair, 3, 20000, ["www.basic.example./A",
@@ -213,9 +206,8 @@ def test_kxdpgun_flood(node):
                                      "nope.basic.example./A",
                                      "www.example.org./A"])
     f = flood()
-    after = counters(pair.node)
-    moved = {k: after[k] - before[k] for k in after
-             if after[k] != before[k]}
+    after = loader_counters(pair.node)
+    moved = moved_by(before, after)
     sent, replies = f["total queries"], f.get("total replies", 0)
 
     assert sent > 30000, f

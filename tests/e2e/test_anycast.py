@@ -410,7 +410,7 @@ def failover(a, breaks, restores, what):
     restored; returns the measurements of each family."""
     clients = {f: a.client(f, SERVICE4 if f == 4 else SERVICE6, 25)
                for f in (4, 6)}
-    moved, back = {}, {}
+    moved = {}
     try:
         time.sleep(1.0)  # A answers
         t_break = time.monotonic()
@@ -444,8 +444,13 @@ def failover(a, breaks, restores, what):
             rows[f] = [line.split() for line in out.read().splitlines()
                        if line]
             out.close()
-            assert rows[f], "the IPv%d client printed nothing: %s" % (
-                f, p.stderr.read().decode())
+            if not rows[f]:
+                rows[f] = p.stderr.read().decode()
+    # Checked after the clients are stopped, so that a failure above is
+    # the one reported.
+    for f in (4, 6):
+        assert isinstance(rows[f], list), \
+            "the IPv%d client printed nothing: %s" % (f, rows[f])
     return {f: measure(a, f, rows[f], t_break, moved[f], t_restore, what)
             for f in (4, 6)}
 

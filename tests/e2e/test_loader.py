@@ -10,11 +10,9 @@ import tempfile
 
 import pytest
 
-from conftest import (BUILD, NODE4, NODE6, ROOT, ZONES, Engine, Server,
-                      VethPair, ask, need, query)
-
-LOADER = os.path.join(BUILD, "xdpdns-loader")
-ZONEC = os.path.join(BUILD, "xdpdns-zonec")
+from conftest import (LOADER, NODE4, NODE6, ROOT, ZONEC, ZONES,
+                      Engine, Server, VethPair, ask, loader_counters, need,
+                      query)
 PIN_ROOT = "/sys/fs/bpf/xdpdns"
 
 
@@ -26,10 +24,7 @@ def run(*args, ok=True):
     return p
 
 
-def stats(dev):
-    import json
-    out = run(LOADER, "stats", "--dev", dev, "--json").stdout
-    return json.loads(out)["counters"]
+stats = loader_counters
 
 
 def zone_text(serial, last_octet, extra=""):
@@ -359,9 +354,13 @@ def test_apply_updates_xdp_and_server_together(tmp_path):
                  "--server-pidfile", str(pidfile), "--wait", "10"]
 
         def serials():
+            """The SOA serial over UDP, answered by the XDP program (its
+            counter shows it), and over TCP, by the server."""
             import dns.message
             w = dns.message.make_query("together.test.", "SOA").to_wire()
+            before = stats(pair.node)["answer_positive"]
             udp = dns.message.from_wire(ask(client, NODE4, w))
+            assert stats(pair.node)["answer_positive"] == before + 1
             tcp = dns.message.from_wire(ask(client, NODE4, w, tcp=True))
             return udp.answer[0][0].serial, tcp.answer[0][0].serial
 

@@ -125,19 +125,32 @@ def test_sighup_reload():
 
 def test_tcp_idle_timeout_and_cap():
     s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
-               extra=["--tcp-idle", "1", "--tcp-max", "2"])
+               extra=["--tcp-idle", "2", "--tcp-max", "2"])
     try:
+        # The start-up probe's connection is released first.
+        time.sleep(0.3)
         a = socket.create_connection((s.addr, s.port), timeout=5)
         b = socket.create_connection((s.addr, s.port), timeout=5)
+        t_open = time.monotonic()
         time.sleep(0.2)
+        # A third connection over the cap is closed at once, not left to
+        # the idle timeout.
         c = socket.create_connection((s.addr, s.port), timeout=5)
-        c.settimeout(3)
-        assert c.recv(1) == b"", "a third connection was kept"
-        c.close()
-        a.settimeout(5)
+        c.settimeout(1)
         t0 = time.monotonic()
+        assert c.recv(1) == b"", "a third connection was kept"
+        assert time.monotonic() - t0 < 0.9, "closed by the idle timeout"
+        c.close()
+        # The two under the cap are served.
+        w = make_wire("www.basic.example.", "A", False, 7)
+        b.sendall(struct.pack("!H", len(w)) + w)
+        n = struct.unpack("!H", _recv_all(b, 2))[0]
+        assert _recv_all(b, n)[:2] == w[:2]
+        # An idle one is closed after --tcp-idle, not before.
+        a.settimeout(5)
         assert a.recv(1) == b""
-        assert time.monotonic() - t0 < 4, "idle connection not closed"
+        idle = time.monotonic() - t_open
+        assert 1.8 < idle < 4, "idle connection closed after %.1f s" % idle
         a.close()
         b.close()
     finally:
