@@ -30,6 +30,7 @@
 #include <xdp/libxdp.h>
 
 #include "pins.h"
+#include "dname.h"
 #include "xdpdns.h"
 #include "xdpdns.skel.h"
 #include "xdpmaps.h"
@@ -909,37 +910,6 @@ static int cmd_stats(int argc, char **argv)
 
 /* ---- status ------------------------------------------------------------ */
 
-static int zone_name_text(const uint8_t *wire, char *out, size_t len)
-{
-	size_t o = 0, i = 0;
-
-	while (i < 255 && wire[i]) {
-		uint8_t l = wire[i++];
-		for (uint8_t k = 0; k < l && i < 256; k++, i++) {
-			uint8_t ch = wire[i];
-			int w = (ch == '.' || ch == '\\') ?
-					snprintf(out + o, len - o, "\\%c", ch) :
-				(ch > 32 && ch < 127) ?
-					snprintf(out + o, len - o, "%c", ch) :
-					snprintf(out + o, len - o, "\\%03u",
-						 ch);
-			if (w < 0 || (size_t)w >= len - o)
-				return -1;
-			o += (size_t)w;
-		}
-		if (o + 1 >= len)
-			return -1;
-		out[o++] = '.';
-	}
-	if (!o) {
-		if (len < 2)
-			return -1;
-		out[o++] = '.';
-	}
-	out[o] = 0;
-	return 0;
-}
-
 /* The abuse-control settings, one line each, for status. */
 static void print_abuse(const struct xd_config *c)
 {
@@ -1061,13 +1031,15 @@ static int status_of(const char *dev)
 	size_t nz = 0;
 	while (!bpf_map_get_next_key(p.zones, prev, &next)) {
 		struct xd_zone_val v;
-		char text[1100];
+		char text[XD_DNAME_STR_MAX];
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(p.zones, &key, &v))
 			continue;
-		if (zone_name_text(key.name, text, sizeof(text)) < 0)
+		if (xd_dname_check(key.name, sizeof(key.name)) < 0)
 			snprintf(text, sizeof(text), "(bad name)");
+		else
+			xd_dname_str(key.name, text);
 		printf("  zone %s serial %u\n", text, v.serial);
 		nz++;
 	}

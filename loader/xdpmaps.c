@@ -737,15 +737,33 @@ static void fill_reset(struct fill *f)
 	f->ch = (struct chunks){ .limit = SIZE_MAX };
 }
 
-static bool fits(const struct fill *f, const struct xd_config *cfg)
+/* Why what f holds does not fit the maps as the program was loaded, or
+ * NULL when it does: the one rule for a whole fill and for the hot
+ * list's partial one. The hash tables stay at most half full. */
+static const char *over_capacity(const struct fill *f,
+				 const struct xd_config *cfg)
 {
 	size_t name_bytes = 0;
 
 	for (size_t i = 0; i < f->nnodes; i++)
 		name_bytes += (f->nodes[i].nlen + 7u) & ~7u;
-	return f->nnodes <= cfg->nodes && f->ch.n <= cfg->chunks &&
-	       f->nnodes * 2 <= cfg->slots && f->novf <= cfg->tslots / 2 &&
-	       name_bytes <= (size_t)cfg->name_chunks * XD_NAMES_CHUNK;
+	if (f->nnodes > cfg->nodes)
+		return "more names than the node array holds";
+	if (f->ch.n > cfg->chunks)
+		return "more template bytes than the template array holds";
+	if (f->nnodes * 2 > cfg->slots)
+		return "the name table would be more than half full";
+	if (f->novf * 2 > cfg->tslots)
+		return "the overflow table of (name, type) pairs would be "
+		       "more than half full";
+	if (name_bytes > (size_t)cfg->name_chunks * XD_NAMES_CHUNK)
+		return "more name bytes than the name array holds";
+	return NULL;
+}
+
+static bool fits(const struct fill *f, const struct xd_config *cfg)
+{
+	return !over_capacity(f, cfg);
 }
 
 /* Loaded names whose children are not all loaded: a query below them
@@ -822,22 +840,8 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 
 	/* Capacity, as the program was loaded. */
 	r = -ENOSPC;
-	if (f.nnodes > cfg.nodes) {
-		*why = "more names than the node array holds";
+	if ((*why = over_capacity(&f, &cfg)))
 		goto out;
-	}
-	if (f.ch.n > cfg.chunks) {
-		*why = "more template bytes than the template array holds";
-		goto out;
-	}
-	if (f.nnodes * 2 > cfg.slots) {
-		*why = "the name table would be more than half full";
-		goto out;
-	}
-	if (f.novf > cfg.tslots) {
-		*why = "more (name, type) pairs than the overflow table holds";
-		goto out;
-	}
 
 	/* Names, 8-aligned, back to back. */
 	size_t nbytes = (size_t)cfg.name_chunks * XD_NAMES_CHUNK;

@@ -11,7 +11,7 @@ test_zone_SRCS := tests/unit/test_zone.c
 test_serve_SRCS := tests/unit/test_serve.c
 # xdpdns-health's hysteresis and settings.
 UNIT_TESTS += test_health
-test_health_SRCS := tests/unit/test_health.c health/hstate.c
+test_health_SRCS := tests/unit/test_health.c
 
 FUZZERS += fuzz_zone fuzz_query fuzz_serve
 fuzz_zone_SRCS := tests/fuzz/fuzz_zone.c

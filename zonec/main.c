@@ -24,7 +24,9 @@
 #include "cdb.h"
 #include "compile.h"
 #include "dump.h"
+#include "hstate.h"
 #include "pins.h"
+#include "probe.h"
 #include "xdpdns.h"
 #include "xdpmaps.h"
 #include "zone.h"
@@ -606,121 +608,6 @@ oom:
 	return -1;
 }
 
-/* ADDR or ADDR:PORT or [ADDR6]:PORT; port 53 by default. */
-static int parse_addr(const char *spec, struct sockaddr_storage *ss,
-		      socklen_t *len)
-{
-	char host[128];
-	const char *port = NULL;
-
-	memset(ss, 0, sizeof(*ss));
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-		if (!end || (size_t)(end - spec) > sizeof(host))
-			return -1;
-		memcpy(host, spec + 1, (size_t)(end - spec - 1));
-		host[end - spec - 1] = 0;
-		if (end[1] == ':')
-			port = end + 2;
-	} else {
-		const char *colon = strchr(spec, ':');
-		if (colon && strchr(colon + 1, ':'))
-			colon = NULL; /* a bare IPv6 address */
-		size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
-		if (n >= sizeof(host))
-			return -1;
-		memcpy(host, spec, n);
-		host[n] = 0;
-		if (colon)
-			port = colon + 1;
-	}
-	long pn = 53;
-	if (port) {
-		char *e;
-		pn = strtol(port, &e, 10);
-		if (*e || pn < 1 || pn > 65535)
-			return -1;
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)pn);
-		*len = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)pn);
-		*len = sizeof(*s6);
-		return 0;
-	}
-	return -1;
-}
-
-/* The SOA serial of zone apex as the server at ss says over TCP. */
-static int tcp_soa_serial(const struct sockaddr_storage *ss, socklen_t len,
-			  const uint8_t *apex, uint32_t *serial)
-{
-	uint8_t q[300], r[65535];
-	size_t qlen = 12, alen = xd_dname_len(apex);
-	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct timeval tv = { .tv_sec = 2 };
-	int rc = -1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	memset(q, 0, 12);
-	q[0] = 0x5e;
-	q[1] = 0x71;
-	q[5] = 1;
-	memcpy(q + qlen, apex, alen);
-	qlen += alen;
-	q[qlen++] = 0;
-	q[qlen++] = 6; /* SOA */
-	q[qlen++] = 0;
-	q[qlen++] = 1;
-	uint8_t lp[2] = { (uint8_t)(qlen >> 8), (uint8_t)qlen };
-	if (connect(fd, (const struct sockaddr *)ss, len) < 0 ||
-	    send(fd, lp, 2, MSG_NOSIGNAL) != 2 ||
-	    send(fd, q, qlen, MSG_NOSIGNAL) != (ssize_t)qlen)
-		goto out;
-	size_t got = 0, want = 2;
-	uint8_t hdr[2];
-	while (got < want) {
-		ssize_t k = recv(fd, hdr + got, want - got, 0);
-		if (k <= 0)
-			goto out;
-		got += (size_t)k;
-	}
-	want = (size_t)hdr[0] << 8 | hdr[1];
-	for (got = 0; got < want;) {
-		ssize_t k = recv(fd, r + got, want - got, 0);
-		if (k <= 0)
-			goto out;
-		got += (size_t)k;
-	}
-	knot_pkt_t *pkt = knot_pkt_new(r, (uint16_t)want, NULL);
-	if (pkt && knot_pkt_parse(pkt, 0) == KNOT_EOK) {
-		const knot_pktsection_t *an =
-			knot_pkt_section(pkt, KNOT_ANSWER);
-		for (uint16_t i = 0; i < an->count; i++) {
-			const knot_rrset_t *rr = knot_pkt_rr(an, i);
-			if (rr->type == KNOT_RRTYPE_SOA) {
-				*serial = knot_soa_serial(rr->rrs.rdata);
-				rc = 0;
-				break;
-			}
-		}
-	}
-	knot_pkt_free(pkt);
-out:
-	close(fd);
-	return rc;
-}
-
 /* Tell the server to reload and wait until it serves db's serials. */
 static int server_reload(const char *pidfile, const struct sockaddr_storage *ss,
 			 socklen_t len, const struct xd_cdb *db, double wait_s,
@@ -746,7 +633,10 @@ static int server_reload(const char *pidfile, const struct sockaddr_storage *ss,
 	while (done < db->nzones) {
 		uint32_t serial;
 		const uint8_t *apex = xd_cdb_name(db, db->zones[done].apex);
-		if (tcp_soa_serial(ss, len, apex, &serial) == 0 &&
+		char no[128];
+		double rtt;
+		if (hp_tcp_soa(ss, len, apex, 2.0, &serial, &rtt, no,
+			       sizeof(no)) == 0 &&
 		    serial == db->zones[done].serial) {
 			done++;
 			continue;
@@ -838,7 +728,7 @@ static int cmd_apply(int argc, char **argv)
 			    "--server and --server-pidfile go together");
 	struct sockaddr_storage srv;
 	socklen_t srvlen = 0;
-	if (server && parse_addr(server, &srv, &srvlen) < 0)
+	if (server && hs_parse_sockaddr(server, &srv, &srvlen) < 0)
 		usage_error(usage_apply, "bad server address '%s'", server);
 
 	/* The hot list and the zones first: bad input never touches the
