@@ -450,11 +450,17 @@ def kxdpgun(bed, qfile, share, rate, seconds):
     args = bed.in_client("kxdpgun", "-t", str(seconds), "-Q", str(rate),
                          "-i", qfile, "-I", bed.client, "-F",
                          str(GEN_CPU), NODE4)
-    try:
-        p = run(*args, timeout=seconds + 30)
-    finally:
-        bed.client_xdp_off()  # kxdpgun leaves its program attached
-    out = p.stdout + p.stderr
+    # The AF_XDP socket of the step before may still be going away: its
+    # queue is then "busy" for a moment. A few bounded retries.
+    for attempt in range(5):
+        try:
+            p = run(*args, timeout=seconds + 30)
+        finally:
+            bed.client_xdp_off()  # kxdpgun leaves its program attached
+        out = p.stdout + p.stderr
+        if "resource is busy" not in out:
+            break
+        time.sleep(0.5 * (attempt + 1))
     m = re.search(r"total queries:\s+(\d+)", out)
     if not m:
         raise RuntimeError("kxdpgun said: " + out[-600:])
