@@ -51,44 +51,23 @@ static __always_inline __u32 key_off(const struct xd_scratch *s)
 }
 
 /*
- * Hash every suffix of the query name (s->name, labels at s->labels) in
- * one pass from the root: afterwards s->hraw[k] is the hash state of the
- * name without its first k labels (k = nl: the root), to be finished with
- * xd_hash_end(). Returns -1 if the name has more words than followed.
+ * The hash of the query name's suffix that starts at byte off (a label
+ * start), from the states the parse left in s->hst (bpf/xdpdns.h): the
+ * state after the suffix's whole words from the end, then its leftmost
+ * word with the bytes before the suffix masked off. The words lie on the
+ * grid the parse stored the name on, so the load is one of its stores.
  */
-static __always_inline int hash_suffixes(struct xd_scratch *s, __u64 seed,
-					 __u32 nl)
+static __always_inline __u64 suffix_hash(const struct xd_scratch *s, __u32 nlen,
+					 __u32 off)
 {
-	__u64 h = seed;
+	__u32 len = nlen - off;
+	__u32 nw = (len + 7) / 8;
+	__u32 masked = 8 * nw - len; /* 0..7 bytes before the suffix */
+	__u64 h = s->hst[(nw - 1) & 31];
+	__u64 w = load64(s->nbuf + ((8 + nlen - 8 * nw) & 0xff));
 
-	XD_HASH_WORD(h, 0); /* the root label */
-	s->hraw[nl & XD_MAX_LABELS] = h;
-	s->hj = nl;
-	s->hat = 0;
-	for (__u32 i = 0; i < XD_MAX_LABELS + 1; i++) {
-		/* Label j - 1, word at: read back, one state per step. */
-		asm volatile("" ::: "memory");
-		__u32 j = s->hj & 0xff, at = s->hat & 0x3f;
-		if (j == 0)
-			return 0;
-		__u32 off = s->labels[(j - 1) & XD_MAX_LABELS];
-		__u32 ll = (s->name[off & 0xff] & 0x3f) + 1;
-		if (at >= ll)
-			return -1;
-		__u64 w = keep_low(load64(s->name + ((off + at) & 0xff)),
-				   ll - at);
-		XD_HASH_WORD(h, w);
-		at += 8;
-		if (at >= ll) {
-			j--;
-			s->hraw[j & XD_MAX_LABELS] = h;
-			at = 0;
-		}
-		s->hj = j;
-		s->hat = at;
-	}
-	asm volatile("" ::: "memory");
-	return s->hj ? -1 : 0;
+	XD_HASH_WORD(h, w & (~0ull << (8 * masked)));
+	return xd_hash_end(h);
 }
 
 static __always_inline const struct xd_chunk *names_chunk(__u32 gen_base,
@@ -101,7 +80,7 @@ static __always_inline const struct xd_chunk *names_chunk(__u32 gen_base,
 
 /*
  * Compare the stored name of node n with the key name in buf. Stored names
- * are zero-padded to whole words, and so is the query's name in s->name
+ * are zero-padded to whole words, and so is the query's name in s->nbuf
  * (a zero word follows it), so words compare whole. A name's chunk is
  * looked up again only where the name crosses into the next one.
  */
@@ -157,7 +136,10 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 	for (__u32 k = 0; k < XD_MAX_LABELS + 1; k++) {
 		if (k > nl)
 			break;
-		__u64 h = xd_hash_end(s->hraw[k & XD_MAX_LABELS]);
+		__u32 koff = k < nl ? s->labels[k & XD_MAX_LABELS] : nlen - 1;
+		if (koff >= nlen)
+			break;
+		__u64 h = suffix_hash(s, nlen, koff);
 		__u32 tag = (__u32)(h >> 32) | 1;
 		__u32 b = xd_bucket1(h, nb);
 		for (__u32 pass = 0; pass < 2; pass++) {
@@ -185,6 +167,7 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 		}
 		if (s->hit) {
 			s->found_k = k;
+			s->fhash = h;
 			break;
 		}
 	}
@@ -203,7 +186,7 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 	s->key_len = nlen - off;
 	__u32 ni = nbase + hit - 1;
 	const struct xd_xnode *n = bpf_map_lookup_elem(&xd_nodes, &ni);
-	if (!n || !name_equal(s, n, cfg, gen, s->name))
+	if (!n || !name_equal(s, n, cfg, gen, XD_QNAME(s)))
 		return LOOKUP_UNSURE;
 	*node = n;
 	*index = hit;

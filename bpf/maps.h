@@ -60,14 +60,15 @@ struct {
 
 /* Per-CPU working memory for one packet. */
 struct xd_scratch {
-	__u8 name[XD_NAME_MAX + 1 + 8]; /* the qname, lowercase, padded */
-	__u8 wname[XD_NAME_MAX + 1 + 8]; /* "*." + an ancestor */
+	/* The qname, lowercase, at nbuf + 8 (XD_QNAME), a zero word after
+	 * it; the 8 bytes before it take the first word's masked bytes. */
+	__u8 nbuf[8 + XD_NAME_MAX + 1 + 8];
 	__u8 labels[XD_MAX_LABELS + 1]; /* label starts within the name */
 	__u32 nlen, nl; /* laundered through memory */
 	__u32 dns, end; /* the same, for header offsets */
 	__u32 key_off, key_len; /* the name being compared */
-	__u64 hraw[XD_MAX_LABELS + 1]; /* hash states of the suffixes */
-	__u32 hj, hat; /* hashing: label + 1, word offset */
+	__u64 hst[32]; /* name hash state after j words from its end */
+	__u64 fhash; /* the hash of the name found */
 	__u32 hit, found_k; /* the lookup's result */
 	__u32 clen, an, ns, ar, tc, found; /* the chosen cut */
 	__u32 csum, rsum; /* its bytes' sum, relocations' change to it */
@@ -100,5 +101,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xd_scratch);
 } xd_scratch SEC(".maps");
+
+#define XD_QNAME(s) ((s)->nbuf + 8)
 
 #endif

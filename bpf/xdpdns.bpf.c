@@ -255,8 +255,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		 * from a wildcard counts for the wildcard (its parent, the
 		 * closest encloser, marked), as BIND counts it: random
 		 * names under it are one bucket. */
-		__u32 k = walked ? s->found_k & XD_MAX_LABELS : 0;
-		__u64 name = xd_hash_end(s->hraw[k]) ^ (walked ? 0x2a : 0);
+		__u64 name = s->fhash ^ (walked ? 0x2a : 0);
 		__u64 id = cls <= XD_RRL_NODATA ? name ^ (__u64)p->qtype << 48 :
 						  (__u64)gen << 32 | tref;
 		int r = rrl_check(ctx, s, cfg, cls, id);
@@ -563,50 +562,46 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	pk->qend = qname + nlen + 4;
 	if (pk->qend > pk->end)
 		return DROP(drop_malformed);
-	/* The question's checksum is summed on the way, from the client's
-	 * bytes (the reply keeps their case): 8-byte words from its first
-	 * byte, so no word starts at an odd offset. */
-	__u64 qs = 0;
-	__u32 whole = nlen & ~7u, rem = nlen & 7;
-	for (__u32 i = 0; i < (XD_NAME_MAX + 1) / 8; i++) {
-		__u32 at = i * 8;
-		if (at >= whole)
+	/* One pass over the name, right to left in 8-byte words that end
+	 * where it ends (the first one masked to the name's bytes): its
+	 * checksum from the client's bytes (the reply keeps their case), its
+	 * lowercase copy in s->nbuf, on the same grid, and the hash state
+	 * after each word, from which every suffix's hash is one more word
+	 * (suffix_hash() in lookup.h). */
+	__u32 gen = cfg->generation & 1;
+	__u64 h = cfg->gen[gen].seed, qs = 0;
+	__u32 nw = (nlen + 7) / 8;
+	s->hst[0] = h;
+	for (__u32 j = 0; j < (XD_NAME_MAX + 1) / 8; j++) {
+		if (j >= nw)
 			break;
-		__u8 *b = data + ((qname + at) & 0xfff);
+		/* The word's start, from 8 bytes before the name. */
+		__u32 at = (8 + nlen - 8 * (j + 1)) & 0xff;
+		__u8 *b = data + ((qname + at - 8) & 0xfff);
 		if ((void *)(b + 8) > end)
 			return DROP(drop_malformed);
 		__u64 w = load64(b);
+		if (at < 8) /* the name's first word: not the header's bytes */
+			w &= ~0ull << (8 * (8 - at));
 		qs += (w & 0xffffffff) + (w >> 32);
-		store64(s->name + (at & 0xff), xd_lower8(w));
-	}
-	if (rem) {
-		/* The last 1..7 bytes: 5..7 from the word at their start,
-		 * 1..4 from the word that ends with the question's class,
-		 * which is there. */
-		__u32 from = rem > 4 ? whole : nlen - 4;
-		__u32 shift = rem > 4 ? 0 : 4 - rem;
-		__u8 *b = data + ((qname + from) & 0xfff);
-		if ((void *)(b + 8) > end)
-			return DROP(drop_malformed);
-		__u64 w = (load64(b) >> (8 * shift)) &
-			  ((1ull << (8 * rem)) - 1);
-		qs += (w & 0xffffffff) + (w >> 32);
-		store64(s->name + (whole & 0xf8), xd_lower8(w));
+		w = xd_lower8(w);
+		store64(s->nbuf + at, w);
+		XD_HASH_WORD(h, w);
+		s->hst[(j + 1) & 31] = h;
 	}
 	/* A zero word after the name: name_equal() compares whole words
 	 * that may end up to 7 bytes past it. */
-	__u32 zw = (nlen + 7) & ~7u;
-	if (zw <= XD_NAME_MAX + 1)
-		store64(s->name + (zw & 0x1f8), 0);
+	store64(XD_QNAME(s) + nlen, 0);
 
 	__u8 *qt = data + ((qname + nlen) & 0xfff);
 	if ((void *)(qt + 4) > end)
 		return DROP(drop_malformed);
-	/* Type and class, at an odd offset when the name's length is odd:
-	 * shifting a sum 8 bits swaps its bytes, modulo 0xffff. */
+	/* Type and class. The name's words and these start at an odd offset
+	 * from the question's start when the name's length is odd: shifting
+	 * a sum 8 bits swaps its bytes, modulo 0xffff. */
 	__u32 tc = load32(qt);
-	qs += (__u64)((tc & 0xffff) + (tc >> 16)) << (8 * (nlen & 1));
-	pk->qsum = csum_fold(qs);
+	qs += (tc & 0xffff) + (tc >> 16);
+	pk->qsum = csum_fold(qs << (8 * (nlen & 1)));
 	pk->qtype = (__u16)(qt[0] << 8 | qt[1]);
 	if (qt[2] != 0 || qt[3] != 1)
 		return PASS_E(pass_class); /* REFUSED */
@@ -655,14 +650,10 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	} else if (pk->qend != pk->end) {
 		return PASS_Q(pass_shape);
 	}
-	__u32 gen = cfg->generation & 1;
-
 	/* The name itself, else its closest existing ancestor: every
 	 * ancestor of a name in a zone down to the apex is a node (empty
 	 * non-terminals too), so the longest suffix found is the closest
 	 * encloser. */
-	if (hash_suffixes(s, cfg->gen[gen].seed, nl) < 0)
-		return PASS_Q(pass_long_name);
 	__u32 tref, index = 0;
 	const struct xd_xnode *n = NULL;
 	int found = suffix_lookup(s, cfg, gen, nl, nlen, &n, &index);

@@ -84,13 +84,14 @@ static inline __u64 xd_lower8(__u64 x)
 }
 
 /*
- * The name hash, keyed by a per-generation seed, runs label by label from
- * the root, so that one pass over a query name yields the hash of every
- * ancestor too. The state starts as the seed and takes the root label
- * (one zero word), then each label towards the left: its lowercase wire
- * bytes, length byte first, as 8-byte little-endian words, the last one
- * zero-padded. The hash of a name is xd_hash_end() of the state after its
- * leftmost label.
+ * The name hash, keyed by a per-generation seed, reads a name's lowercase
+ * wire bytes (root label included) as 8-byte little-endian words that end
+ * where the name ends, from the last word to the first, the first one
+ * zero-filled in front: the state starts as the seed, takes each word,
+ * and xd_hash_end() finishes it. The words of a suffix are then the
+ * name's own from the end, but for the suffix's first one: the program
+ * reads the query name once and keeps the state after each word, and a
+ * suffix's hash costs one more word.
  */
 #define XD_HASH_M1 0x9e3779b97f4a7c15ull
 #define XD_HASH_M2 0xbf58476d1ce4e5b9ull

@@ -146,22 +146,19 @@ static uint32_t tref_of(struct tref_map *m, const struct xd_cdb *db,
 
 uint64_t xd_xdp_hash(const uint8_t *name, size_t len, uint64_t seed)
 {
-	uint8_t starts[XD_MAX_LABELS + 1];
-	size_t nl = 0;
+	/* The name right-aligned on whole words, zeros before it. */
+	uint8_t buf[8 + XD_NAME_MAX + 1];
 	uint64_t h = seed;
 
-	for (size_t at = 0; at < len && name[at] && nl <= XD_MAX_LABELS;
-	     at += name[at] + 1u)
-		starts[nl++] = (uint8_t)at;
-	XD_HASH_WORD(h, 0); /* the root */
-	while (nl-- > 0) {
-		const uint8_t *l = name + starts[nl];
-		size_t ll = l[0] + 1u;
-		for (size_t at = 0; at < ll; at += 8) {
-			uint64_t w = 0;
-			memcpy(&w, l + at, ll - at < 8 ? ll - at : 8);
-			XD_HASH_WORD(h, w);
-		}
+	if (len > XD_NAME_MAX + 1)
+		len = XD_NAME_MAX + 1;
+	size_t nw = (len + 7) / 8, pad = 8 * nw - len;
+	memset(buf, 0, pad);
+	memcpy(buf + pad, name, len);
+	for (size_t j = nw; j-- > 0;) {
+		uint64_t w;
+		memcpy(&w, buf + 8 * j, 8);
+		XD_HASH_WORD(h, w);
 	}
 	return xd_hash_end(h);
 }
