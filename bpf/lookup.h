@@ -128,7 +128,7 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 	      __u32 nl, __u32 nlen, const struct xd_xnode **node, __u32 *index)
 {
 	const struct xd_gen *g = &cfg->gen[gen & 1];
-	__u32 base = gen ? cfg->slots : 0;
+	__u32 base = gen ? cfg->slots / XD_BUCKET : 0;
 	__u32 nbase = gen ? cfg->nodes : 0;
 	__u32 nb = g->buckets;
 
@@ -143,15 +143,15 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 		__u32 tag = (__u32)(h >> 32) | 1;
 		__u32 b = xd_bucket1(h, nb);
 		for (__u32 pass = 0; pass < 2; pass++) {
-			__u32 full = 1;
+			__u32 full = 1, idx = base + b;
+			const struct xd_sbucket *bk =
+				bpf_map_lookup_elem(&xd_slots, &idx);
+			if (!bk) {
+				s->hit = XD_TREF_PASS;
+				break;
+			}
 			for (__u32 j = 0; j < XD_BUCKET; j++) {
-				__u32 idx = base + b * XD_BUCKET + j;
-				const struct xd_slot *sl =
-					bpf_map_lookup_elem(&xd_slots, &idx);
-				if (!sl) {
-					s->hit = XD_TREF_PASS;
-					break;
-				}
+				const struct xd_slot *sl = &bk->s[j];
 				if (!sl->node) {
 					full = 0;
 					break;

@@ -25,8 +25,9 @@ struct xd_chunk {
 	__u8 b[XD_CHUNK] __attribute__((aligned(8)));
 };
 
-/* Open-addressing table of name hashes, pointing into xd_nodes. */
-ARRAY_MAP(xd_slots, struct xd_slot, 2048);
+/* Open-addressing table of name hashes, pointing into xd_nodes: buckets
+ * of XD_BUCKET slots. */
+ARRAY_MAP(xd_slots, struct xd_sbucket, 256);
 /* What each name answers. */
 ARRAY_MAP(xd_nodes, struct xd_xnode, 1024);
 /* The names, lowercase wire form, 8-aligned, to verify hits. */

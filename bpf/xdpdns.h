@@ -39,6 +39,11 @@ struct xd_slot {
 	__u32 node; /* 0: empty */
 };
 
+/* A bucket of the name table: one map entry, one lookup a probe. */
+struct xd_sbucket {
+	struct xd_slot s[XD_BUCKET];
+};
+
 struct xd_type_ref {
 	__u16 type;
 	__u16 pad;

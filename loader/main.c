@@ -488,7 +488,8 @@ static int cmd_attach(int argc, char **argv)
 	const char *what = NULL;
 	int zones = -1;
 	struct xdpdns *k = skel;
-	if (bpf_map__set_max_entries(k->maps.xd_slots, 2 * sz.slots) ||
+	if (bpf_map__set_max_entries(k->maps.xd_slots,
+				     2 * sz.slots / XD_BUCKET) ||
 	    bpf_map__set_max_entries(k->maps.xd_nodes, 2 * sz.nodes) ||
 	    bpf_map__set_max_entries(k->maps.xd_names, 2 * sz.name_chunks) ||
 	    bpf_map__set_max_entries(k->maps.xd_chunks, 2 * sz.chunks) ||

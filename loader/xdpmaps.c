@@ -920,8 +920,8 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 			   f.ch.n)) < 0 ||
 	    (r = put_range(m->tslots, g * cfg.tslots, ts,
 			   sizeof(struct xd_tslot), ntslots)) < 0 ||
-	    (r = put_range(m->slots, g * cfg.slots, slots,
-			   sizeof(struct xd_slot), nslots)) < 0)
+	    (r = put_range(m->slots, g * cfg.slots / XD_BUCKET, slots,
+			   sizeof(struct xd_sbucket), nslots / XD_BUCKET)) < 0)
 		goto out;
 	if ((r = read_config(m, &cfg)) < 0)
 		goto out;

@@ -285,7 +285,8 @@ int xdp_env_open(struct xdp_env *env, char *const *specs, int n,
 	/* Arrays of two generations, sized for the test zones. */
 	xd_xdp_sizes_for(&env->db, &sz);
 	struct xdpdns *k = env->skel;
-	if (bpf_map__set_max_entries(k->maps.xd_slots, 2 * sz.slots) ||
+	if (bpf_map__set_max_entries(k->maps.xd_slots,
+				     2 * sz.slots / XD_BUCKET) ||
 	    bpf_map__set_max_entries(k->maps.xd_nodes, 2 * sz.nodes) ||
 	    bpf_map__set_max_entries(k->maps.xd_names, 2 * sz.name_chunks) ||
 	    bpf_map__set_max_entries(k->maps.xd_chunks, 2 * sz.chunks) ||
