@@ -21,19 +21,30 @@
 		__type(value, value_type);        \
 	} name SEC(".maps")
 
+/* The same, its values from a page boundary (mmap-able arrays are laid out
+ * so): a 64-byte value is then one cache line, not two. */
+#define ALIGNED_ARRAY_MAP(name, value_type, entries) \
+	struct {                                     \
+		__uint(type, BPF_MAP_TYPE_ARRAY);    \
+		__uint(max_entries, entries);        \
+		__uint(map_flags, BPF_F_MMAPABLE);   \
+		__type(key, __u32);                  \
+		__type(value, value_type);           \
+	} name SEC(".maps")
+
 struct xd_chunk {
 	__u8 b[XD_CHUNK] __attribute__((aligned(8)));
 };
 
 /* Open-addressing table of name hashes, pointing into xd_nodes: buckets
  * of XD_BUCKET slots. */
-ARRAY_MAP(xd_slots, struct xd_sbucket, 256);
+ALIGNED_ARRAY_MAP(xd_slots, struct xd_sbucket, 256);
 /* What each name answers. */
-ARRAY_MAP(xd_nodes, struct xd_xnode, 1024);
+ALIGNED_ARRAY_MAP(xd_nodes, struct xd_xnode, 1024);
 /* The names, lowercase wire form, 8-aligned, to verify hits. */
-ARRAY_MAP(xd_names, struct xd_chunk, 1024);
+ALIGNED_ARRAY_MAP(xd_names, struct xd_chunk, 1024);
 /* Answer templates, runs of 64-byte chunks. */
-ARRAY_MAP(xd_chunks, struct xd_chunk, 2048);
+ALIGNED_ARRAY_MAP(xd_chunks, struct xd_chunk, 2048);
 /* (node, type) pairs of names with more types than a node holds. */
 ARRAY_MAP(xd_tslots, struct xd_tslot, 64);
 /* Run-time settings and generation sizes; entry 0. */
