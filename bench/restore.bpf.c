@@ -16,12 +16,28 @@ struct frame {
 	__u8 bytes[1020]; /* a frame of up to 508 bytes, and slack */
 };
 
+/* The frames, taken in turn: one, or a mix of queries (the branches of
+ * the program under test then go several ways, as on a real link). */
+#define SAVED_MAX 64
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SAVED_MAX);
+	__type(key, __u32);
+	__type(value, struct frame);
+} saved SEC(".maps");
+
+struct turn {
+	__u32 n; /* frames in use (0 or 1: the first alone) */
+	__u32 next;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct frame);
-} saved SEC(".maps");
+	__type(value, struct turn);
+} turn SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -33,8 +49,14 @@ struct {
 SEC("xdp")
 int restore(struct xdp_md *ctx)
 {
-	__u32 zero = 0;
-	struct frame *f = bpf_map_lookup_elem(&saved, &zero);
+	__u32 zero = 0, i = 0;
+	struct turn *t = bpf_map_lookup_elem(&turn, &zero);
+
+	if (t && t->n > 1) {
+		i = t->next;
+		t->next = i + 1 < t->n ? i + 1 : 0;
+	}
+	struct frame *f = bpf_map_lookup_elem(&saved, &i);
 
 	if (!f)
 		return XDP_ABORTED;

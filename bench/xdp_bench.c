@@ -90,8 +90,11 @@ static int cmp_double(const void *a, const void *b)
 struct bench {
 	int restore; /* the wrapper program */
 	int saved; /* its frame map */
+	int turn; /* which of the frames is next */
 	int target; /* its prog array */
 };
+
+#define MIX_MAX 64 /* restore.bpf.c's SAVED_MAX */
 
 struct figure {
 	double median, min; /* ns per repetition, over batches */
@@ -100,12 +103,15 @@ struct figure {
 };
 
 /* One thing to time: a program on a frame, with the program's settings
- * (NULL: as they are). */
+ * (NULL: as they are); with nmix, on mix[0..nmix) in turn instead. */
 struct variant {
 	int prog;
 	const uint8_t *frame;
 	size_t len;
 	const struct xd_config *cfg;
+	int nmix;
+	const uint8_t (*mix)[1024];
+	const size_t *mixlen;
 };
 
 static int config_fd = -1;
@@ -116,6 +122,9 @@ static void use(const struct bench *b, const struct variant *v)
 		uint32_t len;
 		uint8_t bytes[1020];
 	} saved = { .len = (uint32_t)v->len };
+	struct {
+		uint32_t n, next;
+	} turn = { (uint32_t)v->nmix, 0 };
 	uint32_t zero = 0;
 
 	/* Rate limiting starts each batch on a fresh bucket (another key
@@ -126,8 +135,21 @@ static void use(const struct bench *b, const struct variant *v)
 		c = *v->cfg;
 		c.rrl_seed = ++seed;
 	}
-	memcpy(saved.bytes, v->frame, v->len);
-	if (bpf_map_update_elem(b->saved, &zero, &saved, BPF_ANY) ||
+	for (uint32_t i = 0; i < (uint32_t)v->nmix; i++) {
+		saved.len = (uint32_t)v->mixlen[i];
+		memcpy(saved.bytes, v->mix[i], saved.len);
+		if (bpf_map_update_elem(b->saved, &i, &saved, BPF_ANY)) {
+			perror("xdp-bench: set-up");
+			exit(1);
+		}
+	}
+	if (!v->nmix) {
+		saved.len = (uint32_t)v->len;
+		memcpy(saved.bytes, v->frame, v->len);
+	}
+	if ((!v->nmix &&
+	     bpf_map_update_elem(b->saved, &zero, &saved, BPF_ANY)) ||
+	    bpf_map_update_elem(b->turn, &zero, &turn, BPF_ANY) ||
 	    bpf_map_update_elem(b->target, &zero, &v->prog, BPF_ANY) ||
 	    (v->cfg && bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY))) {
 		perror("xdp-bench: set-up");
@@ -145,8 +167,11 @@ static void measure_variants(const struct bench *b, const struct variant *v,
 
 	for (int i = 0; i < BATCHES; i++) {
 		for (int k = 0; k < n; k++) {
-			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = v[k].frame,
-				    .data_size_in = (uint32_t)v[k].len,
+			const uint8_t *in = v[k].nmix ? v[k].mix[0] :
+							v[k].frame;
+			size_t inlen = v[k].nmix ? v[k].mixlen[0] : v[k].len;
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in,
+				    .data_size_in = (uint32_t)inlen,
 				    .data_out = out,
 				    .data_size_out = sizeof(out),
 				    .repeat = REPEAT);
@@ -182,8 +207,69 @@ static void measure(const struct bench *b, const int *progs, int n,
 	struct variant v[4];
 
 	for (int k = 0; k < n; k++)
-		v[k] = (struct variant){ progs[k], frame, len, NULL };
+		v[k] = (struct variant){ progs[k], frame, len, NULL,
+					 0,	   NULL,  NULL };
 	measure_variants(b, v, n, fig);
+}
+
+/*
+ * A mix of queries taken in turn, as xdp-livegen sends them in the
+ * side-by-side bench: A, AAAA and MX answers, NXDOMAIN and referrals
+ * round and round, every other round with EDNS, one round in four over
+ * IPv6, the names varied. Every one is answered (XDP_TX).
+ */
+#define MIX_N 40
+#define MIX_WHAT                                                            \
+	"mix of 40 (A, AAAA, MX, NXDOMAIN, referral; half EDNS, a quarter " \
+	"IPv6)"
+
+static void mix_frames(uint8_t (*mix)[1024], size_t *len)
+{
+	static const char *const a[] = { "www.basic.example.",
+					 "mail.basic.example.",
+					 "ns1.basic.example.",
+					 "sip.basic.example." };
+	static const char *const aaaa[] = { "www.basic.example.",
+					    "mail.basic.example.",
+					    "ns1.basic.example." };
+	static const char *const mx[] = { "mx2.basic.example.",
+					  "basic.example." };
+	static const char *const nx[] = { "nx1.basic.example.",
+					  "nx12345.basic.example.",
+					  "a.b.nope.basic.example.",
+					  "nx987654321.basic.example." };
+	static const char *const ref[] = { "host.child.delegation.example.",
+					   "www.ext.delegation.example.",
+					   "child.delegation.example.",
+					   "a.b.sibling.delegation.example." };
+	for (int i = 0; i < MIX_N; i++) {
+		uint8_t q[512];
+		int r = i / 5;
+		const char *name;
+		uint16_t type = 1;
+		switch (i % 5) {
+		case 0:
+			name = a[r % 4];
+			break;
+		case 1:
+			name = aaaa[r % 3];
+			type = 28;
+			break;
+		case 2:
+			name = mx[r % 2];
+			type = 15;
+			break;
+		case 3:
+			name = nx[r % 4];
+			break;
+		default:
+			name = ref[r % 4];
+			break;
+		}
+		size_t n = build_query(q, name, type, r % 2 ? 1232 : 0);
+		struct frame_opts fo = { .ipv6 = r % 4 == 3 };
+		len[i] = frame_build(mix[i], q, n, &fo);
+	}
 }
 
 static int prog_fd(struct bpf_object *o, const char *name)
@@ -372,6 +458,7 @@ int main(int argc, char **argv)
 	struct bench b = {
 		.restore = prog_fd(eo, "restore"),
 		.saved = bpf_map__fd(bpf_object__find_map_by_name(eo, "saved")),
+		.turn = bpf_map__fd(bpf_object__find_map_by_name(eo, "turn")),
 		.target =
 			bpf_map__fd(bpf_object__find_map_by_name(eo, "target")),
 	};
@@ -438,6 +525,39 @@ int main(int argc, char **argv)
 				"\"cost_ns\": %.0f, \"best_cost_ns\": %.0f}\n",
 				printed++ ? "," : "", cases[i].what, vs,
 				f[0].median, f[1].median, c, best);
+	}
+	if (!abuse_only && (!only || strstr(MIX_WHAT, only))) {
+		static uint8_t mix[MIX_N][1024];
+		static size_t mixlen[MIX_N];
+		struct figure f[2];
+		mix_frames(mix, mixlen);
+		for (int i = 0; i < MIX_N; i++) {
+			uint8_t out[1024];
+			size_t outlen = sizeof(out);
+			if (xdp_run(&env, mix[i], mixlen[i], out, &outlen) !=
+			    XDP_TX) {
+				fprintf(stderr,
+					"xdp-bench: mix query %d is "
+					"not answered\n",
+					i);
+				return 1;
+			}
+		}
+		struct variant v[2] = {
+			{ env.prog_fd, NULL, 0, NULL, MIX_N, mix, mixlen },
+			{ empty, NULL, 0, NULL, MIX_N, mix, mixlen },
+		};
+		measure_variants(&b, v, 2, f);
+		double best = f[0].min - f[1].min;
+		printf("| %s | mixed | %.0f | %.0f | %.0f | %.0f |\n", MIX_WHAT,
+		       f[0].median, f[1].median, f[0].diff, best);
+		if (jf)
+			fprintf(jf,
+				"%s {\"query\": \"%s\", \"verdict\": \"mixed\", "
+				"\"program_ns\": %.0f, \"empty_ns\": %.0f, "
+				"\"cost_ns\": %.0f, \"best_cost_ns\": %.0f}\n",
+				printed++ ? "," : "", MIX_WHAT, f[0].median,
+				f[1].median, f[0].diff, best);
 	}
 	if (!only)
 		abuse_costs(&b, env.prog_fd, empty, env.maps.config, jf);

@@ -292,18 +292,25 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 
-	/* The section bytes, 8 at a time, then the last few. */
+	/* The section bytes, 8 at a time, a chunk looked up once for all
+	 * its words; then the last few. */
 	__u32 bytes = s->bytes & 0x3ff, tb = s->tbase;
 	__u32 at = 0;
+	__u64 w = 0;
+	const struct xd_chunk *c = NULL;
 	clen = cut_len(s);
 	for (__u32 i = 0; i < XD_TMPL_MAX_BYTES / 8; i++) {
 		at = i * 8;
 		if (at + 8 > clen)
 			break;
-		const __u8 *t = tmpl_word(tb, bytes + at);
-		if (!t)
-			return PASS(pass_template);
-		__u64 w = load64(t);
+		__u32 src = bytes + at;
+		if (!c || !(src & (XD_CHUNK - 8))) {
+			__u32 ci = tb + src / XD_CHUNK;
+			c = bpf_map_lookup_elem(&xd_chunks, &ci);
+			if (!c)
+				return PASS(pass_template);
+		}
+		w = load64(c->b + (src & (XD_CHUNK - 8)));
 		__u8 *d = data + ((qend + at) & 0x7ff);
 		if ((void *)(d + 8) > end)
 			return PASS(pass_no_room);
@@ -315,14 +322,24 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		const __u8 *t = tmpl_word(tb, bytes + at);
 		if (!t)
 			return PASS(pass_template);
-		__u64 w = load64(t);
-		__u8 *d = data + ((qend + at) & 0x7ff);
-		for (__u32 k = 0; k < 7; k++) {
-			if (at + k >= clen)
-				break;
-			if ((void *)(d + k + 1) > end)
+		__u64 tail = load64(t);
+		__u32 r = clen - at;
+		if (at) {
+			/* One store of the last 8 bytes, which overlaps the
+			 * word before: its last 8 - r bytes, then r more. */
+			__u8 *d = data + ((qend + clen - 8) & 0x7ff);
+			if ((void *)(d + 8) > end)
 				return PASS(pass_no_room);
-			d[k] = (__u8)(w >> (8 * k));
+			store64(d, w >> (8 * r) | tail << (8 * (8 - r)));
+		} else {
+			__u8 *d = data + (qend & 0x7ff);
+			for (__u32 k = 0; k < 7; k++) {
+				if (k >= clen)
+					break;
+				if ((void *)(d + k + 1) > end)
+					return PASS(pass_no_room);
+				d[k] = (__u8)(tail >> (8 * k));
+			}
 		}
 	}
 
@@ -330,17 +347,20 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	if (delta) {
 		__u32 roff = 8 + 8 * (s->ncuts & 0x1f), rsum = 0;
 		__u32 nrelocs = s->nrelocs & 0x7f;
+		const struct xd_chunk *rc = NULL;
 		for (__u32 i = 0; i < XD_TMPL_MAX_RELOCS; i++) {
 			if (i >= nrelocs)
 				break;
-			__u32 at = roff + 2 * i, ci = tb + at / XD_CHUNK;
-			const struct xd_chunk *c =
-				bpf_map_lookup_elem(&xd_chunks, &ci);
-			if (!c)
-				return PASS(pass_template);
+			__u32 at = roff + 2 * i;
+			if (!rc || !(at & (XD_CHUNK - 2))) {
+				__u32 ci = tb + at / XD_CHUNK;
+				rc = bpf_map_lookup_elem(&xd_chunks, &ci);
+				if (!rc)
+					return PASS(pass_template);
+			}
 			/* 2-aligned in an 8-aligned chunk: one load. */
 			__u16 pos =
-				*(const __u16 *)(c->b + (at & (XD_CHUNK - 2)));
+				*(const __u16 *)(rc->b + (at & (XD_CHUNK - 2)));
 			if (pos + 2u > cut_len(s))
 				break;
 			__u8 *ptr = data + ((qend + pos) & 0x7ff);
