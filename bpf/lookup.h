@@ -22,6 +22,14 @@ static __always_inline __u64 load64(const void *p)
 	return v;
 }
 
+static __always_inline __u16 load16(const void *p)
+{
+	__u16 v;
+
+	asm volatile("%0 = *(u16 *)(%1 + 0)" : "=r"(v) : "r"(p));
+	return v;
+}
+
 static __always_inline void store64(void *p, __u64 v)
 {
 	asm volatile("*(u64 *)(%0 + 0) = %1" ::"r"(p), "r"(v) : "memory");

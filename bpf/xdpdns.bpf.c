@@ -212,20 +212,21 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			break;
 		__u32 off = 8 + 8 * (h.ncuts - 1 - k);
 		const struct xd_chunk *c =
-			chunk(cfg, gen, tref + off / XD_CHUNK);
+			off < XD_CHUNK ? c0 :
+					 chunk(cfg, gen, tref + off / XD_CHUNK);
 		if (!c)
 			return PASS(pass_template);
-		struct xd_xcut x;
-		__builtin_memcpy(&x, c->b + (off & (XD_CHUNK - 8)), sizeof(x));
-		__u32 len = x.len & ~XD_XCUT_TC;
+		/* struct xd_xcut in one load: len, an, ns, ar, pad, sum. */
+		__u64 x = load64(c->b + (off & (XD_CHUNK - 8)));
+		__u32 len = x & (0xffff & ~XD_XCUT_TC);
 		if (len > avail)
 			continue;
 		s->clen = len;
-		s->an = x.an;
-		s->ns = x.ns;
-		s->ar = x.ar;
-		s->csum = x.sum;
-		s->tc = !!(x.len & XD_XCUT_TC);
+		s->an = (x >> 16) & 0xff;
+		s->ns = (x >> 24) & 0xff;
+		s->ar = (x >> 32) & 0xff;
+		s->csum = x >> 48;
+		s->tc = !!(x & XD_XCUT_TC);
 		s->found = 1;
 		break;
 	}
@@ -443,14 +444,14 @@ int xdpdns_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	struct pkt p = {};
+	__u32 l3, udp_at, ipv6 = 0;
 	__u32 zero = 0;
 
 	/* Ethernet and up to two VLAN tags (802.1Q, 802.1ad). */
 	struct ethhdr *eth = data;
 	if ((void *)(eth + 1) > end)
 		return PASS(pass_not_dns);
-	__u16 proto = eth->h_proto;
+	__u16 proto = load16(&eth->h_proto); /* packed: one load anyway */
 	__u32 off = sizeof(*eth);
 #pragma unroll
 	for (int i = 0; i < 2; i++) {
@@ -463,7 +464,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		proto = v->encap_proto;
 		off += sizeof(*v);
 	}
-	p.l3 = off;
+	l3 = off;
 
 	__u32 ip_payload;
 	__u8 l4;
@@ -478,7 +479,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		__u16 tot = bpf_ntohs(ip->tot_len);
 		l4 = ip->protocol;
 		ip_payload = tot >= sizeof(*ip) ? tot - sizeof(*ip) : 0;
-		p.l4 = off + sizeof(*ip);
+		udp_at = off + sizeof(*ip);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data + off;
 		if ((void *)(ip6 + 1) > end || ip6->version != 6)
@@ -487,14 +488,14 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		if (ipv6_ext(l4))
 			return PASS(pass_ipv6_ext);
 		ip_payload = bpf_ntohs(ip6->payload_len);
-		p.l4 = off + sizeof(*ip6);
-		p.ipv6 = 1;
+		udp_at = off + sizeof(*ip6);
+		ipv6 = 1;
 	} else {
 		return PASS(pass_not_dns);
 	}
 
 	/* TCP and UDP keep their ports at the same place. */
-	struct udphdr *udp = data + p.l4;
+	struct udphdr *udp = data + udp_at;
 	if ((void *)(udp + 1) > end)
 		return PASS(pass_not_dns);
 	if (udp->dest != bpf_htons(53) ||
@@ -506,14 +507,13 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	/* A UDP datagram to port 53: from here on, a DNS query. */
 	__u32 ulen = bpf_ntohs(udp->len);
 	if (ulen != ip_payload || ulen < sizeof(*udp) ||
-	    data + p.l4 + ulen > end)
+	    data + udp_at + ulen > end)
 		return DROP(drop_malformed);
 	if (reflection_port(bpf_ntohs(udp->source)))
 		return DROP(drop_reflection);
-	p.dns = p.l4 + sizeof(*udp);
-	p.end = p.l4 + ulen;
-	struct dns_hdr *dh = data + p.dns;
-	if ((void *)(dh + 1) > end || p.dns + sizeof(*dh) > p.end)
+	__u32 dns = udp_at + sizeof(*udp);
+	struct dns_hdr *dh = data + dns;
+	if ((void *)(dh + 1) > end || sizeof(*dh) > ulen - sizeof(*udp))
 		return DROP(drop_malformed);
 	if (dh->flags1 & 0x80)
 		return DROP(drop_response);
@@ -523,10 +523,17 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		return PASS(pass_not_loaded);
 	/* The parse lives in scratch memory from here on: respond() and the
 	 * rate limiter read it back whatever path led to them. */
-	p.rd_cd[0] = dh->flags1 & 0x01;
-	p.rd_cd[1] = dh->flags2 & 0x10;
-	s->pk = p;
 	struct pkt *pk = &s->pk;
+	pk->l3 = l3;
+	pk->l4 = udp_at;
+	pk->dns = dns;
+	pk->end = udp_at + ulen;
+	pk->ipv6 = ipv6;
+	pk->edns = 0;
+	pk->do_bit = 0;
+	pk->udp_size = 0;
+	pk->rd_cd[0] = dh->flags1 & 0x01;
+	pk->rd_cd[1] = dh->flags2 & 0x10;
 	/* Nothing loaded, or the fast path switched off: everything to the
 	 * kernel stack, unlimited. */
 	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
@@ -622,8 +629,8 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	__u32 tc = load32(qt);
 	qs += (tc & 0xffff) + (tc >> 16);
 	pk->qsum = csum_fold(qs << (8 * (nlen & 1)));
-	pk->qtype = (__u16)(qt[0] << 8 | qt[1]);
-	if (qt[2] != 0 || qt[3] != 1)
+	pk->qtype = (__u16)((tc & 0xff) << 8 | ((tc >> 8) & 0xff));
+	if ((tc >> 16) != 0x0100) /* class IN, as it lies in memory */
 		return PASS_E(pass_class); /* REFUSED */
 	if (pk->qtype == 0 || pk->qtype == TYPE_AXFR || pk->qtype == TYPE_IXFR)
 		return PASS_E(pass_qtype); /* FORMERR or REFUSED */
@@ -635,11 +642,15 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		__u8 *o = data + (pk->qend & 0xfff);
 		if ((void *)(o + OPT_LEN) > end || pk->qend + OPT_LEN > pk->end)
 			return PASS_Q(pass_shape);
-		if (o[0] != 0 || o[1] != 0 || o[2] != TYPE_OPT)
+		/* Root name, type, size, extended rcode, version and the
+		 * flags' first byte in one load; the rest in another. */
+		__u64 ow = load64(o);
+		__u32 ox = load32(o + 7);
+		if ((ow & 0xffffff) != TYPE_OPT << 16)
 			return PASS_Q(pass_shape);
-		if (o[6] != 0)
+		if ((ow >> 48) & 0xff)
 			return PASS_E(pass_edns_version); /* BADVERS */
-		__u32 rdlen = (__u32)o[9] << 8 | o[10];
+		__u32 rdlen = ((ox >> 16) & 0xff) << 8 | ox >> 24;
 		if (rdlen) {
 			if (!(cfg->cookie_flags & XD_CK_ON) ||
 			    (rdlen != 4 + XD_COOKIE_CLIENT &&
@@ -665,8 +676,9 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		if (pk->qend + OPT_LEN + rdlen != pk->end)
 			return PASS_Q(pass_shape);
 		pk->edns = 1;
-		pk->udp_size = (__u16)(o[3] << 8 | o[4]);
-		pk->do_bit = !!(o[7] & 0x80);
+		pk->udp_size =
+			(__u16)(((ow >> 24) & 0xff) << 8 | ((ow >> 32) & 0xff));
+		pk->do_bit = ow >> 63;
 	} else if (pk->qend != pk->end) {
 		return PASS_Q(pass_shape);
 	}

@@ -273,6 +273,14 @@ struct xd_xcut {
 	__u16 sum;
 };
 
+/* The program reads a cut as one little-endian word. */
+_Static_assert(sizeof(struct xd_xcut) == 8 &&
+		       __builtin_offsetof(struct xd_xcut, an) == 2 &&
+		       __builtin_offsetof(struct xd_xcut, ns) == 3 &&
+		       __builtin_offsetof(struct xd_xcut, ar) == 4 &&
+		       __builtin_offsetof(struct xd_xcut, sum) == 6,
+	       "cut layout");
+
 struct xd_xtmpl {
 	__u8 kind; /* counters: 1 positive, 2 NODATA, 3 NXDOMAIN, 4 referral */
 	__u8 rcode;
