@@ -103,6 +103,18 @@ static __always_inline int name_equal(const struct xd_scratch *s,
 
 	if (n->nlen != len)
 		return 0;
+	if (len <= XD_NODE_INAME) {
+		/* In the node itself, zero-padded like the key. */
+		for (__u32 i = 0; i < XD_NODE_INAME / 8; i++) {
+			__u32 at = i * 8;
+			if (at >= len)
+				break;
+			if (load64(n->iname + at) !=
+			    load64(buf + ((off + at) & 0xff)))
+				return 0;
+		}
+		return 1;
+	}
 	for (__u32 i = 0; i < (XD_NAME_MAX + 8) / 8; i++) {
 		__u32 at = i * 8;
 		if (at >= len)

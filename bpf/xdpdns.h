@@ -50,19 +50,30 @@ struct xd_type_ref {
 	__u32 tmpl;
 };
 
-/* What a name answers. */
+/* Names up to this long are kept in their node, zero-padded; longer
+ * ones in xd_names. A hit then reads one page, not two. */
+#define XD_NODE_INAME 80
+
+/* What a name answers: 128 bytes, two cache lines of one page. */
 struct xd_xnode {
 	__u8 flags; /* XD_NF_* */
 	__u8 ntypes; /* used entries of types[] */
 	__u8 nlen; /* length of the name */
 	__u8 pad;
-	__u32 name; /* byte offset of the name in xd_names, 8-aligned */
+	__u32 name; /* longer names: byte offset in xd_names, 8-aligned */
 	__u32 dflt; /* template for types without their own */
 	/* For names below this one that do not exist: the zone's NXDOMAIN
 	 * template or, with XD_NF_WILDCARD, the wildcard child's index + 1. */
 	__u32 below;
 	struct xd_type_ref types[XD_NODE_TYPES];
+	__u8 iname[XD_NODE_INAME]; /* the name, when it fits */
 };
+
+/* The bytes of xd_names a name takes. */
+static inline __u32 xd_name_bytes(__u32 nlen)
+{
+	return nlen <= XD_NODE_INAME ? 0 : (nlen + 7) & ~7u;
+}
 
 /* The overflow table: (node, type) pairs of names with many types. */
 struct xd_tslot {

@@ -14,7 +14,7 @@
 #include "dname.h"
 #include "xdpdns.h"
 
-_Static_assert(sizeof(struct xd_xnode) == 48, "node layout");
+_Static_assert(sizeof(struct xd_xnode) == 128, "node layout");
 _Static_assert(sizeof(struct xd_slot) == 8, "slot layout");
 _Static_assert(sizeof(struct xd_tslot) == 16, "overflow slot layout");
 _Static_assert(sizeof(struct xd_config) == 160, "config layout");
@@ -184,7 +184,7 @@ void xd_xdp_sizes_for(const struct xd_cdb *db, struct xd_xdp_sizes *sz)
 		const struct xd_cdb_entry *e = &db->entries[i];
 		if (e->type == XD_TYPE_NODE) {
 			names++;
-			name_bytes += (e->nlen + 7u) & ~7u;
+			name_bytes += xd_name_bytes(e->nlen);
 			cur = e->name;
 			run = 0;
 		} else if (e->name != cur || ++run > XD_NODE_TYPES) {
@@ -218,10 +218,11 @@ void xd_xdp_sizes_for(const struct xd_cdb *db, struct xd_xdp_sizes *sz)
 
 void xd_xdp_sizes_budget(uint64_t bytes, struct xd_xdp_sizes *sz)
 {
-	/* Per name and generation: 4 slots (32 B), a node (48 B), 32 B of
-	 * name, two template chunks (128 B), half an overflow slot (8 B). */
+	/* Per name and generation: 4 slots (32 B), a node (128 B, the name
+	 * in it), 8 B of xd_names for the few longer names, two template
+	 * chunks (128 B), half an overflow slot (8 B). */
 	const uint64_t per_name =
-		2 * (4 * sizeof(struct xd_slot) + sizeof(struct xd_xnode) + 32 +
+		2 * (4 * sizeof(struct xd_slot) + sizeof(struct xd_xnode) + 8 +
 		     2 * XD_CHUNK + sizeof(struct xd_tslot) / 2);
 	uint64_t n = bytes / per_name;
 
@@ -231,7 +232,7 @@ void xd_xdp_sizes_budget(uint64_t bytes, struct xd_xdp_sizes *sz)
 		n = UINT32_MAX / 16;
 	sz->nodes = (uint32_t)n;
 	sz->slots = table_slots(n, 4);
-	sz->name_chunks = (uint32_t)(n * 32 / XD_NAMES_CHUNK + 1);
+	sz->name_chunks = (uint32_t)(n * 8 / XD_NAMES_CHUNK + 1);
 	sz->chunks = (uint32_t)(2 * n);
 	sz->tslots = table_slots(n / 4, 2);
 }
@@ -530,7 +531,7 @@ static int choose(const struct xd_cdb *db, const struct xd_config *cfg,
 	for (size_t j = 0; j < n; j++) {
 		size_t o = order[j];
 		const struct xd_cdb_entry *ne = &db->entries[first[o]];
-		size_t nb = (ne->nlen + 7u) & ~7u, ch = 0, types = 0;
+		size_t nb = xd_name_bytes(ne->nlen), ch = 0, types = 0;
 		uint32_t offs[64];
 		size_t noffs = 0;
 		/* Templates not counted yet: the node's, its types', and
@@ -743,7 +744,7 @@ static const char *over_capacity(const struct fill *f,
 	size_t name_bytes = 0;
 
 	for (size_t i = 0; i < f->nnodes; i++)
-		name_bytes += (f->nodes[i].nlen + 7u) & ~7u;
+		name_bytes += xd_name_bytes(f->nodes[i].nlen);
 	if (f->nnodes > cfg->nodes)
 		return "more names than the node array holds";
 	if (f->ch.n > cfg->chunks)
@@ -840,7 +841,7 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	if ((*why = over_capacity(&f, &cfg)))
 		goto out;
 
-	/* Names, 8-aligned, back to back. */
+	/* Names in their nodes; longer ones 8-aligned, back to back. */
 	size_t nbytes = (size_t)cfg.name_chunks * XD_NAMES_CHUNK;
 	names = calloc(nbytes ? nbytes : 1, 1);
 	if (!names) {
@@ -850,11 +851,16 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	size_t at = 0;
 	for (size_t i = 0; i < f.nnodes; i++) {
 		size_t len = f.nodes[i].nlen;
+		const uint8_t *name = xd_cdb_name(db, f.node_name[i]);
+		if (!xd_name_bytes((uint32_t)len)) {
+			memcpy(f.nodes[i].iname, name, len);
+			continue;
+		}
 		if (at + len > nbytes) {
 			*why = "more name bytes than the name array holds";
 			goto out;
 		}
-		memcpy(names + at, xd_cdb_name(db, f.node_name[i]), len);
+		memcpy(names + at, name, len);
 		f.nodes[i].name = (uint32_t)at;
 		at += (len + 7) & ~(size_t)7;
 	}

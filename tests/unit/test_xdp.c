@@ -38,6 +38,7 @@ static char *specs[] = {
 	"parent.example.=tests/zones/parent.zone",
 	"child.parent.example.=tests/zones/child.parent.zone",
 	"signed.example.=tests/zones/xdp/signed.zone",
+	"long.example.=tests/zones/xdp/long.zone",
 };
 
 static int setup(void **state)
