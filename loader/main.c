@@ -29,6 +29,7 @@
 #include <linux/magic.h>
 #include <xdp/libxdp.h>
 
+#include "cli.h"
 #include "pins.h"
 #include "dname.h"
 #include "xdpdns.h"
@@ -233,19 +234,6 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
-__attribute__((format(printf, 2, 3))) static void
-usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n\n%s", usage);
-	exit(EXIT_USAGE);
-}
-
 static bool verbose;
 
 __attribute__((format(printf, 2, 0))) static int
@@ -403,8 +391,8 @@ static int cmd_attach(int argc, char **argv)
 			buckets = strtoul(optarg, &e, 10);
 			if (errno || *e || buckets < 1024 ||
 			    buckets > 16u << 20)
-				usage_error(
-					usage_attach,
+				xd_usage_error(
+					prog_name, usage_attach,
 					"--rrl-table wants 1024 to 16777216 "
 					"buckets, not '%s'",
 					optarg);
@@ -422,18 +410,19 @@ static int cmd_attach(int argc, char **argv)
 				 !strcmp(optarg, "skb"))
 				mode = XDP_MODE_SKB;
 			else
-				usage_error(usage_attach, "unknown mode '%s'",
-					    optarg);
+				xd_usage_error(prog_name, usage_attach,
+					       "unknown mode '%s'", optarg);
 			break;
 		case 'M': {
 			char *e;
 			errno = 0;
 			mib = strtoul(optarg, &e, 10);
 			if (errno || *e || mib < 1 || mib > 65536)
-				usage_error(usage_attach,
-					    "--memory wants MiB, 1 to 65536, "
-					    "not '%s'",
-					    optarg);
+				xd_usage_error(
+					prog_name, usage_attach,
+					"--memory wants MiB, 1 to 65536, "
+					"not '%s'",
+					optarg);
 			break;
 		}
 		case 'v':
@@ -448,10 +437,11 @@ static int cmd_attach(int argc, char **argv)
 		}
 	}
 	if (!dev)
-		usage_error(usage_attach, "%s", "--dev IF is required");
+		xd_usage_error(prog_name, usage_attach, "%s",
+			       "--dev IF is required");
 	if (optind < argc)
-		usage_error(usage_attach, "unexpected argument '%s'",
-			    argv[optind]);
+		xd_usage_error(prog_name, usage_attach,
+			       "unexpected argument '%s'", argv[optind]);
 
 	char dir[PATH_MAX];
 	if (xd_pins_dir(dir, sizeof(dir), dev) < 0)
@@ -627,7 +617,7 @@ static int dev_only(int argc, char **argv, const char *usage, bool need,
 		}
 	}
 	if (need && !*dev)
-		usage_error(usage, "%s", "--dev IF is required");
+		xd_usage_error(prog_name, usage, "%s", "--dev IF is required");
 	return optind;
 }
 
@@ -637,7 +627,8 @@ static int cmd_detach(int argc, char **argv)
 	int i = dev_only(argc, argv, usage_detach, true, &dev);
 
 	if (i < argc)
-		usage_error(usage_detach, "unexpected argument '%s'", argv[i]);
+		xd_usage_error(prog_name, usage_detach,
+			       "unexpected argument '%s'", argv[i]);
 	char dir[PATH_MAX];
 	if (xd_pins_dir(dir, sizeof(dir), dev) < 0)
 		return fail("'%s' is not an interface name", dev);
@@ -791,18 +782,20 @@ static int cmd_stats(int argc, char **argv)
 		case 'i':
 			interval = strtod(optarg, &e);
 			if (*e || !(interval >= 0.1 && interval <= 86400))
-				usage_error(usage_stats,
-					    "--interval wants seconds, 0.1 to "
-					    "86400, not '%s'",
-					    optarg);
+				xd_usage_error(
+					prog_name, usage_stats,
+					"--interval wants seconds, 0.1 to "
+					"86400, not '%s'",
+					optarg);
 			break;
 		case 'c':
 			count = strtol(optarg, &e, 10);
 			if (*e || count < 1)
-				usage_error(usage_stats,
-					    "--count wants a positive number, "
-					    "not '%s'",
-					    optarg);
+				xd_usage_error(
+					prog_name, usage_stats,
+					"--count wants a positive number, "
+					"not '%s'",
+					optarg);
 			break;
 		case 'h':
 			fputs(usage_stats, stdout);
@@ -813,12 +806,14 @@ static int cmd_stats(int argc, char **argv)
 		}
 	}
 	if (!dev)
-		usage_error(usage_stats, "%s", "--dev IF is required");
+		xd_usage_error(prog_name, usage_stats, "%s",
+			       "--dev IF is required");
 	if (optind < argc)
-		usage_error(usage_stats, "unexpected argument '%s'",
-			    argv[optind]);
+		xd_usage_error(prog_name, usage_stats,
+			       "unexpected argument '%s'", argv[optind]);
 	if (count && !interval)
-		usage_error(usage_stats, "%s", "--count needs --interval");
+		xd_usage_error(prog_name, usage_stats, "%s",
+			       "--count needs --interval");
 
 	struct xd_pins p;
 	const char *why = NULL;
@@ -1065,7 +1060,8 @@ static int cmd_status(int argc, char **argv)
 	int i = dev_only(argc, argv, usage_status, false, &dev);
 
 	if (i < argc)
-		usage_error(usage_status, "unexpected argument '%s'", argv[i]);
+		xd_usage_error(prog_name, usage_status,
+			       "unexpected argument '%s'", argv[i]);
 	if (dev)
 		return status_of(dev);
 	DIR *d = opendir(XD_PIN_ROOT);
@@ -1283,15 +1279,19 @@ static int cmd_config(int argc, char **argv)
 	int i = dev_only(argc, argv, usage_config, true, &dev);
 
 	if (i >= argc)
-		usage_error(usage_config, "%s", "get or set is required");
+		xd_usage_error(prog_name, usage_config, "%s",
+			       "get or set is required");
 	bool set = !strcmp(argv[i], "set");
 	if (!set && strcmp(argv[i], "get"))
-		usage_error(usage_config, "unknown action '%s'", argv[i]);
+		xd_usage_error(prog_name, usage_config, "unknown action '%s'",
+			       argv[i]);
 	i++;
 	if (set && i >= argc)
-		usage_error(usage_config, "%s", "set needs KEY=VALUE");
+		xd_usage_error(prog_name, usage_config, "%s",
+			       "set needs KEY=VALUE");
 	if (!set && argc - i > 1)
-		usage_error(usage_config, "%s", "get takes at most one KEY");
+		xd_usage_error(prog_name, usage_config, "%s",
+			       "get takes at most one KEY");
 
 	struct xd_pins p;
 	const char *why = NULL;
@@ -1318,7 +1318,8 @@ static int cmd_config(int argc, char **argv)
 			}
 		xd_pins_close(&p);
 		if (!any)
-			usage_error(usage_config, "unknown key '%s'", key);
+			xd_usage_error(prog_name, usage_config,
+				       "unknown key '%s'", key);
 		return 0;
 	}
 	/* Every setting checked before any is written; under the lock, so
@@ -1438,22 +1439,26 @@ static int cmd_exempt(int argc, char **argv)
 	int i = dev_only(argc, argv, usage_exempt, true, &dev);
 
 	if (i >= argc)
-		usage_error(usage_exempt, "%s", "add, del or list is required");
+		xd_usage_error(prog_name, usage_exempt, "%s",
+			       "add, del or list is required");
 	const char *action = argv[i++];
 	bool add = !strcmp(action, "add"), del = !strcmp(action, "del");
 	if (!add && !del && strcmp(action, "list"))
-		usage_error(usage_exempt, "unknown action '%s'", action);
+		xd_usage_error(prog_name, usage_exempt, "unknown action '%s'",
+			       action);
 	if ((add || del) && i >= argc)
-		usage_error(usage_exempt, "%s needs a PREFIX", action);
+		xd_usage_error(prog_name, usage_exempt, "%s needs a PREFIX",
+			       action);
 	/* Every prefix checked before any is written. */
 	struct xd_rrl_exempt_key keys_in[64];
 	int n = 0;
 	for (; i < argc; i++) {
 		if (n == 64)
-			usage_error(usage_exempt, "%s", "at most 64 at once");
+			xd_usage_error(prog_name, usage_exempt, "%s",
+				       "at most 64 at once");
 		if (parse_prefix(argv[i], &keys_in[n++]) < 0)
-			usage_error(usage_exempt, "'%s' is not a prefix",
-				    argv[i]);
+			xd_usage_error(prog_name, usage_exempt,
+				       "'%s' is not a prefix", argv[i]);
 	}
 	struct xd_pins p;
 	const char *why = NULL;

@@ -16,7 +16,6 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 
 #include "answer.h"
 #include "cdb.h"
+#include "cli.h"
 #include "compile.h"
 #include "serve.h"
 
@@ -96,23 +96,6 @@ static const char usage[] =
 
 static const char *prog = "xdpdns-server";
 static bool quiet;
-
-__attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt, ...)
-{
-	va_list ap;
-	struct timespec ts;
-	struct tm tm;
-	char when[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s %s: ", when, prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -326,7 +309,8 @@ static struct xd_cdb *load_db(char **sources, int n)
 		const char *why = NULL;
 		int r = xd_cdb_load(db, sources[0], &why);
 		if (r < 0) {
-			logmsg("%s: %s", sources[0], why ? why : strerror(-r));
+			xd_log(prog, "%s: %s", sources[0],
+			       why ? why : strerror(-r));
 			free(db);
 			return NULL;
 		}
@@ -334,7 +318,7 @@ static struct xd_cdb *load_db(char **sources, int n)
 	}
 	xd_diag_init(&d, stderr);
 	if (xd_compile_files(sources, n, db, &d, NULL) < 0) {
-		logmsg("zones refused: %u error(s)", d.errors);
+		xd_log(prog, "zones refused: %u error(s)", d.errors);
 		xd_cdb_free(db);
 		free(db);
 		return NULL;
@@ -349,7 +333,7 @@ static void log_zones(const struct xd_cdb *db, const char *what)
 	for (size_t i = 0; i < db->nzones; i++) {
 		xd_dname_str(xd_cdb_name(db, db->zones[i].apex), name);
 		if (!quiet)
-			logmsg("%s zone %s serial %u", what, name,
+			xd_log(prog, "%s zone %s serial %u", what, name,
 			       db->zones[i].serial);
 	}
 }
@@ -716,12 +700,10 @@ int main(int argc, char **argv)
 			pidfile = optarg;
 			continue;
 		case 'l':
-			if (parse_listen(&flags, optarg) < 0) {
-				fprintf(stderr,
-					"%s: bad listen address '%s'\n\n%s",
-					prog, optarg, usage);
-				return EXIT_USAGE;
-			}
+			if (parse_listen(&flags, optarg) < 0)
+				xd_usage_error(prog, usage,
+					       "bad listen address '%s'",
+					       optarg);
 			continue;
 		case 'w':
 			name = "workers";
@@ -754,11 +736,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "\n%s", usage);
 			return EXIT_USAGE;
 		}
-		if (set_option(&cfg, name, optarg) < 0) {
-			fprintf(stderr, "%s: bad value '%s' for --%s\n\n%s",
-				prog, optarg, name, usage);
-			return EXIT_USAGE;
-		}
+		if (set_option(&cfg, name, optarg) < 0)
+			xd_usage_error(prog, usage, "bad value '%s' for --%s",
+				       optarg, name);
 	}
 	if (flags.nlisten) {
 		memcpy(cfg.listen, flags.listen, sizeof(cfg.listen));
@@ -772,10 +752,8 @@ int main(int argc, char **argv)
 		     i++)
 			cfg.sources[cfg.nsources++] = argv[i];
 	}
-	if (!cfg.nsources) {
-		fprintf(stderr, "%s: no zones given\n\n%s", prog, usage);
-		return EXIT_USAGE;
-	}
+	if (!cfg.nsources)
+		xd_usage_error(prog, usage, "%s", "no zones given");
 	if (!cfg.nlisten) {
 		parse_listen(&cfg, "0.0.0.0:53");
 		parse_listen(&cfg, "[::]:53");
@@ -864,7 +842,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < cfg.workers; i++)
 		pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
 	if (!quiet)
-		logmsg("serving on %d address(es) with %d worker(s)%s%s",
+		xd_log(prog, "serving on %d address(es) with %d worker(s)%s%s",
 		       cfg.nlisten, cfg.workers, cfg.user ? " as " : "",
 		       cfg.user ? cfg.user : "");
 	log_zones(db_current, "serving");
@@ -877,8 +855,8 @@ int main(int argc, char **argv)
 			break;
 		struct xd_cdb *next = load_db(cfg.sources, cfg.nsources);
 		if (!next) {
-			logmsg("reload refused; still serving the zones "
-			       "loaded before");
+			xd_log(prog, "reload refused; still serving the zones "
+				     "loaded before");
 			continue;
 		}
 		pthread_rwlock_wrlock(&db_lock);
@@ -890,7 +868,7 @@ int main(int argc, char **argv)
 		log_zones(db_current, "reloaded:");
 	}
 	if (!quiet)
-		logmsg("stopping");
+		xd_log(prog, "stopping");
 	atomic_store(&stopping, true);
 	uint64_t one = 1;
 	if (write(stop_fd, &one, sizeof(one)) < 0)
