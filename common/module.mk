@@ -1,3 +1,3 @@
 # common/: what every tool shares, in the library: its messages (log
-# lines, usage errors).
-LIB_SRCS += common/cli.c
+# lines, usage errors) and the parsers of addresses and hex secrets.
+LIB_SRCS += common/cli.c common/parse.c

@@ -10,6 +10,8 @@
 
 #include <libknot/libknot.h>
 
+#include "parse.h"
+
 void hs_config_defaults(struct hs_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -19,64 +21,7 @@ void hs_config_defaults(struct hs_config *c)
 	c->fall = 3;
 	c->rise = 5;
 	c->withdraw_on_exit = true;
-	hs_parse_sockaddr("127.0.0.1:53", &c->server, &c->server_len);
-}
-
-int hs_parse_sockaddr(const char *spec, struct sockaddr_storage *ss,
-		      socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port = NULL;
-	size_t n;
-
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-		if (!end)
-			return -1;
-		n = (size_t)(end - spec - 1);
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1])
-			return -1;
-		spec++;
-	} else {
-		const char *colon = strchr(spec, ':');
-		/* One colon: IPv4 with a port; more: a bare IPv6 address. */
-		if (colon && !strchr(colon + 1, ':')) {
-			port = colon + 1;
-			n = (size_t)(colon - spec);
-		} else {
-			n = strlen(spec);
-		}
-	}
-	if (n == 0 || n >= sizeof(host))
-		return -1;
-	memcpy(host, spec, n);
-	host[n] = 0;
-	long pn = 53;
-	if (port) {
-		char *e;
-		errno = 0;
-		pn = strtol(port, &e, 10);
-		if (errno || !*port || *e || pn < 1 || pn > 65535)
-			return -1;
-	}
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)pn);
-		*len = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)pn);
-		*len = sizeof(*s6);
-		return 0;
-	}
-	return -1;
+	xd_parse_sockaddr("127.0.0.1:53", &c->server, &c->server_len);
 }
 
 static int parse_seconds(const char *val, double lo, double hi, double *out)
@@ -168,7 +113,7 @@ int hs_set_option(struct hs_config *c, const char *name, const char *val,
 	}
 	if (!strcmp(name, "server")) {
 		*why = "ADDR, ADDR:PORT or [ADDR]:PORT";
-		return hs_parse_sockaddr(val, &c->server, &c->server_len);
+		return xd_parse_sockaddr(val, &c->server, &c->server_len);
 	}
 	if (!strcmp(name, "zone")) {
 		*why = "a domain name (at most 64 zones)";

@@ -24,6 +24,7 @@
 #include "announce.h"
 #include "cli.h"
 #include "hstate.h"
+#include "parse.h"
 #include "pins.h"
 #include "probe.h"
 #include "xdpdns.h"
@@ -510,7 +511,7 @@ static int run_peers(struct hs_config *c, char **peers, int npeers)
 	socklen_t sl[HS_MAX_PEERS];
 	char names[HS_MAX_PEERS][64];
 	for (int i = 0; i < npeers; i++) {
-		hs_parse_sockaddr(peers[i], &ss[i], &sl[i]);
+		xd_parse_sockaddr(peers[i], &ss[i], &sl[i]);
 		hp_addr_text(&ss[i], names[i], sizeof(names[i]));
 	}
 	for (int z = 0; z < nz; z++) {
@@ -653,7 +654,7 @@ int main(int argc, char **argv)
 		for (int i = optind; i < argc; i++) {
 			struct sockaddr_storage ss;
 			socklen_t sl;
-			if (hs_parse_sockaddr(argv[i], &ss, &sl) < 0)
+			if (xd_parse_sockaddr(argv[i], &ss, &sl) < 0)
 				xd_usage_error(prog, NULL,
 					       "bad peer '%s': expected ADDR, "
 					       "ADDR:PORT or [ADDR]:PORT",

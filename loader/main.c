@@ -30,6 +30,7 @@
 #include <xdp/libxdp.h>
 
 #include "cli.h"
+#include "parse.h"
 #include "pins.h"
 #include "dname.h"
 #include "xdpdns.h"
@@ -1168,21 +1169,6 @@ static void show_key(const struct key *k, const struct xd_config *c)
 	}
 }
 
-static int hex16(const char *hex, uint8_t out[16])
-{
-	if (strlen(hex) != 32)
-		return -1;
-	for (int i = 0; i < 16; i++) {
-		char pair[3] = { hex[2 * i], hex[2 * i + 1], 0 };
-		char *e;
-		if (!strchr("0123456789abcdefABCDEF", pair[0]) ||
-		    !strchr("0123456789abcdefABCDEF", pair[1]))
-			return -1;
-		out[i] = (uint8_t)strtoul(pair, &e, 16);
-	}
-	return 0;
-}
-
 /* Apply KEY=VALUE to c; NULL, or what is wrong. */
 static const char *set_key(struct xd_config *c, char *arg)
 {
@@ -1240,7 +1226,7 @@ static const char *set_key(struct xd_config *c, char *arg)
 			c->cookie_flags &= ~XD_CK_PREVIOUS;
 			return NULL;
 		}
-		if (hex16(val, b) < 0) {
+		if (xd_parse_hex16(val, b) < 0) {
 			snprintf(why, sizeof(why),
 				 "%s wants 32 hex digits (16 bytes)", name);
 			return why;

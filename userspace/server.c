@@ -32,6 +32,7 @@
 #include "cdb.h"
 #include "cli.h"
 #include "compile.h"
+#include "parse.h"
 #include "serve.h"
 
 #define EXIT_FAIL 1
@@ -115,74 +116,14 @@ struct config {
 	bool has_secret, has_previous;
 };
 
-static int parse_hex16(const char *hex, uint8_t out[16])
-{
-	if (strlen(hex) != 32)
-		return -1;
-	for (int i = 0; i < 16; i++) {
-		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1 ||
-		    !strchr("0123456789abcdefABCDEF", hex[2 * i]) ||
-		    !strchr("0123456789abcdefABCDEF", hex[2 * i + 1]))
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
 static int parse_listen(struct config *c, const char *spec)
 {
-	char host[128];
-	unsigned long port = 53;
-	const char *colon = NULL;
-
-	if (c->nlisten >= MAX_LISTEN)
+	if (c->nlisten >= MAX_LISTEN ||
+	    xd_parse_sockaddr(spec, &c->listen[c->nlisten],
+			      &c->listen_len[c->nlisten]) < 0)
 		return -1;
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-		if (!end || (size_t)(end - spec - 1) >= sizeof(host))
-			return -1;
-		memcpy(host, spec + 1, (size_t)(end - spec - 1));
-		host[end - spec - 1] = 0;
-		if (end[1] == ':')
-			colon = end + 1;
-		else if (end[1])
-			return -1;
-	} else {
-		const char *last = strrchr(spec, ':');
-		/* One colon: IPv4 with a port; more: an IPv6 address. */
-		if (last && strchr(spec, ':') == last)
-			colon = last;
-		size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
-		if (n >= sizeof(host))
-			return -1;
-		memcpy(host, spec, n);
-		host[n] = 0;
-	}
-	if (colon) {
-		char *e;
-		errno = 0;
-		port = strtoul(colon + 1, &e, 10);
-		if (errno || *e || port == 0 || port > 65535)
-			return -1;
-	}
-	struct sockaddr_storage *ss = &c->listen[c->nlisten];
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		c->listen_len[c->nlisten++] = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		c->listen_len[c->nlisten++] = sizeof(*s6);
-		return 0;
-	}
-	return -1;
+	c->nlisten++;
+	return 0;
 }
 
 static int set_option(struct config *c, const char *name, const char *val)
@@ -232,11 +173,11 @@ static int set_option(struct config *c, const char *name, const char *val)
 	}
 	if (!strcmp(name, "cookie-secret")) {
 		c->has_secret = true;
-		return parse_hex16(val, c->secret);
+		return xd_parse_hex16(val, c->secret);
 	}
 	if (!strcmp(name, "cookie-secret-previous")) {
 		c->has_previous = true;
-		return parse_hex16(val, c->previous);
+		return xd_parse_hex16(val, c->previous);
 	}
 	if (!strcmp(name, "quiet")) {
 		quiet = !strcmp(val, "yes") || !strcmp(val, "true") ||

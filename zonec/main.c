@@ -24,7 +24,7 @@
 #include "cli.h"
 #include "compile.h"
 #include "dump.h"
-#include "hstate.h"
+#include "parse.h"
 #include "pins.h"
 #include "probe.h"
 #include "xdpdns.h"
@@ -716,7 +716,7 @@ static int cmd_apply(int argc, char **argv)
 			       "--server and --server-pidfile go together");
 	struct sockaddr_storage srv;
 	socklen_t srvlen = 0;
-	if (server && hs_parse_sockaddr(server, &srv, &srvlen) < 0)
+	if (server && xd_parse_sockaddr(server, &srv, &srvlen) < 0)
 		xd_usage_error(prog, usage_apply, "bad server address '%s'",
 			       server);
 
