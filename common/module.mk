@@ -1,3 +1,4 @@
 # common/: what every tool shares, in the library: its messages (log
-# lines, usage errors) and the parsers of addresses and hex secrets.
-LIB_SRCS += common/cli.c common/parse.c
+# lines, usage errors), the config-file reader, and the parsers of
+# addresses and hex secrets.
+LIB_SRCS += common/cli.c common/conf.c common/parse.c

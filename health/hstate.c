@@ -10,6 +10,7 @@
 
 #include <libknot/libknot.h>
 
+#include "conf.h"
 #include "parse.h"
 
 void hs_config_defaults(struct hs_config *c)
@@ -160,58 +161,26 @@ int hs_set_option(struct hs_config *c, const char *name, const char *val,
 	return -2;
 }
 
+/* A setting from the config file, refused in the words of the command
+ * line's errors. */
+static int set_from_file(void *ctx, const char *name, const char *val,
+			 char *why, size_t len)
+{
+	const char *expected;
+	int r = hs_set_option(ctx, name, val, &expected);
+
+	if (r == -2)
+		snprintf(why, len, "unknown option '%s'", name);
+	else if (r < 0)
+		snprintf(why, len, "bad %s '%s': expected %s", name, val,
+			 expected);
+	return r < 0 ? -1 : 0;
+}
+
 int hs_read_config(struct hs_config *c, const char *path, char *err,
 		   size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	unsigned n = 0;
-
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, n);
-			goto bad;
-		}
-		line[strcspn(line, "#\r\n")] = 0;
-		char *p = line + strspn(line, " \t");
-		if (!*p)
-			continue;
-		char *eq = strchr(p, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected 'name = value'",
-				 path, n);
-			goto bad;
-		}
-		*eq = 0;
-		char *val = eq + 1;
-		p[strcspn(p, " \t")] = 0;
-		val += strspn(val, " \t");
-		for (size_t k = strlen(val);
-		     k && (val[k - 1] == ' ' || val[k - 1] == '\t');)
-			val[--k] = 0;
-		const char *why;
-		int r = hs_set_option(c, p, val, &why);
-		if (r == -2) {
-			snprintf(err, errlen, "%s:%u: unknown option '%s'",
-				 path, n, p);
-			goto bad;
-		}
-		if (r < 0) {
-			snprintf(err, errlen, "%s:%u: bad %s '%s': expected %s",
-				 path, n, p, val, why);
-			goto bad;
-		}
-	}
-	fclose(f);
-	return 0;
-bad:
-	fclose(f);
-	return -1;
+	return xd_conf_read(path, set_from_file, c, err, errlen);
 }
 
 int hs_config_check(const struct hs_config *c, const char **why)

@@ -23,6 +23,7 @@
 
 #include "announce.h"
 #include "cli.h"
+#include "conf.h"
 #include "hstate.h"
 #include "parse.h"
 #include "pins.h"
@@ -602,12 +603,7 @@ int main(int argc, char **argv)
 	hs_config_defaults(&c);
 	/* The config file first, then the flags over it. */
 	for (int i = 1; i < argc; i++) {
-		const char *path = NULL;
-		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
-		    i + 1 < argc)
-			path = argv[i + 1];
-		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
+		const char *path = xd_conf_arg(argc, argv, i);
 		if (path && hs_read_config(&c, path, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s: %s\n", prog, err);
 			return EXIT_USAGE;

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -32,6 +33,7 @@
 #include "cdb.h"
 #include "cli.h"
 #include "compile.h"
+#include "conf.h"
 #include "parse.h"
 #include "serve.h"
 
@@ -187,50 +189,26 @@ static int set_option(struct config *c, const char *name, const char *val)
 	return -2;
 }
 
+/* A setting from the config file, refused with its name. */
+static int set_from_file(void *ctx, const char *name, const char *val,
+			 char *why, size_t len)
+{
+	int r = set_option(ctx, name, val);
+
+	if (r < 0)
+		snprintf(why, len, "%s '%s'",
+			 r == -2 ? "unknown option" : "bad value for", name);
+	return r < 0 ? -1 : 0;
+}
+
 static int read_config(struct config *c, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	unsigned n = 0;
+	char err[PATH_MAX + 2048]; /* the path, a line and what is wrong */
 
-	if (!f) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = 0;
-		char *eq = strchr(line, '=');
-		char *p = line + strspn(line, " \t\r\n");
-		if (!*p)
-			continue;
-		if (!eq) {
-			fprintf(stderr, "%s: %s:%u: expected 'name = value'\n",
-				prog, path, n);
-			fclose(f);
-			return -1;
-		}
-		*eq = 0;
-		char *name = p, *val = eq + 1;
-		name[strcspn(name, " \t")] = 0;
-		val += strspn(val, " \t");
-		val[strcspn(val, "\r\n")] = 0;
-		for (size_t k = strlen(val);
-		     k && (val[k - 1] == ' ' || val[k - 1] == '\t');)
-			val[--k] = 0;
-		int r = set_option(c, name, val);
-		if (r < 0) {
-			fprintf(stderr, "%s: %s:%u: %s '%s'\n", prog, path, n,
-				r == -2 ? "unknown option" : "bad value for",
-				name);
-			fclose(f);
-			return -1;
-		}
-	}
-	fclose(f);
-	return 0;
+	if (xd_conf_read(path, set_from_file, c, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s: %s\n", prog, err);
+	return -1;
 }
 
 /* ---- the zones ----------------------------------------------------------- */
@@ -623,11 +601,9 @@ int main(int argc, char **argv)
 	cfg.tcp_max = 1000;
 	/* The config file first, then the flags over it. */
 	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
-		    i + 1 < argc)
-			conf = argv[i + 1];
-		else if (!strncmp(argv[i], "--config=", 9))
-			conf = argv[i] + 9;
+		const char *path = xd_conf_arg(argc, argv, i);
+		if (path)
+			conf = path; /* the last one given */
 	}
 	if (conf && read_config(&cfg, conf) < 0)
 		return EXIT_USAGE;
