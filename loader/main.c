@@ -254,6 +254,35 @@ quiet_xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* What a command wants once getopt is done. */
+enum { NEED_DEV = 1, NO_ARGS = 2 };
+
+/* A usage error unless --dev IF was given (NEED_DEV) and nothing follows
+ * the options (NO_ARGS). */
+static void check_rest(const char *usage, unsigned want, const char *dev,
+		       int argc, char **argv)
+{
+	if ((want & NEED_DEV) && !dev)
+		xd_usage_error(prog_name, usage, "%s", "--dev IF is required");
+	if ((want & NO_ARGS) && optind < argc)
+		xd_usage_error(prog_name, usage, "unexpected argument '%s'",
+			       argv[optind]);
+}
+
+/* A decimal number from min to max; -1 when text is not one. */
+static int parse_number(const char *text, unsigned long min, unsigned long max,
+			unsigned long *out)
+{
+	char *e;
+
+	errno = 0;
+	unsigned long v = strtoul(text, &e, 10);
+	if (errno || *e || !*text || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 /* ---- bpffs and pins ------------------------------------------------- */
 
 static int ensure_bpffs(void)
@@ -386,12 +415,8 @@ static int cmd_attach(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "d:m:M:R:vh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'R': {
-			char *e;
-			errno = 0;
-			buckets = strtoul(optarg, &e, 10);
-			if (errno || *e || buckets < 1024 ||
-			    buckets > 16u << 20)
+		case 'R':
+			if (parse_number(optarg, 1024, 16u << 20, &buckets) < 0)
 				xd_usage_error(
 					prog_name, usage_attach,
 					"--rrl-table wants 1024 to 16777216 "
@@ -400,7 +425,6 @@ static int cmd_attach(int argc, char **argv)
 			while (buckets & (buckets - 1))
 				buckets += buckets & -buckets;
 			break;
-		}
 		case 'd':
 			dev = optarg;
 			break;
@@ -414,18 +438,14 @@ static int cmd_attach(int argc, char **argv)
 				xd_usage_error(prog_name, usage_attach,
 					       "unknown mode '%s'", optarg);
 			break;
-		case 'M': {
-			char *e;
-			errno = 0;
-			mib = strtoul(optarg, &e, 10);
-			if (errno || *e || mib < 1 || mib > 65536)
+		case 'M':
+			if (parse_number(optarg, 1, 65536, &mib) < 0)
 				xd_usage_error(
 					prog_name, usage_attach,
 					"--memory wants MiB, 1 to 65536, "
 					"not '%s'",
 					optarg);
 			break;
-		}
 		case 'v':
 			verbose = true;
 			break;
@@ -437,12 +457,7 @@ static int cmd_attach(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!dev)
-		xd_usage_error(prog_name, usage_attach, "%s",
-			       "--dev IF is required");
-	if (optind < argc)
-		xd_usage_error(prog_name, usage_attach,
-			       "unexpected argument '%s'", argv[optind]);
+	check_rest(usage_attach, NEED_DEV | NO_ARGS, dev, argc, argv);
 
 	char dir[PATH_MAX];
 	if (xd_pins_dir(dir, sizeof(dir), dev) < 0)
@@ -589,7 +604,9 @@ out:
 
 /* ---- detach ---------------------------------------------------------- */
 
-static int dev_only(int argc, char **argv, const char *usage, bool need,
+/* The options of detach, status, config and exempt (--dev, -v, -h);
+ * returns where their arguments start. */
+static int dev_only(int argc, char **argv, const char *usage, unsigned want,
 		    const char **dev)
 {
 	static const struct option opts[] = {
@@ -617,19 +634,15 @@ static int dev_only(int argc, char **argv, const char *usage, bool need,
 			exit(EXIT_USAGE);
 		}
 	}
-	if (need && !*dev)
-		xd_usage_error(prog_name, usage, "%s", "--dev IF is required");
+	check_rest(usage, want, *dev, argc, argv);
 	return optind;
 }
 
 static int cmd_detach(int argc, char **argv)
 {
 	const char *dev;
-	int i = dev_only(argc, argv, usage_detach, true, &dev);
 
-	if (i < argc)
-		xd_usage_error(prog_name, usage_detach,
-			       "unexpected argument '%s'", argv[i]);
+	dev_only(argc, argv, usage_detach, NEED_DEV | NO_ARGS, &dev);
 	char dir[PATH_MAX];
 	if (xd_pins_dir(dir, sizeof(dir), dev) < 0)
 		return fail("'%s' is not an interface name", dev);
@@ -666,6 +679,21 @@ static int cmd_detach(int argc, char **argv)
 	       a.attached ? "xdpdns detached" : "xdpdns was no longer attached",
 	       dev);
 	return 0;
+}
+
+/* ---- the pins of a device -------------------------------------------- */
+
+/* Open dev's pins (with the apply lock when lock); -1 when they cannot
+ * be, having said why. */
+static int open_pins(struct xd_pins *p, const char *dev, bool lock)
+{
+	const char *why = NULL;
+
+	if (xd_pins_open(p, dev, lock, &why) == 0)
+		return 0;
+	xd_pins_close(p);
+	fail("%s: %s", dev, why);
+	return -1;
 }
 
 /* ---- counters --------------------------------------------------------- */
@@ -806,24 +834,16 @@ static int cmd_stats(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!dev)
-		xd_usage_error(prog_name, usage_stats, "%s",
-			       "--dev IF is required");
-	if (optind < argc)
-		xd_usage_error(prog_name, usage_stats,
-			       "unexpected argument '%s'", argv[optind]);
+	check_rest(usage_stats, NEED_DEV | NO_ARGS, dev, argc, argv);
 	if (count && !interval)
 		xd_usage_error(prog_name, usage_stats, "%s",
 			       "--count needs --interval");
 
 	struct xd_pins p;
-	const char *why = NULL;
-	int r = xd_pins_open(&p, dev, false, &why);
-	if (r < 0) {
-		xd_pins_close(&p);
-		return fail("%s: %s", dev, why);
-	}
+	if (open_pins(&p, dev, false) < 0)
+		return EXIT_FAIL;
 	struct counters prev, cur;
+	int r;
 	if ((r = read_counters(p.maps.stats, &cur)) < 0) {
 		xd_pins_close(&p);
 		return fail("cannot read the counters of %s: %s", dev,
@@ -980,13 +1000,9 @@ static void health_status(const char *dev)
 static int status_of(const char *dev)
 {
 	struct xd_pins p;
-	const char *why = NULL;
-	int r = xd_pins_open(&p, dev, false, &why);
 
-	if (r < 0) {
-		xd_pins_close(&p);
-		return fail("%s: %s", dev, why);
-	}
+	if (open_pins(&p, dev, false) < 0)
+		return EXIT_FAIL;
 	int ifindex = (int)if_nametoindex(dev);
 	struct attached a;
 	attached_state(p.dir, ifindex, &a);
@@ -1058,11 +1074,8 @@ static int status_of(const char *dev)
 static int cmd_status(int argc, char **argv)
 {
 	const char *dev;
-	int i = dev_only(argc, argv, usage_status, false, &dev);
 
-	if (i < argc)
-		xd_usage_error(prog_name, usage_status,
-			       "unexpected argument '%s'", argv[i]);
+	dev_only(argc, argv, usage_status, NO_ARGS, &dev);
 	if (dev)
 		return status_of(dev);
 	DIR *d = opendir(XD_PIN_ROOT);
@@ -1129,6 +1142,14 @@ static const struct key {
 	{ "zones-loaded", K_RO, 0, 0, 0 },
 };
 
+static const struct key *find_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
 static void show_key(const struct key *k, const struct xd_config *c)
 {
 	const uint8_t *b = (const uint8_t *)c + k->off;
@@ -1179,10 +1200,7 @@ static const char *set_key(struct xd_config *c, char *arg)
 		return "not KEY=VALUE";
 	*eq = 0;
 	const char *name = arg, *val = eq + 1;
-	const struct key *k = NULL;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(keys[i].name, name))
-			k = &keys[i];
+	const struct key *k = find_key(name);
 	if (!k) {
 		snprintf(why, sizeof(why), "unknown key '%s'", name);
 		return why;
@@ -1235,10 +1253,8 @@ static const char *set_key(struct xd_config *c, char *arg)
 			c->cookie_flags |= XD_CK_PREVIOUS;
 		return NULL;
 	}
-	char *e;
-	errno = 0;
-	unsigned long v = strtoul(val, &e, 10);
-	if (errno || *e || !*val || v < k->min || v > k->max) {
+	unsigned long v;
+	if (parse_number(val, k->min, k->max, &v) < 0) {
 		snprintf(why, sizeof(why),
 			 "%s wants a number from %u to %u, "
 			 "not '%s'",
@@ -1262,7 +1278,7 @@ static const char *set_key(struct xd_config *c, char *arg)
 static int cmd_config(int argc, char **argv)
 {
 	const char *dev;
-	int i = dev_only(argc, argv, usage_config, true, &dev);
+	int i = dev_only(argc, argv, usage_config, NEED_DEV, &dev);
 
 	if (i >= argc)
 		xd_usage_error(prog_name, usage_config, "%s",
@@ -1280,14 +1296,11 @@ static int cmd_config(int argc, char **argv)
 			       "get takes at most one KEY");
 
 	struct xd_pins p;
-	const char *why = NULL;
-	int r = xd_pins_open(&p, dev, set, &why);
-	if (r < 0) {
-		xd_pins_close(&p);
-		return fail("%s: %s", dev, why);
-	}
+	if (open_pins(&p, dev, set) < 0)
+		return EXIT_FAIL;
 	struct xd_config cfg;
 	uint32_t zero = 0;
+	int r;
 	if (bpf_map_lookup_elem(p.maps.config, &zero, &cfg)) {
 		r = -errno;
 		xd_pins_close(&p);
@@ -1348,9 +1361,9 @@ static int cmd_config(int argc, char **argv)
 		char name[64];
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(argv[k], "="),
 			 argv[k]);
-		for (size_t j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
-			if (!strcmp(keys[j].name, name))
-				show_key(&keys[j], &next);
+		const struct key *which = find_key(name);
+		if (which)
+			show_key(which, &next);
 	}
 	return 0;
 }
@@ -1422,7 +1435,7 @@ static void print_prefix(const struct xd_rrl_exempt_key *k)
 static int cmd_exempt(int argc, char **argv)
 {
 	const char *dev;
-	int i = dev_only(argc, argv, usage_exempt, true, &dev);
+	int i = dev_only(argc, argv, usage_exempt, NEED_DEV, &dev);
 
 	if (i >= argc)
 		xd_usage_error(prog_name, usage_exempt, "%s",
@@ -1447,12 +1460,8 @@ static int cmd_exempt(int argc, char **argv)
 				       "'%s' is not a prefix", argv[i]);
 	}
 	struct xd_pins p;
-	const char *why = NULL;
-	int r = xd_pins_open(&p, dev, add || del, &why);
-	if (r < 0) {
-		xd_pins_close(&p);
-		return fail("%s: %s", dev, why);
-	}
+	if (open_pins(&p, dev, add || del) < 0)
+		return EXIT_FAIL;
 	int rc = 0;
 	if (add || del) {
 		uint8_t one = 1;
