@@ -1536,7 +1536,5 @@ int main(int argc, char **argv)
 		return cmd_config(argc, argv);
 	if (!strcmp(cmd, "exempt"))
 		return cmd_exempt(argc, argv);
-	fprintf(stderr, "%s: unknown command '%s'\n\n%s", prog_name, cmd,
-		usage_main);
-	return EXIT_USAGE;
+	xd_usage_error(prog_name, usage_main, "unknown command '%s'", cmd);
 }

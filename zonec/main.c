@@ -923,11 +923,8 @@ int main(int argc, char **argv)
 				!strcmp(t, "answer")  ? usage_answer :
 				!strcmp(t, "apply")   ? usage_apply :
 							NULL;
-		if (!u) {
-			fprintf(stderr, "%s: no command '%s'\n\n%s", prog, t,
-				usage_main);
-			return EXIT_USAGE;
-		}
+		if (!u)
+			xd_usage_error(prog, usage_main, "no command '%s'", t);
 		fputs(u, stdout);
 		return 0;
 	}
@@ -943,7 +940,5 @@ int main(int argc, char **argv)
 		return cmd_answer(sub_argc, sub_argv);
 	if (!strcmp(cmd, "apply"))
 		return cmd_apply(sub_argc, sub_argv);
-	fprintf(stderr, "%s: unknown command '%s'\n\n%s", prog, cmd,
-		usage_main);
-	return EXIT_USAGE;
+	xd_usage_error(prog, usage_main, "unknown command '%s'", cmd);
 }
