@@ -64,6 +64,23 @@ int xd_parse_sockaddr(const char *spec, struct sockaddr_storage *ss,
 	return -1;
 }
 
+int xd_parse_number(const char *text, unsigned long min, unsigned long max,
+		    unsigned long *out)
+{
+	char *e;
+
+	errno = 0;
+	unsigned long v = strtoul(text, &e, 10);
+	if (errno || *e || !*text || v < min || v > max)
+		return -1;
+	/* strtoul takes "-N" as N negated and wrapped: of those, only -0
+	 * is a number here. */
+	if (v && strchr(text, '-'))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int xd_parse_hex16(const char *hex, uint8_t out[16])
 {
 	static const char digits[] = "0123456789abcdefABCDEF";

@@ -13,6 +13,10 @@
 int xd_parse_sockaddr(const char *spec, struct sockaddr_storage *ss,
 		      socklen_t *len);
 
+/* A decimal number from min to max. */
+int xd_parse_number(const char *text, unsigned long min, unsigned long max,
+		    unsigned long *out);
+
 /* 32 hex digits, either case, into 16 bytes (a DNS cookie secret). */
 int xd_parse_hex16(const char *hex, uint8_t out[16]);
 

@@ -39,11 +39,9 @@ static int parse_seconds(const char *val, double lo, double hi, double *out)
 
 static int parse_count(const char *val, unsigned *out)
 {
-	char *e;
+	unsigned long v;
 
-	errno = 0;
-	long v = strtol(val, &e, 10);
-	if (errno || e == val || *e || v < 1 || v > 1000)
+	if (xd_parse_number(val, 1, 1000, &v) < 0)
 		return -1;
 	*out = (unsigned)v;
 	return 0;

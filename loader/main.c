@@ -269,20 +269,6 @@ static void check_rest(const char *usage, unsigned want, const char *dev,
 			       argv[optind]);
 }
 
-/* A decimal number from min to max; -1 when text is not one. */
-static int parse_number(const char *text, unsigned long min, unsigned long max,
-			unsigned long *out)
-{
-	char *e;
-
-	errno = 0;
-	unsigned long v = strtoul(text, &e, 10);
-	if (errno || *e || !*text || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* ---- bpffs and pins ------------------------------------------------- */
 
 static int ensure_bpffs(void)
@@ -416,7 +402,8 @@ static int cmd_attach(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "d:m:M:R:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'R':
-			if (parse_number(optarg, 1024, 16u << 20, &buckets) < 0)
+			if (xd_parse_number(optarg, 1024, 16u << 20, &buckets) <
+			    0)
 				xd_usage_error(
 					prog_name, usage_attach,
 					"--rrl-table wants 1024 to 16777216 "
@@ -439,7 +426,7 @@ static int cmd_attach(int argc, char **argv)
 					       "unknown mode '%s'", optarg);
 			break;
 		case 'M':
-			if (parse_number(optarg, 1, 65536, &mib) < 0)
+			if (xd_parse_number(optarg, 1, 65536, &mib) < 0)
 				xd_usage_error(
 					prog_name, usage_attach,
 					"--memory wants MiB, 1 to 65536, "
@@ -1254,7 +1241,7 @@ static const char *set_key(struct xd_config *c, char *arg)
 		return NULL;
 	}
 	unsigned long v;
-	if (parse_number(val, k->min, k->max, &v) < 0) {
+	if (xd_parse_number(val, k->min, k->max, &v) < 0) {
 		snprintf(why, sizeof(why),
 			 "%s wants a number from %u to %u, "
 			 "not '%s'",

@@ -128,10 +128,20 @@ static int parse_listen(struct config *c, const char *spec)
 	return 0;
 }
 
+/* A decimal number from min to max into *out. */
+static int parse_int(const char *val, int min, int max, int *out)
+{
+	unsigned long n;
+
+	if (xd_parse_number(val, (unsigned long)min, (unsigned long)max, &n) <
+	    0)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
 static int set_option(struct config *c, const char *name, const char *val)
 {
-	char *e;
-
 	if (!strcmp(name, "listen"))
 		return parse_listen(c, val);
 	if (!strcmp(name, "zone") || !strcmp(name, "source")) {
@@ -140,13 +150,8 @@ static int set_option(struct config *c, const char *name, const char *val)
 		c->sources[c->nsources++] = strdup(val);
 		return 0;
 	}
-	if (!strcmp(name, "workers")) {
-		long n = strtol(val, &e, 10);
-		if (*e || n < 1 || n > 256)
-			return -1;
-		c->workers = (int)n;
-		return 0;
-	}
+	if (!strcmp(name, "workers"))
+		return parse_int(val, 1, 256, &c->workers);
 	if (!strcmp(name, "user")) {
 		c->user = strdup(val);
 		return 0;
@@ -159,20 +164,10 @@ static int set_option(struct config *c, const char *name, const char *val)
 		c->nsid_len = n;
 		return 0;
 	}
-	if (!strcmp(name, "tcp-idle")) {
-		long n = strtol(val, &e, 10);
-		if (*e || n < 1 || n > 3600)
-			return -1;
-		c->tcp_idle_s = (int)n;
-		return 0;
-	}
-	if (!strcmp(name, "tcp-max")) {
-		long n = strtol(val, &e, 10);
-		if (*e || n < 1 || n > 1000000)
-			return -1;
-		c->tcp_max = (int)n;
-		return 0;
-	}
+	if (!strcmp(name, "tcp-idle"))
+		return parse_int(val, 1, 3600, &c->tcp_idle_s);
+	if (!strcmp(name, "tcp-max"))
+		return parse_int(val, 1, 1000000, &c->tcp_max);
 	if (!strcmp(name, "cookie-secret")) {
 		c->has_secret = true;
 		return xd_parse_hex16(val, c->secret);
