@@ -14,6 +14,7 @@
 
 include mk/config.mk
 include bpf/module.mk
+include common/module.mk
 include zonec/module.mk
 include loader/module.mk
 include userspace/module.mk

@@ -10,6 +10,9 @@
 
 #include <libknot/libknot.h>
 
+#include "conf.h"
+#include "parse.h"
+
 void hs_config_defaults(struct hs_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -19,64 +22,7 @@ void hs_config_defaults(struct hs_config *c)
 	c->fall = 3;
 	c->rise = 5;
 	c->withdraw_on_exit = true;
-	hs_parse_sockaddr("127.0.0.1:53", &c->server, &c->server_len);
-}
-
-int hs_parse_sockaddr(const char *spec, struct sockaddr_storage *ss,
-		      socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port = NULL;
-	size_t n;
-
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-		if (!end)
-			return -1;
-		n = (size_t)(end - spec - 1);
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1])
-			return -1;
-		spec++;
-	} else {
-		const char *colon = strchr(spec, ':');
-		/* One colon: IPv4 with a port; more: a bare IPv6 address. */
-		if (colon && !strchr(colon + 1, ':')) {
-			port = colon + 1;
-			n = (size_t)(colon - spec);
-		} else {
-			n = strlen(spec);
-		}
-	}
-	if (n == 0 || n >= sizeof(host))
-		return -1;
-	memcpy(host, spec, n);
-	host[n] = 0;
-	long pn = 53;
-	if (port) {
-		char *e;
-		errno = 0;
-		pn = strtol(port, &e, 10);
-		if (errno || !*port || *e || pn < 1 || pn > 65535)
-			return -1;
-	}
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)pn);
-		*len = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)pn);
-		*len = sizeof(*s6);
-		return 0;
-	}
-	return -1;
+	xd_parse_sockaddr("127.0.0.1:53", &c->server, &c->server_len);
 }
 
 static int parse_seconds(const char *val, double lo, double hi, double *out)
@@ -93,11 +39,9 @@ static int parse_seconds(const char *val, double lo, double hi, double *out)
 
 static int parse_count(const char *val, unsigned *out)
 {
-	char *e;
+	unsigned long v;
 
-	errno = 0;
-	long v = strtol(val, &e, 10);
-	if (errno || e == val || *e || v < 1 || v > 1000)
+	if (xd_parse_number(val, 1, 1000, &v) < 0)
 		return -1;
 	*out = (unsigned)v;
 	return 0;
@@ -168,7 +112,7 @@ int hs_set_option(struct hs_config *c, const char *name, const char *val,
 	}
 	if (!strcmp(name, "server")) {
 		*why = "ADDR, ADDR:PORT or [ADDR]:PORT";
-		return hs_parse_sockaddr(val, &c->server, &c->server_len);
+		return xd_parse_sockaddr(val, &c->server, &c->server_len);
 	}
 	if (!strcmp(name, "zone")) {
 		*why = "a domain name (at most 64 zones)";
@@ -215,58 +159,26 @@ int hs_set_option(struct hs_config *c, const char *name, const char *val,
 	return -2;
 }
 
+/* A setting from the config file, refused in the words of the command
+ * line's errors. */
+static int set_from_file(void *ctx, const char *name, const char *val,
+			 char *why, size_t len)
+{
+	const char *expected;
+	int r = hs_set_option(ctx, name, val, &expected);
+
+	if (r == -2)
+		snprintf(why, len, "unknown option '%s'", name);
+	else if (r < 0)
+		snprintf(why, len, "bad %s '%s': expected %s", name, val,
+			 expected);
+	return r < 0 ? -1 : 0;
+}
+
 int hs_read_config(struct hs_config *c, const char *path, char *err,
 		   size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	unsigned n = 0;
-
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, n);
-			goto bad;
-		}
-		line[strcspn(line, "#\r\n")] = 0;
-		char *p = line + strspn(line, " \t");
-		if (!*p)
-			continue;
-		char *eq = strchr(p, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected 'name = value'",
-				 path, n);
-			goto bad;
-		}
-		*eq = 0;
-		char *val = eq + 1;
-		p[strcspn(p, " \t")] = 0;
-		val += strspn(val, " \t");
-		for (size_t k = strlen(val);
-		     k && (val[k - 1] == ' ' || val[k - 1] == '\t');)
-			val[--k] = 0;
-		const char *why;
-		int r = hs_set_option(c, p, val, &why);
-		if (r == -2) {
-			snprintf(err, errlen, "%s:%u: unknown option '%s'",
-				 path, n, p);
-			goto bad;
-		}
-		if (r < 0) {
-			snprintf(err, errlen, "%s:%u: bad %s '%s': expected %s",
-				 path, n, p, val, why);
-			goto bad;
-		}
-	}
-	fclose(f);
-	return 0;
-bad:
-	fclose(f);
-	return -1;
+	return xd_conf_read(path, set_from_file, c, err, errlen);
 }
 
 int hs_config_check(const struct hs_config *c, const char **why)

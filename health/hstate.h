@@ -67,10 +67,6 @@ int hs_read_config(struct hs_config *c, const char *path, char *err,
 /* Whether the settings make a node checker; -1 with a reason if not. */
 int hs_config_check(const struct hs_config *c, const char **why);
 
-/* ADDR, [ADDR]:PORT or ADDR:PORT (IPv4), port 53 unless given. */
-int hs_parse_sockaddr(const char *spec, struct sockaddr_storage *ss,
-		      socklen_t *len);
-
 /* ---- the hysteresis -------------------------------------------------- */
 
 enum hs_state {

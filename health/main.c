@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,10 @@
 #include <libknot/libknot.h>
 
 #include "announce.h"
+#include "cli.h"
+#include "conf.h"
 #include "hstate.h"
+#include "parse.h"
 #include "pins.h"
 #include "probe.h"
 #include "xdpdns.h"
@@ -108,36 +110,6 @@ static const char usage[] =
 
 static const char *prog = "xdpdns-health";
 static volatile sig_atomic_t stopping;
-
-__attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt, ...)
-{
-	va_list ap;
-	struct timespec ts;
-	struct tm tm;
-	char when[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s %s: ", when, prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-__attribute__((noreturn, format(printf, 1, 2))) static void
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", prog);
-	exit(EXIT_USAGE);
-}
 
 static double now_mono(void)
 {
@@ -299,7 +271,8 @@ static void write_state(const struct hs_config *c, const char *state,
 	if (!f) {
 		static bool told;
 		if (!told)
-			logmsg("cannot write %s: %s", tmp, strerror(errno));
+			xd_log(prog, "cannot write %s: %s", tmp,
+			       strerror(errno));
 		told = true;
 		return;
 	}
@@ -337,11 +310,12 @@ static void set_announced(const struct hs_config *c, int *ifindex, bool on,
 			}
 		}
 		if (r < 0)
-			logmsg("cannot %s %s %s %s: %s", on ? "add" : "remove",
-			       text, on ? "to" : "from", c->announce_dev,
-			       strerror(-r));
+			xd_log(prog, "cannot %s %s %s %s: %s",
+			       on ? "add" : "remove", text, on ? "to" : "from",
+			       c->announce_dev, strerror(-r));
 		else if (r > 0 && !quiet_changes)
-			logmsg("%s %s %s %s (someone else had changed it)",
+			xd_log(prog,
+			       "%s %s %s %s (someone else had changed it)",
 			       on ? "re-added" : "removed", text,
 			       on ? "to" : "from", c->announce_dev);
 	}
@@ -401,7 +375,8 @@ static int run_node(struct hs_config *c)
 	char reason[HS_REASON_MAX];
 	snprintf(reason, sizeof(reason), "started, waiting for %u good rounds",
 		 c->rise);
-	logmsg("%s: checking every %gs (fall %u, rise %u); announcing %s on "
+	xd_log(prog,
+	       "%s: checking every %gs (fall %u, rise %u); announcing %s on "
 	       "%s when healthy",
 	       c->dev, c->interval_s, c->fall, c->rise, addrs, c->announce_dev);
 	write_state(c, hs_state_name(m.state), since, reason);
@@ -419,7 +394,7 @@ static int run_node(struct hs_config *c)
 				snprintf(reason, sizeof(reason),
 					 "%u failed rounds: %s", c->fall,
 					 r.why);
-			logmsg("%s: %s %s: %s", c->dev,
+			xd_log(prog, "%s: %s %s: %s", c->dev,
 			       hs_announced(&m) ? "ANNOUNCED" : "WITHDRAWN",
 			       addrs, reason);
 			/* Said already: not again while it lasts. */
@@ -428,15 +403,17 @@ static int run_node(struct hs_config *c)
 		} else if (!r.good && strcmp(r.why, last_logged)) {
 			/* A new failure: say it once, not every round. */
 			if (hs_announced(&m))
-				logmsg("%s: check failed (%u of %u to "
+				xd_log(prog,
+				       "%s: check failed (%u of %u to "
 				       "withdraw): %s",
 				       c->dev, m.bad_run, c->fall, r.why);
 			else
-				logmsg("%s: check failed (not announced): %s",
+				xd_log(prog,
+				       "%s: check failed (not announced): %s",
 				       c->dev, r.why);
 			snprintf(last_logged, sizeof(last_logged), "%s", r.why);
 		} else if (r.good && last_logged[0]) {
-			logmsg("%s: checks pass again", c->dev);
+			xd_log(prog, "%s: checks pass again", c->dev);
 			last_logged[0] = 0;
 		}
 		set_announced(c, &ifindex, hs_announced(&m), changed);
@@ -455,19 +432,20 @@ static int run_node(struct hs_config *c)
 		ppoll(NULL, 0, &ts, &open_mask); /* a signal cuts it short */
 		if (hangup) {
 			hangup = 0;
-			logmsg("%s: SIGHUP: settings are read at start; restart "
+			xd_log(prog,
+			       "%s: SIGHUP: settings are read at start; restart "
 			       "to change them",
 			       c->dev);
 		}
 	}
 	if (c->withdraw_on_exit) {
 		set_announced(c, &ifindex, false, true);
-		logmsg("%s: stopped; withdrew %s", c->dev, addrs);
+		xd_log(prog, "%s: stopped; withdrew %s", c->dev, addrs);
 		write_state(c, "stopped", time(NULL),
 			    "xdpdns-health stopped, addresses withdrawn");
 	} else {
-		logmsg("%s: stopped; %s left as they were (%s)", c->dev, addrs,
-		       hs_announced(&m) ? "announced" : "withdrawn");
+		xd_log(prog, "%s: stopped; %s left as they were (%s)", c->dev,
+		       addrs, hs_announced(&m) ? "announced" : "withdrawn");
 		write_state(c, "stopped", time(NULL),
 			    hs_announced(&m) ?
 				    "xdpdns-health stopped, addresses left "
@@ -534,7 +512,7 @@ static int run_peers(struct hs_config *c, char **peers, int npeers)
 	socklen_t sl[HS_MAX_PEERS];
 	char names[HS_MAX_PEERS][64];
 	for (int i = 0; i < npeers; i++) {
-		hs_parse_sockaddr(peers[i], &ss[i], &sl[i]);
+		xd_parse_sockaddr(peers[i], &ss[i], &sl[i]);
 		hp_addr_text(&ss[i], names[i], sizeof(names[i]));
 	}
 	for (int z = 0; z < nz; z++) {
@@ -625,12 +603,7 @@ int main(int argc, char **argv)
 	hs_config_defaults(&c);
 	/* The config file first, then the flags over it. */
 	for (int i = 1; i < argc; i++) {
-		const char *path = NULL;
-		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
-		    i + 1 < argc)
-			path = argv[i + 1];
-		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
+		const char *path = xd_conf_arg(argc, argv, i);
 		if (path && hs_read_config(&c, path, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s: %s\n", prog, err);
 			return EXIT_USAGE;
@@ -661,38 +634,44 @@ int main(int argc, char **argv)
 				name = op->name;
 		const char *why;
 		if (hs_set_option(&c, name, optarg, &why) < 0)
-			usage_error("bad --%s '%s': expected %s", name, optarg,
-				    why);
+			xd_usage_error(prog, NULL, "bad --%s '%s': expected %s",
+				       name, optarg, why);
 	}
 	if (peers) {
 		int n = argc - optind;
 		if (check)
-			usage_error("--peers and --check exclude each other");
+			xd_usage_error(
+				prog, NULL,
+				"--peers and --check exclude each other");
 		if (n < 1 || n > HS_MAX_PEERS)
-			usage_error("--peers needs 1 to %d addresses",
-				    HS_MAX_PEERS);
+			xd_usage_error(prog, NULL,
+				       "--peers needs 1 to %d addresses",
+				       HS_MAX_PEERS);
 		for (int i = optind; i < argc; i++) {
 			struct sockaddr_storage ss;
 			socklen_t sl;
-			if (hs_parse_sockaddr(argv[i], &ss, &sl) < 0)
-				usage_error("bad peer '%s': expected ADDR, "
-					    "ADDR:PORT or [ADDR]:PORT",
-					    argv[i]);
+			if (xd_parse_sockaddr(argv[i], &ss, &sl) < 0)
+				xd_usage_error(prog, NULL,
+					       "bad peer '%s': expected ADDR, "
+					       "ADDR:PORT or [ADDR]:PORT",
+					       argv[i]);
 		}
 		if (!c.nzones && !c.dev[0])
-			usage_error("--peers needs --zone APEX or --dev IF "
-				    "(to take its applied zones)");
+			xd_usage_error(prog, NULL,
+				       "--peers needs --zone APEX or --dev IF "
+				       "(to take its applied zones)");
 		return run_peers(&c, argv + optind, n);
 	}
 	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+		xd_usage_error(prog, NULL, "unexpected argument '%s'",
+			       argv[optind]);
 	if (check) {
 		if (!c.dev[0])
-			usage_error("--check needs --dev IF");
+			xd_usage_error(prog, NULL, "--check needs --dev IF");
 		return run_check(&c);
 	}
 	const char *why;
 	if (hs_config_check(&c, &why) < 0)
-		usage_error("%s", why);
+		xd_usage_error(prog, NULL, "%s", why);
 	return run_node(&c);
 }

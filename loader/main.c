@@ -29,6 +29,8 @@
 #include <linux/magic.h>
 #include <xdp/libxdp.h>
 
+#include "cli.h"
+#include "parse.h"
 #include "pins.h"
 #include "dname.h"
 #include "xdpdns.h"
@@ -233,19 +235,6 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
-__attribute__((format(printf, 2, 3))) static void
-usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n\n%s", usage);
-	exit(EXIT_USAGE);
-}
-
 static bool verbose;
 
 __attribute__((format(printf, 2, 0))) static int
@@ -263,6 +252,21 @@ quiet_xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 	if (!verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+/* What a command wants once getopt is done. */
+enum { NEED_DEV = 1, NO_ARGS = 2 };
+
+/* A usage error unless --dev IF was given (NEED_DEV) and nothing follows
+ * the options (NO_ARGS). */
+static void check_rest(const char *usage, unsigned want, const char *dev,
+		       int argc, char **argv)
+{
+	if ((want & NEED_DEV) && !dev)
+		xd_usage_error(prog_name, usage, "%s", "--dev IF is required");
+	if ((want & NO_ARGS) && optind < argc)
+		xd_usage_error(prog_name, usage, "unexpected argument '%s'",
+			       argv[optind]);
 }
 
 /* ---- bpffs and pins ------------------------------------------------- */
@@ -397,21 +401,17 @@ static int cmd_attach(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "d:m:M:R:vh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'R': {
-			char *e;
-			errno = 0;
-			buckets = strtoul(optarg, &e, 10);
-			if (errno || *e || buckets < 1024 ||
-			    buckets > 16u << 20)
-				usage_error(
-					usage_attach,
+		case 'R':
+			if (xd_parse_number(optarg, 1024, 16u << 20, &buckets) <
+			    0)
+				xd_usage_error(
+					prog_name, usage_attach,
 					"--rrl-table wants 1024 to 16777216 "
 					"buckets, not '%s'",
 					optarg);
 			while (buckets & (buckets - 1))
 				buckets += buckets & -buckets;
 			break;
-		}
 		case 'd':
 			dev = optarg;
 			break;
@@ -422,20 +422,17 @@ static int cmd_attach(int argc, char **argv)
 				 !strcmp(optarg, "skb"))
 				mode = XDP_MODE_SKB;
 			else
-				usage_error(usage_attach, "unknown mode '%s'",
-					    optarg);
+				xd_usage_error(prog_name, usage_attach,
+					       "unknown mode '%s'", optarg);
 			break;
-		case 'M': {
-			char *e;
-			errno = 0;
-			mib = strtoul(optarg, &e, 10);
-			if (errno || *e || mib < 1 || mib > 65536)
-				usage_error(usage_attach,
-					    "--memory wants MiB, 1 to 65536, "
-					    "not '%s'",
-					    optarg);
+		case 'M':
+			if (xd_parse_number(optarg, 1, 65536, &mib) < 0)
+				xd_usage_error(
+					prog_name, usage_attach,
+					"--memory wants MiB, 1 to 65536, "
+					"not '%s'",
+					optarg);
 			break;
-		}
 		case 'v':
 			verbose = true;
 			break;
@@ -447,11 +444,7 @@ static int cmd_attach(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!dev)
-		usage_error(usage_attach, "%s", "--dev IF is required");
-	if (optind < argc)
-		usage_error(usage_attach, "unexpected argument '%s'",
-			    argv[optind]);
+	check_rest(usage_attach, NEED_DEV | NO_ARGS, dev, argc, argv);
 
 	char dir[PATH_MAX];
 	if (xd_pins_dir(dir, sizeof(dir), dev) < 0)
@@ -598,7 +591,9 @@ out:
 
 /* ---- detach ---------------------------------------------------------- */
 
-static int dev_only(int argc, char **argv, const char *usage, bool need,
+/* The options of detach, status, config and exempt (--dev, -v, -h);
+ * returns where their arguments start. */
+static int dev_only(int argc, char **argv, const char *usage, unsigned want,
 		    const char **dev)
 {
 	static const struct option opts[] = {
@@ -626,18 +621,15 @@ static int dev_only(int argc, char **argv, const char *usage, bool need,
 			exit(EXIT_USAGE);
 		}
 	}
-	if (need && !*dev)
-		usage_error(usage, "%s", "--dev IF is required");
+	check_rest(usage, want, *dev, argc, argv);
 	return optind;
 }
 
 static int cmd_detach(int argc, char **argv)
 {
 	const char *dev;
-	int i = dev_only(argc, argv, usage_detach, true, &dev);
 
-	if (i < argc)
-		usage_error(usage_detach, "unexpected argument '%s'", argv[i]);
+	dev_only(argc, argv, usage_detach, NEED_DEV | NO_ARGS, &dev);
 	char dir[PATH_MAX];
 	if (xd_pins_dir(dir, sizeof(dir), dev) < 0)
 		return fail("'%s' is not an interface name", dev);
@@ -674,6 +666,21 @@ static int cmd_detach(int argc, char **argv)
 	       a.attached ? "xdpdns detached" : "xdpdns was no longer attached",
 	       dev);
 	return 0;
+}
+
+/* ---- the pins of a device -------------------------------------------- */
+
+/* Open dev's pins (with the apply lock when lock); -1 when they cannot
+ * be, having said why. */
+static int open_pins(struct xd_pins *p, const char *dev, bool lock)
+{
+	const char *why = NULL;
+
+	if (xd_pins_open(p, dev, lock, &why) == 0)
+		return 0;
+	xd_pins_close(p);
+	fail("%s: %s", dev, why);
+	return -1;
 }
 
 /* ---- counters --------------------------------------------------------- */
@@ -791,18 +798,20 @@ static int cmd_stats(int argc, char **argv)
 		case 'i':
 			interval = strtod(optarg, &e);
 			if (*e || !(interval >= 0.1 && interval <= 86400))
-				usage_error(usage_stats,
-					    "--interval wants seconds, 0.1 to "
-					    "86400, not '%s'",
-					    optarg);
+				xd_usage_error(
+					prog_name, usage_stats,
+					"--interval wants seconds, 0.1 to "
+					"86400, not '%s'",
+					optarg);
 			break;
 		case 'c':
 			count = strtol(optarg, &e, 10);
 			if (*e || count < 1)
-				usage_error(usage_stats,
-					    "--count wants a positive number, "
-					    "not '%s'",
-					    optarg);
+				xd_usage_error(
+					prog_name, usage_stats,
+					"--count wants a positive number, "
+					"not '%s'",
+					optarg);
 			break;
 		case 'h':
 			fputs(usage_stats, stdout);
@@ -812,22 +821,16 @@ static int cmd_stats(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!dev)
-		usage_error(usage_stats, "%s", "--dev IF is required");
-	if (optind < argc)
-		usage_error(usage_stats, "unexpected argument '%s'",
-			    argv[optind]);
+	check_rest(usage_stats, NEED_DEV | NO_ARGS, dev, argc, argv);
 	if (count && !interval)
-		usage_error(usage_stats, "%s", "--count needs --interval");
+		xd_usage_error(prog_name, usage_stats, "%s",
+			       "--count needs --interval");
 
 	struct xd_pins p;
-	const char *why = NULL;
-	int r = xd_pins_open(&p, dev, false, &why);
-	if (r < 0) {
-		xd_pins_close(&p);
-		return fail("%s: %s", dev, why);
-	}
+	if (open_pins(&p, dev, false) < 0)
+		return EXIT_FAIL;
 	struct counters prev, cur;
+	int r;
 	if ((r = read_counters(p.maps.stats, &cur)) < 0) {
 		xd_pins_close(&p);
 		return fail("cannot read the counters of %s: %s", dev,
@@ -984,13 +987,9 @@ static void health_status(const char *dev)
 static int status_of(const char *dev)
 {
 	struct xd_pins p;
-	const char *why = NULL;
-	int r = xd_pins_open(&p, dev, false, &why);
 
-	if (r < 0) {
-		xd_pins_close(&p);
-		return fail("%s: %s", dev, why);
-	}
+	if (open_pins(&p, dev, false) < 0)
+		return EXIT_FAIL;
 	int ifindex = (int)if_nametoindex(dev);
 	struct attached a;
 	attached_state(p.dir, ifindex, &a);
@@ -1062,10 +1061,8 @@ static int status_of(const char *dev)
 static int cmd_status(int argc, char **argv)
 {
 	const char *dev;
-	int i = dev_only(argc, argv, usage_status, false, &dev);
 
-	if (i < argc)
-		usage_error(usage_status, "unexpected argument '%s'", argv[i]);
+	dev_only(argc, argv, usage_status, NO_ARGS, &dev);
 	if (dev)
 		return status_of(dev);
 	DIR *d = opendir(XD_PIN_ROOT);
@@ -1132,6 +1129,14 @@ static const struct key {
 	{ "zones-loaded", K_RO, 0, 0, 0 },
 };
 
+static const struct key *find_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
 static void show_key(const struct key *k, const struct xd_config *c)
 {
 	const uint8_t *b = (const uint8_t *)c + k->off;
@@ -1172,21 +1177,6 @@ static void show_key(const struct key *k, const struct xd_config *c)
 	}
 }
 
-static int hex16(const char *hex, uint8_t out[16])
-{
-	if (strlen(hex) != 32)
-		return -1;
-	for (int i = 0; i < 16; i++) {
-		char pair[3] = { hex[2 * i], hex[2 * i + 1], 0 };
-		char *e;
-		if (!strchr("0123456789abcdefABCDEF", pair[0]) ||
-		    !strchr("0123456789abcdefABCDEF", pair[1]))
-			return -1;
-		out[i] = (uint8_t)strtoul(pair, &e, 16);
-	}
-	return 0;
-}
-
 /* Apply KEY=VALUE to c; NULL, or what is wrong. */
 static const char *set_key(struct xd_config *c, char *arg)
 {
@@ -1197,10 +1187,7 @@ static const char *set_key(struct xd_config *c, char *arg)
 		return "not KEY=VALUE";
 	*eq = 0;
 	const char *name = arg, *val = eq + 1;
-	const struct key *k = NULL;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(keys[i].name, name))
-			k = &keys[i];
+	const struct key *k = find_key(name);
 	if (!k) {
 		snprintf(why, sizeof(why), "unknown key '%s'", name);
 		return why;
@@ -1244,7 +1231,7 @@ static const char *set_key(struct xd_config *c, char *arg)
 			c->cookie_flags &= ~XD_CK_PREVIOUS;
 			return NULL;
 		}
-		if (hex16(val, b) < 0) {
+		if (xd_parse_hex16(val, b) < 0) {
 			snprintf(why, sizeof(why),
 				 "%s wants 32 hex digits (16 bytes)", name);
 			return why;
@@ -1253,10 +1240,8 @@ static const char *set_key(struct xd_config *c, char *arg)
 			c->cookie_flags |= XD_CK_PREVIOUS;
 		return NULL;
 	}
-	char *e;
-	errno = 0;
-	unsigned long v = strtoul(val, &e, 10);
-	if (errno || *e || !*val || v < k->min || v > k->max) {
+	unsigned long v;
+	if (xd_parse_number(val, k->min, k->max, &v) < 0) {
 		snprintf(why, sizeof(why),
 			 "%s wants a number from %u to %u, "
 			 "not '%s'",
@@ -1280,28 +1265,29 @@ static const char *set_key(struct xd_config *c, char *arg)
 static int cmd_config(int argc, char **argv)
 {
 	const char *dev;
-	int i = dev_only(argc, argv, usage_config, true, &dev);
+	int i = dev_only(argc, argv, usage_config, NEED_DEV, &dev);
 
 	if (i >= argc)
-		usage_error(usage_config, "%s", "get or set is required");
+		xd_usage_error(prog_name, usage_config, "%s",
+			       "get or set is required");
 	bool set = !strcmp(argv[i], "set");
 	if (!set && strcmp(argv[i], "get"))
-		usage_error(usage_config, "unknown action '%s'", argv[i]);
+		xd_usage_error(prog_name, usage_config, "unknown action '%s'",
+			       argv[i]);
 	i++;
 	if (set && i >= argc)
-		usage_error(usage_config, "%s", "set needs KEY=VALUE");
+		xd_usage_error(prog_name, usage_config, "%s",
+			       "set needs KEY=VALUE");
 	if (!set && argc - i > 1)
-		usage_error(usage_config, "%s", "get takes at most one KEY");
+		xd_usage_error(prog_name, usage_config, "%s",
+			       "get takes at most one KEY");
 
 	struct xd_pins p;
-	const char *why = NULL;
-	int r = xd_pins_open(&p, dev, set, &why);
-	if (r < 0) {
-		xd_pins_close(&p);
-		return fail("%s: %s", dev, why);
-	}
+	if (open_pins(&p, dev, set) < 0)
+		return EXIT_FAIL;
 	struct xd_config cfg;
 	uint32_t zero = 0;
+	int r;
 	if (bpf_map_lookup_elem(p.maps.config, &zero, &cfg)) {
 		r = -errno;
 		xd_pins_close(&p);
@@ -1318,7 +1304,8 @@ static int cmd_config(int argc, char **argv)
 			}
 		xd_pins_close(&p);
 		if (!any)
-			usage_error(usage_config, "unknown key '%s'", key);
+			xd_usage_error(prog_name, usage_config,
+				       "unknown key '%s'", key);
 		return 0;
 	}
 	/* Every setting checked before any is written; under the lock, so
@@ -1361,9 +1348,9 @@ static int cmd_config(int argc, char **argv)
 		char name[64];
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(argv[k], "="),
 			 argv[k]);
-		for (size_t j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
-			if (!strcmp(keys[j].name, name))
-				show_key(&keys[j], &next);
+		const struct key *which = find_key(name);
+		if (which)
+			show_key(which, &next);
 	}
 	return 0;
 }
@@ -1435,33 +1422,33 @@ static void print_prefix(const struct xd_rrl_exempt_key *k)
 static int cmd_exempt(int argc, char **argv)
 {
 	const char *dev;
-	int i = dev_only(argc, argv, usage_exempt, true, &dev);
+	int i = dev_only(argc, argv, usage_exempt, NEED_DEV, &dev);
 
 	if (i >= argc)
-		usage_error(usage_exempt, "%s", "add, del or list is required");
+		xd_usage_error(prog_name, usage_exempt, "%s",
+			       "add, del or list is required");
 	const char *action = argv[i++];
 	bool add = !strcmp(action, "add"), del = !strcmp(action, "del");
 	if (!add && !del && strcmp(action, "list"))
-		usage_error(usage_exempt, "unknown action '%s'", action);
+		xd_usage_error(prog_name, usage_exempt, "unknown action '%s'",
+			       action);
 	if ((add || del) && i >= argc)
-		usage_error(usage_exempt, "%s needs a PREFIX", action);
+		xd_usage_error(prog_name, usage_exempt, "%s needs a PREFIX",
+			       action);
 	/* Every prefix checked before any is written. */
 	struct xd_rrl_exempt_key keys_in[64];
 	int n = 0;
 	for (; i < argc; i++) {
 		if (n == 64)
-			usage_error(usage_exempt, "%s", "at most 64 at once");
+			xd_usage_error(prog_name, usage_exempt, "%s",
+				       "at most 64 at once");
 		if (parse_prefix(argv[i], &keys_in[n++]) < 0)
-			usage_error(usage_exempt, "'%s' is not a prefix",
-				    argv[i]);
+			xd_usage_error(prog_name, usage_exempt,
+				       "'%s' is not a prefix", argv[i]);
 	}
 	struct xd_pins p;
-	const char *why = NULL;
-	int r = xd_pins_open(&p, dev, add || del, &why);
-	if (r < 0) {
-		xd_pins_close(&p);
-		return fail("%s: %s", dev, why);
-	}
+	if (open_pins(&p, dev, add || del) < 0)
+		return EXIT_FAIL;
 	int rc = 0;
 	if (add || del) {
 		uint8_t one = 1;
@@ -1536,7 +1523,5 @@ int main(int argc, char **argv)
 		return cmd_config(argc, argv);
 	if (!strcmp(cmd, "exempt"))
 		return cmd_exempt(argc, argv);
-	fprintf(stderr, "%s: unknown command '%s'\n\n%s", prog_name, cmd,
-		usage_main);
-	return EXIT_USAGE;
+	xd_usage_error(prog_name, usage_main, "unknown command '%s'", cmd);
 }

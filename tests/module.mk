@@ -15,8 +15,8 @@ test_health_SRCS := tests/unit/test_health.c
 
 FUZZERS += fuzz_zone fuzz_query fuzz_serve
 fuzz_zone_SRCS := tests/fuzz/fuzz_zone.c
-fuzz_query_SRCS := tests/fuzz/fuzz_query.c
-fuzz_serve_SRCS := tests/fuzz/fuzz_serve.c
+fuzz_query_SRCS := tests/fuzz/fuzz_query.c tests/fuzz/fuzz_common.c
+fuzz_serve_SRCS := tests/fuzz/fuzz_serve.c tests/fuzz/fuzz_common.c
 
 # The XDP program under BPF_PROG_TEST_RUN (root).
 UNIT_TESTS += test_xdp

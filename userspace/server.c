@@ -11,12 +11,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +31,10 @@
 
 #include "answer.h"
 #include "cdb.h"
+#include "cli.h"
 #include "compile.h"
+#include "conf.h"
+#include "parse.h"
 #include "serve.h"
 
 #define EXIT_FAIL 1
@@ -97,23 +100,6 @@ static const char usage[] =
 static const char *prog = "xdpdns-server";
 static bool quiet;
 
-__attribute__((format(printf, 1, 2))) static void logmsg(const char *fmt, ...)
-{
-	va_list ap;
-	struct timespec ts;
-	struct tm tm;
-	char when[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s %s: ", when, prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* ---- configuration ------------------------------------------------------ */
 
 struct config {
@@ -132,80 +118,30 @@ struct config {
 	bool has_secret, has_previous;
 };
 
-static int parse_hex16(const char *hex, uint8_t out[16])
+static int parse_listen(struct config *c, const char *spec)
 {
-	if (strlen(hex) != 32)
+	if (c->nlisten >= MAX_LISTEN ||
+	    xd_parse_sockaddr(spec, &c->listen[c->nlisten],
+			      &c->listen_len[c->nlisten]) < 0)
 		return -1;
-	for (int i = 0; i < 16; i++) {
-		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1 ||
-		    !strchr("0123456789abcdefABCDEF", hex[2 * i]) ||
-		    !strchr("0123456789abcdefABCDEF", hex[2 * i + 1]))
-			return -1;
-		out[i] = (uint8_t)v;
-	}
+	c->nlisten++;
 	return 0;
 }
 
-static int parse_listen(struct config *c, const char *spec)
+/* A decimal number from min to max into *out. */
+static int parse_int(const char *val, int min, int max, int *out)
 {
-	char host[128];
-	unsigned long port = 53;
-	const char *colon = NULL;
+	unsigned long n;
 
-	if (c->nlisten >= MAX_LISTEN)
+	if (xd_parse_number(val, (unsigned long)min, (unsigned long)max, &n) <
+	    0)
 		return -1;
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-		if (!end || (size_t)(end - spec - 1) >= sizeof(host))
-			return -1;
-		memcpy(host, spec + 1, (size_t)(end - spec - 1));
-		host[end - spec - 1] = 0;
-		if (end[1] == ':')
-			colon = end + 1;
-		else if (end[1])
-			return -1;
-	} else {
-		const char *last = strrchr(spec, ':');
-		/* One colon: IPv4 with a port; more: an IPv6 address. */
-		if (last && strchr(spec, ':') == last)
-			colon = last;
-		size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
-		if (n >= sizeof(host))
-			return -1;
-		memcpy(host, spec, n);
-		host[n] = 0;
-	}
-	if (colon) {
-		char *e;
-		errno = 0;
-		port = strtoul(colon + 1, &e, 10);
-		if (errno || *e || port == 0 || port > 65535)
-			return -1;
-	}
-	struct sockaddr_storage *ss = &c->listen[c->nlisten];
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		c->listen_len[c->nlisten++] = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		c->listen_len[c->nlisten++] = sizeof(*s6);
-		return 0;
-	}
-	return -1;
+	*out = (int)n;
+	return 0;
 }
 
 static int set_option(struct config *c, const char *name, const char *val)
 {
-	char *e;
-
 	if (!strcmp(name, "listen"))
 		return parse_listen(c, val);
 	if (!strcmp(name, "zone") || !strcmp(name, "source")) {
@@ -214,13 +150,8 @@ static int set_option(struct config *c, const char *name, const char *val)
 		c->sources[c->nsources++] = strdup(val);
 		return 0;
 	}
-	if (!strcmp(name, "workers")) {
-		long n = strtol(val, &e, 10);
-		if (*e || n < 1 || n > 256)
-			return -1;
-		c->workers = (int)n;
-		return 0;
-	}
+	if (!strcmp(name, "workers"))
+		return parse_int(val, 1, 256, &c->workers);
 	if (!strcmp(name, "user")) {
 		c->user = strdup(val);
 		return 0;
@@ -233,27 +164,17 @@ static int set_option(struct config *c, const char *name, const char *val)
 		c->nsid_len = n;
 		return 0;
 	}
-	if (!strcmp(name, "tcp-idle")) {
-		long n = strtol(val, &e, 10);
-		if (*e || n < 1 || n > 3600)
-			return -1;
-		c->tcp_idle_s = (int)n;
-		return 0;
-	}
-	if (!strcmp(name, "tcp-max")) {
-		long n = strtol(val, &e, 10);
-		if (*e || n < 1 || n > 1000000)
-			return -1;
-		c->tcp_max = (int)n;
-		return 0;
-	}
+	if (!strcmp(name, "tcp-idle"))
+		return parse_int(val, 1, 3600, &c->tcp_idle_s);
+	if (!strcmp(name, "tcp-max"))
+		return parse_int(val, 1, 1000000, &c->tcp_max);
 	if (!strcmp(name, "cookie-secret")) {
 		c->has_secret = true;
-		return parse_hex16(val, c->secret);
+		return xd_parse_hex16(val, c->secret);
 	}
 	if (!strcmp(name, "cookie-secret-previous")) {
 		c->has_previous = true;
-		return parse_hex16(val, c->previous);
+		return xd_parse_hex16(val, c->previous);
 	}
 	if (!strcmp(name, "quiet")) {
 		quiet = !strcmp(val, "yes") || !strcmp(val, "true") ||
@@ -263,50 +184,26 @@ static int set_option(struct config *c, const char *name, const char *val)
 	return -2;
 }
 
+/* A setting from the config file, refused with its name. */
+static int set_from_file(void *ctx, const char *name, const char *val,
+			 char *why, size_t len)
+{
+	int r = set_option(ctx, name, val);
+
+	if (r < 0)
+		snprintf(why, len, "%s '%s'",
+			 r == -2 ? "unknown option" : "bad value for", name);
+	return r < 0 ? -1 : 0;
+}
+
 static int read_config(struct config *c, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	unsigned n = 0;
+	char err[PATH_MAX + 2048]; /* the path, a line and what is wrong */
 
-	if (!f) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = 0;
-		char *eq = strchr(line, '=');
-		char *p = line + strspn(line, " \t\r\n");
-		if (!*p)
-			continue;
-		if (!eq) {
-			fprintf(stderr, "%s: %s:%u: expected 'name = value'\n",
-				prog, path, n);
-			fclose(f);
-			return -1;
-		}
-		*eq = 0;
-		char *name = p, *val = eq + 1;
-		name[strcspn(name, " \t")] = 0;
-		val += strspn(val, " \t");
-		val[strcspn(val, "\r\n")] = 0;
-		for (size_t k = strlen(val);
-		     k && (val[k - 1] == ' ' || val[k - 1] == '\t');)
-			val[--k] = 0;
-		int r = set_option(c, name, val);
-		if (r < 0) {
-			fprintf(stderr, "%s: %s:%u: %s '%s'\n", prog, path, n,
-				r == -2 ? "unknown option" : "bad value for",
-				name);
-			fclose(f);
-			return -1;
-		}
-	}
-	fclose(f);
-	return 0;
+	if (xd_conf_read(path, set_from_file, c, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s: %s\n", prog, err);
+	return -1;
 }
 
 /* ---- the zones ----------------------------------------------------------- */
@@ -326,7 +223,8 @@ static struct xd_cdb *load_db(char **sources, int n)
 		const char *why = NULL;
 		int r = xd_cdb_load(db, sources[0], &why);
 		if (r < 0) {
-			logmsg("%s: %s", sources[0], why ? why : strerror(-r));
+			xd_log(prog, "%s: %s", sources[0],
+			       why ? why : strerror(-r));
 			free(db);
 			return NULL;
 		}
@@ -334,7 +232,7 @@ static struct xd_cdb *load_db(char **sources, int n)
 	}
 	xd_diag_init(&d, stderr);
 	if (xd_compile_files(sources, n, db, &d, NULL) < 0) {
-		logmsg("zones refused: %u error(s)", d.errors);
+		xd_log(prog, "zones refused: %u error(s)", d.errors);
 		xd_cdb_free(db);
 		free(db);
 		return NULL;
@@ -349,7 +247,7 @@ static void log_zones(const struct xd_cdb *db, const char *what)
 	for (size_t i = 0; i < db->nzones; i++) {
 		xd_dname_str(xd_cdb_name(db, db->zones[i].apex), name);
 		if (!quiet)
-			logmsg("%s zone %s serial %u", what, name,
+			xd_log(prog, "%s zone %s serial %u", what, name,
 			       db->zones[i].serial);
 	}
 }
@@ -698,11 +596,9 @@ int main(int argc, char **argv)
 	cfg.tcp_max = 1000;
 	/* The config file first, then the flags over it. */
 	for (int i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
-		    i + 1 < argc)
-			conf = argv[i + 1];
-		else if (!strncmp(argv[i], "--config=", 9))
-			conf = argv[i] + 9;
+		const char *path = xd_conf_arg(argc, argv, i);
+		if (path)
+			conf = path; /* the last one given */
 	}
 	if (conf && read_config(&cfg, conf) < 0)
 		return EXIT_USAGE;
@@ -716,12 +612,10 @@ int main(int argc, char **argv)
 			pidfile = optarg;
 			continue;
 		case 'l':
-			if (parse_listen(&flags, optarg) < 0) {
-				fprintf(stderr,
-					"%s: bad listen address '%s'\n\n%s",
-					prog, optarg, usage);
-				return EXIT_USAGE;
-			}
+			if (parse_listen(&flags, optarg) < 0)
+				xd_usage_error(prog, usage,
+					       "bad listen address '%s'",
+					       optarg);
 			continue;
 		case 'w':
 			name = "workers";
@@ -754,11 +648,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "\n%s", usage);
 			return EXIT_USAGE;
 		}
-		if (set_option(&cfg, name, optarg) < 0) {
-			fprintf(stderr, "%s: bad value '%s' for --%s\n\n%s",
-				prog, optarg, name, usage);
-			return EXIT_USAGE;
-		}
+		if (set_option(&cfg, name, optarg) < 0)
+			xd_usage_error(prog, usage, "bad value '%s' for --%s",
+				       optarg, name);
 	}
 	if (flags.nlisten) {
 		memcpy(cfg.listen, flags.listen, sizeof(cfg.listen));
@@ -772,10 +664,8 @@ int main(int argc, char **argv)
 		     i++)
 			cfg.sources[cfg.nsources++] = argv[i];
 	}
-	if (!cfg.nsources) {
-		fprintf(stderr, "%s: no zones given\n\n%s", prog, usage);
-		return EXIT_USAGE;
-	}
+	if (!cfg.nsources)
+		xd_usage_error(prog, usage, "%s", "no zones given");
 	if (!cfg.nlisten) {
 		parse_listen(&cfg, "0.0.0.0:53");
 		parse_listen(&cfg, "[::]:53");
@@ -864,7 +754,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < cfg.workers; i++)
 		pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
 	if (!quiet)
-		logmsg("serving on %d address(es) with %d worker(s)%s%s",
+		xd_log(prog, "serving on %d address(es) with %d worker(s)%s%s",
 		       cfg.nlisten, cfg.workers, cfg.user ? " as " : "",
 		       cfg.user ? cfg.user : "");
 	log_zones(db_current, "serving");
@@ -877,8 +767,8 @@ int main(int argc, char **argv)
 			break;
 		struct xd_cdb *next = load_db(cfg.sources, cfg.nsources);
 		if (!next) {
-			logmsg("reload refused; still serving the zones "
-			       "loaded before");
+			xd_log(prog, "reload refused; still serving the zones "
+				     "loaded before");
 			continue;
 		}
 		pthread_rwlock_wrlock(&db_lock);
@@ -890,7 +780,7 @@ int main(int argc, char **argv)
 		log_zones(db_current, "reloaded:");
 	}
 	if (!quiet)
-		logmsg("stopping");
+		xd_log(prog, "stopping");
 	atomic_store(&stopping, true);
 	uint64_t one = 1;
 	if (write(stop_fd, &one, sizeof(one)) < 0)

@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +21,10 @@
 
 #include "answer.h"
 #include "cdb.h"
+#include "cli.h"
 #include "compile.h"
 #include "dump.h"
-#include "hstate.h"
+#include "parse.h"
 #include "pins.h"
 #include "probe.h"
 #include "xdpdns.h"
@@ -190,19 +190,6 @@ static const char usage_answer[] =
 	"  -x, --hex          also print the response bytes in hex\n"
 	"  -h, --help         show this help\n";
 
-__attribute__((format(printf, 2, 3), noreturn)) static void
-usage_error(const char *usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n\n%s", usage);
-	exit(EXIT_USAGE);
-}
-
 /* Load SOURCE arguments: one compiled file, or zone specs compiled now. */
 static int load_source(char **args, int n, struct xd_cdb *db,
 		       struct xd_compile_stats *stats)
@@ -254,7 +241,7 @@ static int cmd_check(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		usage_error(usage_check, "%s", "no zone file given");
+		xd_usage_error(prog, usage_check, "%s", "no zone file given");
 
 	struct xd_zoneset zs;
 	struct xd_diag d;
@@ -328,9 +315,9 @@ static int cmd_compile(int argc, char **argv)
 		}
 	}
 	if (!out)
-		usage_error(usage_compile, "%s", "-o OUT is required");
+		xd_usage_error(prog, usage_compile, "%s", "-o OUT is required");
 	if (optind >= argc)
-		usage_error(usage_compile, "%s", "no zone file given");
+		xd_usage_error(prog, usage_compile, "%s", "no zone file given");
 
 	struct xd_cdb db;
 	struct xd_compile_stats st = { 0 };
@@ -396,7 +383,7 @@ static int cmd_dump(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		usage_error(usage_dump, "%s", "no source given");
+		xd_usage_error(prog, usage_dump, "%s", "no source given");
 	struct xd_cdb db;
 	if (load_source(argv + optind, argc - optind, &db, NULL) < 0)
 		return EXIT_BAD_INPUT;
@@ -446,8 +433,8 @@ static int cmd_answer(int argc, char **argv)
 			char *end;
 			edns = strtol(optarg, &end, 10);
 			if (*end || edns < 0 || edns > 65535)
-				usage_error(usage_answer, "bad EDNS size '%s'",
-					    optarg);
+				xd_usage_error(prog, usage_answer,
+					       "bad EDNS size '%s'", optarg);
 			break;
 		}
 		case 'd':
@@ -468,20 +455,21 @@ static int cmd_answer(int argc, char **argv)
 		}
 	}
 	if (!name)
-		usage_error(usage_answer, "%s", "-n NAME is required");
+		xd_usage_error(prog, usage_answer, "%s", "-n NAME is required");
 	if (optind >= argc)
-		usage_error(usage_answer, "%s", "no source given");
+		xd_usage_error(prog, usage_answer, "%s", "no source given");
 	uint16_t qtype;
 	if (knot_rrtype_from_string(type, &qtype) != 0) {
 		char *end;
 		unsigned long v = strtoul(type, &end, 10);
 		if (*end || v > 65535)
-			usage_error(usage_answer, "unknown type '%s'", type);
+			xd_usage_error(prog, usage_answer, "unknown type '%s'",
+				       type);
 		qtype = (uint16_t)v;
 	}
 	uint8_t wire[XD_DNAME_MAX];
 	if (!knot_dname_from_str(wire, name, sizeof(wire)))
-		usage_error(usage_answer, "bad name '%s'", name);
+		xd_usage_error(prog, usage_answer, "bad name '%s'", name);
 	if (do_bit && edns < 0)
 		edns = XD_EDNS_MAX_UDP;
 
@@ -694,9 +682,9 @@ static int cmd_apply(int argc, char **argv)
 			char *e;
 			wait_s = strtod(optarg, &e);
 			if (*e || !(wait_s > 0 && wait_s <= 3600))
-				usage_error(usage_apply,
-					    "--wait wants seconds, not '%s'",
-					    optarg);
+				xd_usage_error(prog, usage_apply,
+					       "--wait wants seconds, not '%s'",
+					       optarg);
 			break;
 		}
 		case 'H':
@@ -720,16 +708,17 @@ static int cmd_apply(int argc, char **argv)
 		}
 	}
 	if (!dev)
-		usage_error(usage_apply, "%s", "--dev IF is required");
+		xd_usage_error(prog, usage_apply, "%s", "--dev IF is required");
 	if (optind >= argc)
-		usage_error(usage_apply, "%s", "no source given");
+		xd_usage_error(prog, usage_apply, "%s", "no source given");
 	if (!server != !pidfile)
-		usage_error(usage_apply, "%s",
-			    "--server and --server-pidfile go together");
+		xd_usage_error(prog, usage_apply, "%s",
+			       "--server and --server-pidfile go together");
 	struct sockaddr_storage srv;
 	socklen_t srvlen = 0;
-	if (server && hs_parse_sockaddr(server, &srv, &srvlen) < 0)
-		usage_error(usage_apply, "bad server address '%s'", server);
+	if (server && xd_parse_sockaddr(server, &srv, &srvlen) < 0)
+		xd_usage_error(prog, usage_apply, "bad server address '%s'",
+			       server);
 
 	/* The hot list and the zones first: bad input never touches the
 	 * maps. */
@@ -934,11 +923,8 @@ int main(int argc, char **argv)
 				!strcmp(t, "answer")  ? usage_answer :
 				!strcmp(t, "apply")   ? usage_apply :
 							NULL;
-		if (!u) {
-			fprintf(stderr, "%s: no command '%s'\n\n%s", prog, t,
-				usage_main);
-			return EXIT_USAGE;
-		}
+		if (!u)
+			xd_usage_error(prog, usage_main, "no command '%s'", t);
 		fputs(u, stdout);
 		return 0;
 	}
@@ -954,7 +940,5 @@ int main(int argc, char **argv)
 		return cmd_answer(sub_argc, sub_argv);
 	if (!strcmp(cmd, "apply"))
 		return cmd_apply(sub_argc, sub_argv);
-	fprintf(stderr, "%s: unknown command '%s'\n\n%s", prog, cmd,
-		usage_main);
-	return EXIT_USAGE;
+	xd_usage_error(prog, usage_main, "unknown command '%s'", cmd);
 }

@@ -5,14 +5,11 @@
  * parse as DNS, answer the query's ID with QR set, and stay within the size
  * the client allows.
  */
+#include <stdbool.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <libknot/libknot.h>
 
 #include "answer.h"
-#include "compile.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,54 +21,20 @@ static const char zone[] =
 
 static struct xd_cdb db;
 
-static void setup(void)
-{
-	struct xd_zoneset zs;
-	struct xd_diag d;
-	char big[4096];
-	size_t n = 0;
-
-	n += (size_t)snprintf(big + n, sizeof(big) - n, "%s", zone);
-	for (int i = 0; i < 40; i++)
-		n += (size_t)snprintf(big + n, sizeof(big) - n,
-				      "many A 192.0.2.%d\n", i + 10);
-	xd_zoneset_init(&zs);
-	xd_diag_init(&d, NULL);
-	xd_cdb_init(&db);
-	if (xd_zoneset_load_string(&zs, "f", big, n, "f.", &d) ||
-	    xd_zoneset_check(&zs, &d) || xd_compile(&zs, &db, &d, NULL))
-		abort();
-	xd_zoneset_free(&zs);
-}
-
-static void verify(const uint8_t *q, size_t qlen, const uint8_t *r, size_t rlen,
-		   size_t limit)
-{
-	if (!rlen)
-		return;
-	if (rlen < 12 || rlen > limit || r[0] != q[0] || r[1] != q[1] ||
-	    !(r[2] & 0x80))
-		abort();
-	knot_pkt_t *p = knot_pkt_new((void *)r, (uint16_t)rlen, NULL);
-	if (!p || knot_pkt_parse(p, 0) != KNOT_EOK)
-		abort();
-	knot_pkt_free(p);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t out[65536];
 	static bool ready;
 
 	if (!ready) {
-		setup();
+		fuzz_compile(&db, zone, 40);
 		ready = true;
 	}
 	struct xd_answer_opts udp = { 0 }, tcp = { .tcp = true };
 	size_t n = xd_answer(&db, data, size, out, sizeof(out), &udp, NULL);
 	/* UDP: at most 1232 with EDNS, 512 without; errors are small. */
-	verify(data, size, out, n, 1232);
+	fuzz_check_response(data, out, n, 1232);
 	n = xd_answer(&db, data, size, out, sizeof(out), &tcp, NULL);
-	verify(data, size, out, n, 65535);
+	fuzz_check_response(data, out, n, 65535);
 	return 0;
 }

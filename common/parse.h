@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Values the tools read from their command lines and config files.
+ * Each returns 0, or -1 when the text is not such a value.
+ */
+#ifndef XDPDNS_PARSE_H
+#define XDPDNS_PARSE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* ADDR, [ADDR]:PORT or ADDR:PORT (IPv4), port 53 unless given. */
+int xd_parse_sockaddr(const char *spec, struct sockaddr_storage *ss,
+		      socklen_t *len);
+
+/* A decimal number from min to max. */
+int xd_parse_number(const char *text, unsigned long min, unsigned long max,
+		    unsigned long *out);
+
+/* 32 hex digits, either case, into 16 bytes (a DNS cookie secret). */
+int xd_parse_hex16(const char *hex, uint8_t out[16]);
+
+#endif
