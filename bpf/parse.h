@@ -52,8 +52,9 @@ struct pkt {
 	__u8 name_len;
 	__u8 cookie; /* 0: none; 1: a client cookie; 2: and a server one */
 	/* The question's sum for the UDP checksum, taken while parsing it:
-	 * native 16-bit words from its first byte, folded to 16 bits. */
-	__u32 qsum;
+	 * native 16-bit words from its first byte, not folded (under 2^47;
+	 * the checksum folds it with the rest). */
+	__u64 qsum;
 };
 
 /* Source ports that no DNS client uses: replies would hit a service. */

@@ -431,4 +431,12 @@ struct xd_stats {
 	__u64 seen_cookie_valid; /* carried a valid server cookie of ours */
 };
 
+/* The program picks an answer's counter by its template's kind (1-4). */
+_Static_assert(__builtin_offsetof(struct xd_stats, answer_nodata) == 8 &&
+		       __builtin_offsetof(struct xd_stats, answer_nxdomain) ==
+			       16 &&
+		       __builtin_offsetof(struct xd_stats, answer_referral) ==
+			       24,
+	       "answer counters");
+
 #endif
