@@ -145,11 +145,16 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 		o[39] = 0;
 		s->optlen = OPT_LEN + 28;
 	}
-	/* Its sum, as native 16-bit words from its first byte. */
-	__u64 sum = 0;
-	for (int i = 0; i < 5; i++) {
-		__u64 w = load64(o + 8 * i);
-		sum += (w & 0xffffffff) + (w >> 32);
+	/* Its sum, as native 16-bit words from its first byte: two words
+	 * hold the record alone (zeros after it), five the cookie too. */
+	__u64 w0 = load64(o), w1 = load64(o + 8);
+	__u64 sum =
+		(w0 & 0xffffffff) + (w0 >> 32) + (w1 & 0xffffffff) + (w1 >> 32);
+	if (p->cookie) {
+		for (int i = 2; i < 5; i++) {
+			__u64 w = load64(o + 8 * i);
+			sum += (w & 0xffffffff) + (w >> 32);
+		}
 	}
 	s->osum = csum_fold(sum);
 	return 0;
