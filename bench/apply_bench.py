@@ -55,7 +55,7 @@ def main():
                 g.write(line.replace(" 2026112601 ", " 2026112602 ", 1)
                         if " SOA " in line else line)
         pair = VethPair()
-        # About 500 bytes a name; the generated zone has ~0.6 names a
+        # About 600 bytes a name; the generated zone has ~0.6 names a
         # record.
         mib = max(64, a.records * 600 // (1 << 20))
         timed(LOADER, "attach", "--dev", pair.node, "--memory", str(mib))
