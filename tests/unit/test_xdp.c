@@ -20,6 +20,8 @@
 #include <linux/bpf.h>
 #include <libknot/libknot.h>
 
+#include "compile.h"
+#include "diag.h"
 #include "testutil.h"
 #include "xdpdns.h"
 #include "xdptest.h"
@@ -126,6 +128,49 @@ struct qcase {
 	uint8_t want_rcode; /* for XDP_TX */
 	bool want_tc;
 };
+
+/*
+ * The maps' cost of an A record whose answer is its own (no template
+ * shared): at most 512 bytes for both generations, the fast path's
+ * budget, and the name kept in its node (no xd_names bytes). Computed
+ * from a compiled zone as the loader sizes the maps; needs no BPF.
+ */
+static void a_record_memory(void **state)
+{
+	(void)state;
+	const long records = 4096;
+	char path[] = "/tmp/xdpdns-test-mem-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "$ORIGIN mem.example.\n$TTL 300\n"
+		   "@ SOA ns hostmaster 1 7200 3600 1209600 300\n"
+		   "@ NS ns\nns A 198.18.0.1\n");
+	for (long i = 0; i < records; i++)
+		fprintf(f, "h%ld A 198.19.%ld.%ld\n", i + 10000, i >> 8,
+			i & 255);
+	fclose(f);
+	char spec[128];
+	snprintf(spec, sizeof(spec), "mem.example.=%s", path);
+	char *specs1[] = { spec };
+	struct xd_cdb db;
+	struct xd_diag d;
+	xd_diag_init(&d, stderr);
+	xd_cdb_init(&db);
+	int r = xd_compile_files(specs1, 1, &db, &d, NULL);
+	unlink(path);
+	assert_int_equal(r, 0);
+	struct xd_xdp_sizes sz;
+	xd_xdp_sizes_for(&db, &sz);
+	double per = (double)xd_xdp_bytes(&sz) / records;
+	printf("a_record_memory: %.0f bytes per A record, both generations\n",
+	       per);
+	assert_true(per <= 512);
+	assert_true(per >= 2 * (sizeof(struct xd_xnode) + XD_CHUNK));
+	assert_int_equal(sz.name_chunks, 1); /* every name in its node */
+	xd_cdb_free(&db);
+}
 
 static void query_table(void **state)
 {
@@ -1099,6 +1144,7 @@ static void rrl(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_record_memory),
 		cmocka_unit_test(query_table),
 		cmocka_unit_test(malformed_table),
 		cmocka_unit_test(every_entry),
