@@ -35,12 +35,6 @@ static __always_inline void store64(void *p, __u64 v)
 	asm volatile("*(u64 *)(%0 + 0) = %1" ::"r"(p), "r"(v) : "memory");
 }
 
-/* The low n bytes (1..8) of a little-endian word. */
-static __always_inline __u64 keep_low(__u64 w, __u32 n)
-{
-	return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
-}
-
 /*
  * The name being looked up is given by offset and length in memory, read
  * afresh where needed: loop exits that narrow the length's range would
