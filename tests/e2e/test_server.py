@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """xdpdns-server on loopback: the same bytes as the answer engine over UDP
 and TCP, RFC 8906 behaviour, TCP per RFC 7766 (pipelining, idle timeout,
-connection cap), truncation over UDP completed over TCP, NSID, and SIGHUP
-reloads that keep the old zones when the new ones are refused."""
+connection cap), truncation over UDP completed over TCP, NSID, SIGHUP
+reloads that keep the old zones when the new ones are refused, and the pid
+file removed at a clean stop after the drop to --user."""
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -18,7 +20,7 @@ import dns.rcode
 import pytest
 
 import rfc8906
-from conftest import Server, _recv_all, zone_files
+from conftest import Server, _recv_all, need, zone_files
 from test_differential import make_wire, queries
 
 
@@ -234,5 +236,52 @@ def test_no_query_lost_during_reloads():
             assert seen[-1] == serial
         finally:
             s.close()
+    finally:
+        shutil.rmtree(d)
+
+
+def pidfile_server(d):
+    """A server started as root that drops to nobody, with its pid file in
+    directory d; the pid file's path."""
+    need(os.geteuid() == 0, "needs root (to drop to another user)")
+    pf = os.path.join(d, "server.pid")
+    s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
+               extra=["--user", "nobody", "--pidfile", pf])
+    return s, pf
+
+
+def test_pidfile_removed_after_the_drop():
+    """Written as root, given to the user the server drops to, and removed
+    by that user at SIGTERM: here from a sticky directory such as /tmp,
+    where only the file's owner may remove it."""
+    d = tempfile.mkdtemp(prefix="xdpdns-pid-", dir="/tmp")
+    try:
+        os.chmod(d, 0o1777)
+        s, pf = pidfile_server(d)
+        try:
+            with open(pf) as f:
+                assert f.read() == "%d\n" % s.proc.pid
+            assert os.stat(pf).st_uid == pwd.getpwnam("nobody").pw_uid
+        finally:
+            s.close()
+        assert s.proc.returncode == 0, s.proc.stderr.read()
+        assert not os.path.exists(pf), "the pid file is left after a stop"
+    finally:
+        shutil.rmtree(d)
+
+
+def test_pidfile_emptied_where_it_cannot_be_removed():
+    """In a directory only root may write to (as /run), the user cannot
+    remove the file: it is emptied, so that no stale pid is left to be
+    signalled, and the stop says why."""
+    d = tempfile.mkdtemp(prefix="xdpdns-pid-", dir="/tmp")
+    try:
+        os.chmod(d, 0o755)
+        s, pf = pidfile_server(d)
+        s.close()
+        assert s.proc.returncode == 0
+        with open(pf) as f:
+            assert f.read() == ""
+        assert "emptied it instead" in s.proc.stderr.read()
     finally:
         shutil.rmtree(d)
