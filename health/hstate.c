@@ -81,14 +81,18 @@ static int parse_service(struct hs_config *c, const char *val)
 	return 0;
 }
 
+/* A zone's apex, kept as given (for messages) and in the lowercase wire
+ * form the checks compare and send. */
 static int parse_zone(struct hs_config *c, const char *val)
 {
-	uint8_t wire[KNOT_DNAME_MAXLEN];
 	size_t n = strlen(val);
 
-	if (c->nzones >= HS_MAX_ZONES || n == 0 || n >= sizeof(c->zones[0]) ||
-	    !knot_dname_from_str(wire, val, sizeof(wire)))
+	if (c->nzones >= HS_MAX_ZONES || n == 0 || n >= sizeof(c->zones[0]))
 		return -1;
+	uint8_t *wire = c->zone_apex[c->nzones];
+	if (!knot_dname_from_str(wire, val, KNOT_DNAME_MAXLEN))
+		return -1;
+	knot_dname_to_lower(wire);
 	memcpy(c->zones[c->nzones++], val, n + 1);
 	return 0;
 }

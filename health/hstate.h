@@ -35,6 +35,8 @@ struct hs_config {
 	struct sockaddr_storage server; /* the TCP probe's target */
 	socklen_t server_len;
 	char zones[HS_MAX_ZONES][256]; /* apexes as text; none: every one */
+	/* The same apexes in lowercase wire form, converted once, when set. */
+	uint8_t zone_apex[HS_MAX_ZONES][256];
 	int nzones;
 	double interval_s; /* between two rounds of checks */
 	double timeout_s; /* for one probe */

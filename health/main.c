@@ -143,11 +143,9 @@ static int pick_zones(const struct hs_config *c, int zones_fd,
 		return n ? n : -1;
 	}
 	for (int i = 0; i < c->nzones; i++) {
-		uint8_t wire[KNOT_DNAME_MAXLEN];
-		knot_dname_from_str(wire, c->zones[i], sizeof(wire));
-		knot_dname_to_lower(wire);
 		int k = 0;
-		while (k < n && !knot_dname_is_equal(applied[k].apex, wire))
+		while (k < n &&
+		       !knot_dname_is_equal(applied[k].apex, c->zone_apex[i]))
 			k++;
 		if (k == n) {
 			snprintf(why, len, "xdp: zone %s is not applied to %s",
@@ -474,7 +472,14 @@ struct peer_answer {
 	char why[HS_REASON_MAX];
 };
 
-static int run_peers(struct hs_config *c, char **peers, int npeers)
+/* A node of the fleet, as given to --peers: parsed once. */
+struct peer {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char name[64];
+};
+
+static int run_peers(struct hs_config *c, const struct peer *peers, int npeers)
 {
 	static struct hp_zone zones[HS_MAX_ZONES];
 	static struct peer_answer ans[HS_MAX_PEERS];
@@ -482,9 +487,8 @@ static int run_peers(struct hs_config *c, char **peers, int npeers)
 
 	if (c->nzones) {
 		for (int i = 0; i < c->nzones; i++) {
-			knot_dname_from_str(zones[i].apex, c->zones[i],
-					    sizeof(zones[i].apex));
-			knot_dname_to_lower(zones[i].apex);
+			memcpy(zones[i].apex, c->zone_apex[i],
+			       sizeof(zones[i].apex));
 			knot_dname_to_str(zones[i].text, zones[i].apex,
 					  sizeof(zones[i].text));
 		}
@@ -508,31 +512,25 @@ static int run_peers(struct hs_config *c, char **peers, int npeers)
 			return EXIT_FAIL;
 		}
 	}
-	struct sockaddr_storage ss[HS_MAX_PEERS];
-	socklen_t sl[HS_MAX_PEERS];
-	char names[HS_MAX_PEERS][64];
-	for (int i = 0; i < npeers; i++) {
-		xd_parse_sockaddr(peers[i], &ss[i], &sl[i]);
-		hp_addr_text(&ss[i], names[i], sizeof(names[i]));
-	}
 	for (int z = 0; z < nz; z++) {
 		int answered = 0, first = -1;
 		bool same = true;
 		for (int i = 0; i < npeers; i++) {
 			struct peer_answer *a = &ans[i];
 			double rtt = 0;
-			a->ok = hp_udp_soa_nsid(&ss[i], sl[i], zones[z].apex,
-						c->timeout_s, &a->serial,
-						a->nsid, &rtt, a->why,
-						sizeof(a->why)) == 0;
+			a->ok = hp_udp_soa_nsid(&peers[i].ss, peers[i].len,
+						zones[z].apex, c->timeout_s,
+						&a->serial, a->nsid, &rtt,
+						a->why, sizeof(a->why)) == 0;
 			if (a->ok)
 				printf("peer %s nsid %s zone %s serial %u rtt "
 				       "%.2f ms\n",
-				       names[i], a->nsid[0] ? a->nsid : "-",
+				       peers[i].name,
+				       a->nsid[0] ? a->nsid : "-",
 				       zones[z].text, a->serial, rtt * 1000);
 			else
-				printf("peer %s zone %s FAILED %s\n", names[i],
-				       zones[z].text, a->why);
+				printf("peer %s zone %s FAILED %s\n",
+				       peers[i].name, zones[z].text, a->why);
 			if (!a->ok)
 				continue;
 			answered++;
@@ -556,10 +554,11 @@ static int run_peers(struct hs_config *c, char **peers, int npeers)
 		for (int i = 0; i < npeers; i++) {
 			if (ans[i].ok)
 				printf(" %s=%u",
-				       ans[i].nsid[0] ? ans[i].nsid : names[i],
+				       ans[i].nsid[0] ? ans[i].nsid :
+							peers[i].name,
 				       ans[i].serial);
 			else
-				printf(" %s=none", names[i]);
+				printf(" %s=none", peers[i].name);
 		}
 		printf("\n");
 	}
@@ -569,7 +568,8 @@ static int run_peers(struct hs_config *c, char **peers, int npeers)
 			if (ans[i].ok && ans[k].ok && ans[i].nsid[0] &&
 			    !strcmp(ans[i].nsid, ans[k].nsid))
 				printf("warning: %s and %s share NSID %s\n",
-				       names[i], names[k], ans[i].nsid);
+				       peers[i].name, peers[k].name,
+				       ans[i].nsid);
 	return rc;
 }
 
@@ -647,20 +647,22 @@ int main(int argc, char **argv)
 			xd_usage_error(prog, NULL,
 				       "--peers needs 1 to %d addresses",
 				       HS_MAX_PEERS);
-		for (int i = optind; i < argc; i++) {
-			struct sockaddr_storage ss;
-			socklen_t sl;
-			if (xd_parse_sockaddr(argv[i], &ss, &sl) < 0)
+		static struct peer list[HS_MAX_PEERS];
+		for (int i = 0; i < n; i++) {
+			struct peer *p = &list[i];
+			if (xd_parse_sockaddr(argv[optind + i], &p->ss,
+					      &p->len) < 0)
 				xd_usage_error(prog, NULL,
 					       "bad peer '%s': expected ADDR, "
 					       "ADDR:PORT or [ADDR]:PORT",
-					       argv[i]);
+					       argv[optind + i]);
+			hp_addr_text(&p->ss, p->name, sizeof(p->name));
 		}
 		if (!c.nzones && !c.dev[0])
 			xd_usage_error(prog, NULL,
 				       "--peers needs --zone APEX or --dev IF "
 				       "(to take its applied zones)");
-		return run_peers(&c, argv + optind, n);
+		return run_peers(&c, list, n);
 	}
 	if (optind < argc)
 		xd_usage_error(prog, NULL, "unexpected argument '%s'",

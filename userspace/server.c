@@ -87,7 +87,11 @@ static const char usage[] =
 	"      --tcp-max N       connections at once over all workers\n"
 	"                        (default 1000); more are closed at accept\n"
 	"  -p, --pidfile FILE    write the process id to FILE once serving,\n"
-	"                        for 'xdpdns-zonec apply --server-pidfile'\n"
+	"                        for 'xdpdns-zonec apply --server-pidfile';\n"
+	"                        FILE is given to USER, who removes it at a\n"
+	"                        clean stop, or empties it when FILE's\n"
+	"                        directory does not let USER remove it (a\n"
+	"                        directory of root's, such as /run)\n"
 	"  -q, --quiet           log errors only\n"
 	"  -h, --help            this help\n"
 	"\n"
@@ -554,21 +558,84 @@ fail:;
 	return -e;
 }
 
-static int drop_privileges(const char *user)
+/* The user to drop to, looked up before anything is written as root. */
+struct run_as {
+	const char *name;
+	uid_t uid;
+	gid_t gid;
+};
+
+static int find_user(const char *name, struct run_as *u)
 {
-	struct passwd *pw = getpwnam(user);
+	struct passwd *pw = getpwnam(name);
 
 	if (!pw) {
-		fprintf(stderr, "%s: no user '%s'\n", prog, user);
+		fprintf(stderr, "%s: no user '%s'\n", prog, name);
 		return -1;
 	}
-	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		fprintf(stderr, "%s: cannot become %s: %s\n", prog, user,
+	*u = (struct run_as){ name, pw->pw_uid, pw->pw_gid };
+	return 0;
+}
+
+static int drop_privileges(const struct run_as *u)
+{
+	if (setgroups(0, NULL) < 0 || setgid(u->gid) < 0 ||
+	    setuid(u->uid) < 0) {
+		fprintf(stderr, "%s: cannot become %s: %s\n", prog, u->name,
 			strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The pid file is written before the drop (its directory is often
+ * root's), given to the user dropped to, and kept open. At a clean stop
+ * that user removes it where the directory allows: one it may write to,
+ * or a sticky one such as /tmp, where only the owner may. Where it does
+ * not (/run), the file is emptied through the open descriptor, so that
+ * no stale pid is left for 'xdpdns-zonec apply' to signal. NSD and
+ * Unbound do likewise. (A descriptor of the directory kept from before
+ * the drop would not help: unlinkat() checks the caller's rights on the
+ * directory, not the descriptor's.) Returns the open descriptor, or -1
+ * with the reason on standard error.
+ */
+static int pidfile_write(const char *path, const struct run_as *owner)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, path,
+			strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		return -1;
+	}
+	if (owner && fchown(fd, owner->uid, owner->gid) < 0)
+		xd_log(prog,
+		       "cannot give %s to %s (%s): it will be emptied, "
+		       "not removed, at a stop",
+		       path, owner->name, strerror(errno));
+	return fd;
+}
+
+static void pidfile_remove(const char *path, int fd)
+{
+	if (unlink(path) < 0) {
+		int e = errno;
+		if (ftruncate(fd, 0) < 0)
+			xd_log(prog, "cannot remove %s (%s) nor empty it (%s)",
+			       path, strerror(e), strerror(errno));
+		else
+			xd_log(prog,
+			       "cannot remove %s (%s): emptied it "
+			       "instead; give --pidfile a directory "
+			       "that --user may write to",
+			       path, strerror(e));
+	}
+	close(fd);
 }
 
 int main(int argc, char **argv)
@@ -676,6 +743,9 @@ int main(int argc, char **argv)
 	}
 	if (!cfg.user && geteuid() == 0)
 		cfg.user = "nobody";
+	struct run_as user;
+	if (cfg.user && find_user(cfg.user, &user) < 0)
+		return EXIT_FAIL;
 
 	if (!cfg.has_secret && getrandom(cfg.secret, sizeof(cfg.secret), 0) !=
 				       sizeof(cfg.secret)) {
@@ -686,16 +756,6 @@ int main(int argc, char **argv)
 	db_current = load_db(cfg.sources, cfg.nsources);
 	if (!db_current)
 		return EXIT_FAIL;
-
-	if (pidfile) {
-		FILE *pf = fopen(pidfile, "w");
-		if (!pf || fprintf(pf, "%ld\n", (long)getpid()) < 0 ||
-		    fclose(pf) != 0) {
-			fprintf(stderr, "%s: cannot write %s: %s\n", prog,
-				pidfile, strerror(errno));
-			return EXIT_FAIL;
-		}
-	}
 
 	/* Every socket before dropping privileges (port 53). */
 	struct worker *ws = calloc((size_t)cfg.workers, sizeof(*ws));
@@ -741,8 +801,17 @@ int main(int argc, char **argv)
 			epoll_ctl(w->ep, EPOLL_CTL_ADD, w->tcp[l], &ev);
 		}
 	}
-	if (cfg.user && drop_privileges(cfg.user) < 0)
+	int pid_fd = -1;
+	if (pidfile) {
+		pid_fd = pidfile_write(pidfile, cfg.user ? &user : NULL);
+		if (pid_fd < 0)
+			return EXIT_FAIL;
+	}
+	if (cfg.user && drop_privileges(&user) < 0) {
+		if (pidfile)
+			pidfile_remove(pidfile, pid_fd); /* still root */
 		return EXIT_FAIL;
+	}
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -790,6 +859,6 @@ int main(int argc, char **argv)
 	xd_cdb_free(db_current);
 	free(db_current);
 	if (pidfile)
-		unlink(pidfile); /* fails quietly once privileges are gone */
+		pidfile_remove(pidfile, pid_fd);
 	return 0;
 }

@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """xdpdns-server on loopback: the same bytes as the answer engine over UDP
 and TCP, RFC 8906 behaviour, TCP per RFC 7766 (pipelining, idle timeout,
-connection cap), truncation over UDP completed over TCP, NSID, and SIGHUP
-reloads that keep the old zones when the new ones are refused."""
+connection cap), truncation over UDP completed over TCP, NSID, SIGHUP
+reloads that keep the old zones when the new ones are refused, and the pid
+file removed at a clean stop after the drop to --user."""
 import os
+import pwd
+import select
 import shutil
 import signal
 import socket
@@ -18,8 +21,37 @@ import dns.rcode
 import pytest
 
 import rfc8906
-from conftest import Server, _recv_all, zone_files
+from conftest import Server, _recv_all, need, zone_files
 from test_differential import make_wire, queries
+
+
+def until(check, timeout=10.0):
+    """Ask check() again until it is true or timeout seconds have passed;
+    its last value. For what a server does in its own time (a reload),
+    without waiting longer than it takes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(0.02)
+
+
+def stderr_until(proc, text, timeout=10.0):
+    """What proc writes on its standard error (a pipe), read until text
+    shows or timeout seconds have passed."""
+    fd = proc.stderr.fileno()
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while text not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        seen += chunk.decode(errors="replace")
+    return seen
 
 
 @pytest.fixture(scope="module")
@@ -107,14 +139,12 @@ def test_sighup_reload():
             with open(path, "w") as f:
                 f.write(text % 2)
             s.signal(signal.SIGHUP)
-            deadline = time.monotonic() + 10
-            while serial() != 2 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert serial() == 2
+            assert until(lambda: serial() == 2), "not reloaded"
             with open(path, "w") as f:
                 f.write(text % 3 + "ns CNAME other\n")  # refused
             s.signal(signal.SIGHUP)
-            time.sleep(0.5)
+            # Done when it says so (it logs refusals even with --quiet).
+            assert "reload refused" in stderr_until(s.proc, "reload refused")
             assert serial() == 2, "a refused reload changed what is served"
             assert s.proc.poll() is None
         finally:
@@ -123,16 +153,35 @@ def test_sighup_reload():
         shutil.rmtree(d)
 
 
+def served_connection(s, timeout=10.0):
+    """A TCP connection to s on which a query was answered, connected
+    again while s closes it (over --tcp-max)."""
+    w = make_wire("www.basic.example.", "A", False, 8)
+    deadline = time.monotonic() + timeout
+    while True:
+        c = socket.create_connection((s.addr, s.port), timeout=5)
+        try:
+            c.sendall(struct.pack("!H", len(w)) + w)
+            n = struct.unpack("!H", _recv_all(c, 2))[0]
+            if _recv_all(c, n)[:2] == w[:2]:
+                return c
+        except (OSError, RuntimeError):  # closed at accept
+            pass
+        c.close()
+        assert time.monotonic() < deadline, "no connection served"
+        time.sleep(0.02)
+
+
 def test_tcp_idle_timeout_and_cap():
     s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
                extra=["--tcp-idle", "2", "--tcp-max", "2"])
     try:
-        # The start-up probe's connection is released first.
-        time.sleep(0.3)
-        a = socket.create_connection((s.addr, s.port), timeout=5)
-        b = socket.create_connection((s.addr, s.port), timeout=5)
-        t_open = time.monotonic()
-        time.sleep(0.2)
+        # Two connections the server counts: each answered once (until
+        # the start-up probe's connection is released, the second one
+        # is over the cap and closed: asked again).
+        a = served_connection(s)
+        t_open = time.monotonic()  # a's last query
+        b = served_connection(s)
         # A third connection over the cap is closed at once, not left to
         # the idle timeout.
         c = socket.create_connection((s.addr, s.port), timeout=5)
@@ -234,5 +283,52 @@ def test_no_query_lost_during_reloads():
             assert seen[-1] == serial
         finally:
             s.close()
+    finally:
+        shutil.rmtree(d)
+
+
+def pidfile_server(d):
+    """A server started as root that drops to nobody, with its pid file in
+    directory d; the pid file's path."""
+    need(os.geteuid() == 0, "needs root (to drop to another user)")
+    pf = os.path.join(d, "server.pid")
+    s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
+               extra=["--user", "nobody", "--pidfile", pf])
+    return s, pf
+
+
+def test_pidfile_removed_after_the_drop():
+    """Written as root, given to the user the server drops to, and removed
+    by that user at SIGTERM: here from a sticky directory such as /tmp,
+    where only the file's owner may remove it."""
+    d = tempfile.mkdtemp(prefix="xdpdns-pid-", dir="/tmp")
+    try:
+        os.chmod(d, 0o1777)
+        s, pf = pidfile_server(d)
+        try:
+            with open(pf) as f:
+                assert f.read() == "%d\n" % s.proc.pid
+            assert os.stat(pf).st_uid == pwd.getpwnam("nobody").pw_uid
+        finally:
+            s.close()
+        assert s.proc.returncode == 0, s.proc.stderr.read()
+        assert not os.path.exists(pf), "the pid file is left after a stop"
+    finally:
+        shutil.rmtree(d)
+
+
+def test_pidfile_emptied_where_it_cannot_be_removed():
+    """In a directory only root may write to (as /run), the user cannot
+    remove the file: it is emptied, so that no stale pid is left to be
+    signalled, and the stop says why."""
+    d = tempfile.mkdtemp(prefix="xdpdns-pid-", dir="/tmp")
+    try:
+        os.chmod(d, 0o755)
+        s, pf = pidfile_server(d)
+        s.close()
+        assert s.proc.returncode == 0
+        with open(pf) as f:
+            assert f.read() == ""
+        assert "emptied it instead" in s.proc.stderr.read()
     finally:
         shutil.rmtree(d)

@@ -153,6 +153,25 @@ static void test_options(void **state)
 	}
 }
 
+/* A zone's apex is kept as given and in lowercase wire form, converted
+ * once when the option is set (the checks compare and send the latter). */
+static void test_zone_kept_in_wire_form(void **state)
+{
+	static const char *given[] = { "Example.TEST.", "example.test" };
+	static const uint8_t wire[] = "\7example\4test";
+	struct hs_config c;
+	const char *why;
+
+	hs_config_defaults(&c);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(hs_set_option(&c, "zone", given[i], &why), 0);
+	assert_int_equal(c.nzones, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(c.zones[i], given[i]);
+		assert_memory_equal(c.zone_apex[i], wire, sizeof(wire));
+	}
+}
+
 static void test_defaults(void **state)
 {
 	struct hs_config c;
@@ -310,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_sequences),
 		cmocka_unit_test(test_announced_only_when_announced),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_zone_kept_in_wire_form),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_config_file_refused),

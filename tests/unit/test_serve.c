@@ -305,12 +305,26 @@ static void room_for_options_and_nsid(void **state)
 	assert_memory_equal(got, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
 	assert_int_equal(reply_option(out, n, 3, got), 6);
 	assert_memory_equal(got, "node-7", 6);
-	/* No cookie asked, none given; NSID not asked, none given. */
+	/* No cookie asked, none given; NSID not asked, none given: the
+	 * plain answer with an OPT of no options, byte for byte. */
 	make_query(&q, 0x1234, 0, "www.example.", 1, 1232, false);
 	n = xd_serve(&ctx, &db, q.b, q.n, out, sizeof(out), false, &client,
 		     1700000000, NULL);
 	assert_int_equal(reply_option(out, n, 10, got), 0);
 	assert_int_equal(reply_option(out, n, 3, got), 0);
+	static struct buf want;
+	want.n = 0;
+	bhex(&want, "1234 8400"); /* QR, AA, NOERROR */
+	bhex(&want, "0001 0001 0000 0001"); /* the answer; the OPT */
+	bname(&want, "www.example.");
+	bhex(&want, "0001 0001");
+	bhex(&want, "c00c 0001 0001 0000012c 0004 c0000250");
+	bhex(&want, "00 0029 04d0 00000000 0000"); /* 1232, DO clear */
+	assert_int_equal(out[3] & 0xf, 0);
+	assert_int_equal(out[6] << 8 | out[7], 1);
+	assert_int_equal(out[10] << 8 | out[11], 1);
+	assert_int_equal(n, want.n);
+	assert_memory_equal(out, want.b, n);
 }
 
 int main(void)

@@ -718,6 +718,32 @@ static int config_rw(struct xd_config *c, bool write)
 		       bpf_map_lookup_elem(env.maps.config, &zero, c);
 }
 
+/* The program's settings as they were before a test that changes them
+ * (cookies, RRL): put back by its teardown, so that a test failing
+ * mid-way does not leave them changed for the tests after it. */
+static struct xd_config saved_config;
+
+static int config_save(void **state)
+{
+	if (!ready)
+		return 0; /* the test skips */
+	return config_rw(&saved_config, false) == 0 ? 0 : -1;
+}
+
+/* The settings as they were, and no RRL-exempt prefix left (there are
+ * none when the program is loaded). */
+static int config_restore(void **state)
+{
+	struct xd_rrl_exempt_key k;
+
+	if (!ready)
+		return 0;
+	while (bpf_map_get_next_key(env.maps.exempt, NULL, &k) == 0)
+		if (bpf_map_delete_elem(env.maps.exempt, &k) < 0)
+			return -1;
+	return config_rw(&saved_config, true) == 0 ? 0 : -1;
+}
+
 static void cookies(void **state)
 {
 	NEED_ENV();
@@ -765,10 +791,9 @@ static void cookies(void **state)
 		  0,
 		  1559731985 + 60 },
 	};
-	struct xd_config saved, cfg;
-	assert_int_equal(config_rw(&saved, false), 0);
+	struct xd_config cfg;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		cfg = saved;
+		cfg = saved_config;
 		cfg.cookie_flags = XD_CK_ON |
 				   (v[i].previous ? XD_CK_PREVIOUS : 0);
 		unhex(cfg.cookie_secret, v[i].secret);
@@ -838,7 +863,6 @@ static void cookies(void **state)
 			fail_msg("vector %zu: XDP and server replies differ",
 				 i);
 	}
-	assert_int_equal(config_rw(&saved, true), 0);
 }
 
 /* ---- response rate limiting ------------------------------------------ */
@@ -869,9 +893,7 @@ static int rrl_send(const struct buf *q, const uint8_t *src, bool *slip)
 static void rrl(void **state)
 {
 	NEED_ENV();
-	struct xd_config saved, cfg;
-	assert_int_equal(config_rw(&saved, false), 0);
-	cfg = saved;
+	struct xd_config cfg = saved_config;
 	cfg.rrl_rate[XD_RRL_POSITIVE] = 5;
 	cfg.rrl_rate[XD_RRL_NXDOMAIN] = 3;
 	cfg.rrl_window = 2;
@@ -1137,8 +1159,6 @@ static void rrl(void **state)
 	/* Another prefix still passes. */
 	static const uint8_t e3[4] = { 198, 18, 13, 1 };
 	assert_int_equal(rrl_send(&q2, e3, &slip), XDP_PASS);
-
-	assert_int_equal(config_rw(&saved, true), 0);
 }
 
 int main(void)
@@ -1151,8 +1171,10 @@ int main(void)
 		cmocka_unit_test(counters),
 		cmocka_unit_test(random_frames),
 		cmocka_unit_test(large_zone),
-		cmocka_unit_test(cookies),
-		cmocka_unit_test(rrl),
+		cmocka_unit_test_setup_teardown(cookies, config_save,
+						config_restore),
+		cmocka_unit_test_setup_teardown(rrl, config_save,
+						config_restore),
 	};
 	return cmocka_run_group_tests_name("xdp", tests, setup, teardown);
 }
