@@ -1007,7 +1007,7 @@ def report(results, notes, a, rows, meta):
     ku = (results.get("knotd-udp") or {}).get("qps")
     checks = []
     if lx and kx:
-        checks.append("XDP path (livegen) vs knotd XDP: %.1fx (target "
+        checks.append("XDP path (livegen) vs knotd XDP: %.2fx (target "
                       ">= 10x): %s" % (lx / kx, "met" if lx >= 10 * kx
                                        else "NOT met"))
     if lx and ref:
@@ -1016,7 +1016,7 @@ def report(results, notes, a, rows, meta):
             print("XDP path vs bare reflector, round by round: %s; the "
                   "median is the figure" % ", ".join(
                       "%.0f%%" % (100 * x) for x in lxr["round_ratios"]))
-        checks.append("XDP path vs bare reflector: %.0f%% (target >= "
+        checks.append("XDP path vs bare reflector: %.1f%% (target >= "
                       "60%%): %s" % (100 * v, "met" if v >= 0.6
                                      else "NOT met"))
     if srv and ku:
