@@ -161,7 +161,8 @@ static const char usage_apply[] =
 	"                   update xdpdns-server too (its process id in\n"
 	"                   FILE, ADDR[:PORT] one of its addresses): once the\n"
 	"                   maps are filled, the server is told to reload\n"
-	"                   (SIGHUP) and asked for each zone's SOA over TCP\n"
+	"                   (SIGHUP; only a process named xdpdns-server is\n"
+	"                   signalled) and asked for each zone's SOA over TCP\n"
 	"                   until it serves the new serials; then the XDP\n"
 	"                   path switches, so both serve the same serial. If\n"
 	"                   the server does not get there within --wait\n"
@@ -611,6 +612,24 @@ static int server_reload(const char *pidfile, const struct sockaddr_storage *ss,
 		return -1;
 	}
 	fclose(f);
+	/* The pid file belongs to the server's unprivileged user: signal
+	 * the pid only if it is the server's, not whatever it names. */
+	char path[64], comm[32] = "";
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "r");
+	if (!f) {
+		*why = "no process has the pid its pid file holds (is it "
+		       "running?)";
+		return -1;
+	}
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	if (strcmp(comm, "xdpdns-server")) {
+		*why = "the pid its pid file holds is not an xdpdns-server";
+		return -1;
+	}
 	if (kill((pid_t)pid, SIGHUP) < 0) {
 		*why = "cannot signal it (is it running?)";
 		return -1;

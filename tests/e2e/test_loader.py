@@ -376,6 +376,26 @@ def test_apply_updates_xdp_and_server_together(tmp_path):
         assert r.returncode == 0, r.stderr
         assert serials() == (2, 2)
 
+        # A pid file that names another process: apply refuses to
+        # signal it (SIGHUP would stop a sleep) and serves nothing new.
+        bystander = subprocess.Popen(["sleep", "30"])
+        try:
+            wrong = tmp_path / "wrong.pid"
+            wrong.write_text("%d\n" % bystander.pid)
+            third = tmp_path / "third.zone"
+            third.write_text(text % (3, 3))
+            r = subprocess.run(
+                apply[:apply.index("--server-pidfile") + 1] +
+                [str(wrong), "--wait", "2", "together.test.=%s" % third],
+                capture_output=True, text=True)
+            assert r.returncode == 1
+            assert "is not an xdpdns-server" in r.stderr, r.stderr
+            assert bystander.poll() is None
+            assert serials() == (2, 2)
+        finally:
+            bystander.kill()
+            bystander.wait()
+
         # The server reads another file: it never reaches serial 3, so
         # the XDP path stays on 2 and apply says why.
         other = tmp_path / "other.zone"
