@@ -13,24 +13,22 @@
 #include "xdpdns.h"
 #include "parse.h"
 
-#define ARRAY_MAP(name, value_type, entries)      \
-	struct {                                  \
-		__uint(type, BPF_MAP_TYPE_ARRAY); \
-		__uint(max_entries, entries);     \
-		__type(key, __u32);               \
-		__type(value, value_type);        \
+#define ARRAY_MAP_FLAGS(name, value_type, entries, flags) \
+	struct {                                          \
+		__uint(type, BPF_MAP_TYPE_ARRAY);         \
+		__uint(max_entries, entries);             \
+		__uint(map_flags, flags);                 \
+		__type(key, __u32);                       \
+		__type(value, value_type);                \
 	} name SEC(".maps")
 
-/* The same, its values from a page boundary (mmap-able arrays are laid out
- * so): a 64-byte value is then one cache line, not two. */
+#define ARRAY_MAP(name, value_type, entries) \
+	ARRAY_MAP_FLAGS(name, value_type, entries, 0)
+
+/* Mmap-able arrays have their values start on a page: a 64-byte value is
+ * then one cache line, not two. */
 #define ALIGNED_ARRAY_MAP(name, value_type, entries) \
-	struct {                                     \
-		__uint(type, BPF_MAP_TYPE_ARRAY);    \
-		__uint(max_entries, entries);        \
-		__uint(map_flags, BPF_F_MMAPABLE);   \
-		__type(key, __u32);                  \
-		__type(value, value_type);           \
-	} name SEC(".maps")
+	ARRAY_MAP_FLAGS(name, value_type, entries, BPF_F_MMAPABLE)
 
 struct xd_chunk {
 	__u8 b[XD_CHUNK] __attribute__((aligned(8)));

@@ -129,6 +129,22 @@ struct qcase {
 	bool want_tc;
 };
 
+/* A zone file made for a test (path: a mkstemp template), its apex
+ * written: SOA, NS and the name server's address. */
+static FILE *temp_zone(char *path, const char *origin)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"$ORIGIN %s\n$TTL 300\n"
+		"@ SOA ns hostmaster 1 7200 3600 1209600 300\n"
+		"@ NS ns\nns A 198.18.0.1\n",
+		origin);
+	return f;
+}
+
 /*
  * The maps' cost of an A record whose answer is its own (no template
  * shared): at most 512 bytes for both generations, the fast path's
@@ -140,13 +156,7 @@ static void a_record_memory(void **state)
 	(void)state;
 	const long records = 4096;
 	char path[] = "/tmp/xdpdns-test-mem-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	assert_non_null(f);
-	fprintf(f, "$ORIGIN mem.example.\n$TTL 300\n"
-		   "@ SOA ns hostmaster 1 7200 3600 1209600 300\n"
-		   "@ NS ns\nns A 198.18.0.1\n");
+	FILE *f = temp_zone(path, "mem.example.");
 	for (long i = 0; i < records; i++)
 		fprintf(f, "h%ld A 198.19.%ld.%ld\n", i + 10000, i >> 8,
 			i & 255);
@@ -634,13 +644,8 @@ static void large_zone(void **state)
 	NEED_ENV();
 	const long names = 120000;
 	char path[] = "/tmp/xdpdns-test-large-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	assert_non_null(f);
-	fprintf(f, "$ORIGIN large.example.\n$TTL 300\n"
-		   "@ SOA ns hostmaster 1 7200 3600 1209600 300\n"
-		   "@ NS ns\nns A 198.18.0.1\n*.w TXT \"wild\"\n");
+	FILE *f = temp_zone(path, "large.example.");
+	fprintf(f, "*.w TXT \"wild\"\n");
 	for (long i = 0; i < names; i++) {
 		if (i % 10 == 9)
 			fprintf(f, "d%ld NS ns.d%ld\nns.d%ld A 198.18.1.%ld\n",
