@@ -154,19 +154,16 @@ static __always_inline int finish(struct xdp_md *ctx,
 		__u32 sa = load32(&ip->saddr), da = load32(&ip->daddr);
 		__u32 tot = bpf_htons((__u16)(frame_len - p->l3));
 		sum += (__u64)sa + da;
-		/* Version to fragment offset (ID 0, DF), then TTL 64, UDP
-		 * and the checksum, then the addresses swapped: three
-		 * stores. */
-		__u64 head = (w0 & 0xffff) | (__u64)tot << 16 |
-			     (__u64)bpf_htons(0x4000) << 48;
-		__u32 ttlp = 64 | IPPROTO_UDP << 8;
-		__u64 isum = (w0 & 0xffff) + tot + bpf_htons(0x4000) + ttlp +
-			     (sa & 0xffff) + (sa >> 16) + (da & 0xffff) +
-			     (da >> 16);
-		store64(ip, head);
-		*(__u32 *)((__u8 *)ip + 8) =
-			ttlp | (__u32)(__u16)~csum_fold(isum) << 16;
-		store64(&ip->saddr, (__u64)da | (__u64)sa << 32);
+		ip->saddr = da;
+		ip->daddr = sa;
+		ip->tot_len = (__u16)tot;
+		ip->ttl = 64;
+		ip->id = 0;
+		ip->frag_off = bpf_htons(0x4000); /* DF */
+		__u64 isum = (w0 & 0xffff) + tot + bpf_htons(0x4000) +
+			     (64 | IPPROTO_UDP << 8) + (sa & 0xffff) +
+			     (sa >> 16) + (da & 0xffff) + (da >> 16);
+		ip->check = (__u16)~csum_fold(isum);
 	}
 	udp->check = udp_csum(s, sum);
 	return 0;
