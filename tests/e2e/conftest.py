@@ -29,6 +29,15 @@ def loader_counters(dev):
     return json.loads(out)["counters"]
 
 
+def attach_stats(attach):
+    """The counters of a tests/xdp-attach process, by name (its "stats"
+    command)."""
+    attach.stdin.write("stats\n")
+    attach.stdin.flush()
+    line = attach.stdout.readline().strip()
+    return {k: int(v) for k, v in (f.split("=") for f in line.split())}
+
+
 def moved(before, after):
     """The counters that changed between two readings, by how much."""
     return {k: after[k] - before[k] for k in after if after[k] != before[k]}

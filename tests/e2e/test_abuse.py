@@ -99,6 +99,24 @@ def result(p):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def attacker_limited(moved, answered, sent):
+    """What both floods must show: at most a full bucket's worth of answers
+    (RATE) for each of the two names and the zone's NXDOMAIN, every
+    limited reply counted once (slipped or dropped, one bucket each), the
+    misses passed at PASSED a second and the rest shed, and every one of
+    the sent queries given one verdict (the link's own ARP, ND and MLD
+    aside)."""
+    assert 1 <= answered <= 3 * RATE, json.dumps([answered, moved])
+    assert moved.get("answer_nxdomain", 0) == RATE, moved
+    assert abs(moved["answer_slipped"] - moved["drop_rrl"]) <= 3, moved
+    assert moved.get("pass_miss", 0) == PASSED, moved
+    assert moved.get("drop_pass_limit", 0) > 0, moved
+    verdicts = sum(v for k, v in moved.items()
+                   if k.startswith(("answer_", "pass_", "drop_")) and
+                   k not in ("pass_not_dns", "pass_ipv6_ext"))
+    assert verdicts == sent, (moved, sent)
+
+
 def test_flood(node):
     pair = node
     before = loader_counters(pair.node)
@@ -135,22 +153,11 @@ def test_flood(node):
     # two names and the zone's NXDOMAIN, then nothing while it keeps the
     # balance at its floor (-WINDOW x RATE); half the limited replies
     # slip as TC=1 (SLIP 2), one count per bucket either way.
-    assert 1 <= f["answered"] <= 3 * RATE, json.dumps([f, moved])
-    assert moved.get("answer_nxdomain", 0) == RATE, moved
+    attacker_limited(moved, f["answered"],
+                     f["sent"] + g["sent"] + h["sent"] + h["primed"])
     # (Every slipped reply reaches it, short of a few the capture drops.)
     assert 0.95 * moved["answer_slipped"] <= f["slipped"] <= \
         moved["answer_slipped"], (f, moved)
-    assert abs(moved["answer_slipped"] - moved["drop_rrl"]) <= 3, moved
-    # Misses passed to the server: PASSED a second, the rest shed.
-    assert moved.get("pass_miss", 0) == PASSED, moved
-    assert moved.get("drop_pass_limit", 0) > 0, moved
-    # Every query accounted for, once (the link's own ARP, ND and MLD
-    # aside).
-    verdicts = sum(v for k, v in moved.items()
-                   if k.startswith(("answer_", "pass_", "drop_")) and
-                   k not in ("pass_not_dns", "pass_ipv6_ext"))
-    assert verdicts == f["sent"] + g["sent"] + h["sent"] + h["primed"], \
-        (moved, f, g, h)
 
 
 def kxdpgun(pair, seconds, qps, names):
@@ -221,19 +228,8 @@ def test_kxdpgun_flood(node):
     # slip as TC=1 (SLIP 2), one count per bucket either way.
     answered = f.get("responded NOERROR", 0) + \
         f.get("responded NXDOMAIN", 0) - moved.get("answer_slipped", 0)
-    assert 1 <= answered <= 3 * RATE, json.dumps([f, moved])
-    assert moved.get("answer_nxdomain", 0) == RATE, moved
+    attacker_limited(moved, answered, sent)
     assert f.get("responded NXDOMAIN", 0) == RATE, f
-    assert abs(moved["answer_slipped"] - moved["drop_rrl"]) <= 3, moved
-    # Misses passed to the server: PASSED a second, the rest shed.
-    assert moved.get("pass_miss", 0) == PASSED, moved
-    assert moved.get("drop_pass_limit", 0) > 0, moved
-    # Every query accounted for, once (the link's own ARP, ND and MLD
-    # aside).
-    verdicts = sum(v for k, v in moved.items()
-                   if k.startswith(("answer_", "pass_", "drop_")) and
-                   k not in ("pass_not_dns", "pass_ipv6_ext"))
-    assert verdicts == sent, (moved, f)
 
 
 def test_forged_cookie_is_limited(node):

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import BUILD, ROOT, ZONES, Engine, VethPair, need
+from conftest import BUILD, ROOT, ZONES, Engine, VethPair, attach_stats, need
 
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import side_by_side as sbs  # noqa: E402
@@ -58,10 +58,7 @@ def node():
 
 
 def answered(attach):
-    attach.stdin.write("stats\n")
-    attach.stdin.flush()
-    fields = attach.stdout.readline().split()
-    return sum(int(v) for k, v in (f.split("=") for f in fields)
+    return sum(v for k, v in attach_stats(attach).items()
                if k.startswith("answer_"))
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import (BUILD, NODE4, NODE6, ROOT, ZONES, Engine, VethPair,
                       ask, need, query)
+from conftest import attach_stats as stats
 
 TEST_ZONES = ["basic.example.=basic.zone", "wildcard.example.=wildcard.zone",
               "delegation.example.=delegation.zone",
@@ -46,13 +47,6 @@ def setup():
                 p.stdin.close()
                 p.wait(timeout=10)
         pair.close()
-
-
-def stats(attach):
-    attach.stdin.write("stats\n")
-    attach.stdin.flush()
-    line = attach.stdout.readline().strip()
-    return {k: int(v) for k, v in (f.split("=") for f in line.split())}
 
 
 CASES = [
