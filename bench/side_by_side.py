@@ -829,18 +829,26 @@ def row_xdpdns_livegen(bed, engine, queries, share, zone, tmp, a, end, t_dns,
         detach_xdpdns(bed)
 
 
+def kxdpgun_sweep(bed, text_mix, share, a, end):
+    """A kxdpgun sweep at the node as it is set up (the client's end left
+    to kxdpgun's own XDP program): the row's qps and points."""
+    how = bed.thread_napi()
+    bed.client_xdp_off()
+    secs = max(1, int(round(a.seconds)))
+    qps, points, capped = sweep(
+        lambda r, s: kxdpgun(bed, text_mix, share, r, secs), secs,
+        deadline=end)
+    return {"qps": qps, "points": points, "generator_bound": capped,
+            "napi": how}
+
+
 def row_xdpdns_kxdpgun(bed, engine, queries, share, zone, tmp, a, end, t_dns,
                        t_ref, text_mix, plain_mix):
     attach_xdpdns(bed, zone, a.records)
     try:
-        how = bed.thread_napi()
-        bed.client_xdp_off()
-        secs = max(1, int(round(a.seconds)))
-        qps, points, capped = sweep(
-            lambda r, s: kxdpgun(bed, text_mix, share, r, secs), secs,
-            deadline=end)
-        return {"qps": qps, "points": points, "generator_bound": capped,
-                "napi": how, "maps_mib": maps_mib(bed.node)}
+        row = kxdpgun_sweep(bed, text_mix, share, a, end)
+        row["maps_mib"] = maps_mib(bed.node)
+        return row
     finally:
         detach_xdpdns(bed)
 
@@ -856,15 +864,9 @@ def row_knotd_xdp(bed, engine, queries, share, zone, tmp, a, end, t_dns,
         with open(logf) as f:
             xdp_log = [ln.strip() for ln in f if "XDP" in ln or "xdp" in ln]
         log("knotd: " + "; ".join(xdp_log[-3:]))
-        how = bed.thread_napi()
-        bed.client_xdp_off()
-        secs = max(1, int(round(a.seconds)))
-        qps, points, capped = sweep(
-            lambda r, s: kxdpgun(bed, text_mix, share, r, secs), secs,
-            deadline=end)
-        return {"qps": qps, "points": points, "generator_bound": capped,
-                "napi": how, "rss_mib": peak_rss_mib(k.pid),
-                "knotd_log": xdp_log[-5:]}
+        row = kxdpgun_sweep(bed, text_mix, share, a, end)
+        row.update(rss_mib=peak_rss_mib(k.pid), knotd_log=xdp_log[-5:])
+        return row
     finally:
         bed.stop(k)
 
