@@ -598,7 +598,6 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	__u32 gen = cfg->generation & 1;
 	__u64 h = cfg->gen[gen].seed, qs = 0;
 	__u32 nw = (nlen + 7) / 8;
-	s->hst[0] = h;
 	for (__u32 j = 0; j < (XD_NAME_MAX + 1) / 8; j++) {
 		if (j >= nw)
 			break;
@@ -613,8 +612,10 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		qs += (w & 0xffffffff) + (w >> 32);
 		w = xd_lower8(w);
 		store64(s->nbuf + at, w);
+		/* The state before word j: a suffix of j + 1 words needs it
+		 * (after the last word, none does). */
+		s->hst[j & 31] = h;
 		XD_HASH_WORD(h, w);
-		s->hst[(j + 1) & 31] = h;
 	}
 	/* A zero word after the name: name_equal() compares whole words
 	 * that may end up to 7 bytes past it. */
