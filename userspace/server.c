@@ -602,7 +602,17 @@ static int drop_privileges(const struct run_as *u)
  */
 static int pidfile_write(const char *path, const struct run_as *owner)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A new file, never one already there: the directory may be the
+	 * --user's to write, and a symlink or hard link left in its place
+	 * must not make root truncate and hand over another file. */
+	if (unlink(path) < 0 && errno != ENOENT) {
+		fprintf(stderr, "%s: cannot replace %s: %s\n", prog, path,
+			strerror(errno));
+		return -1;
+	}
+	int fd = open(path,
+		      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      0644);
 
 	if (fd < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0) {
 		fprintf(stderr, "%s: cannot write %s: %s\n", prog, path,
@@ -623,6 +633,9 @@ static int pidfile_write(const char *path, const struct run_as *owner)
 
 static void pidfile_remove(const char *path, int fd)
 {
+	/* Where the directory forbids removing it (/run under the shipped
+	 * unit, whose PIDFile= removes it), emptying it is enough: apply
+	 * refuses an empty pid file. */
 	if (unlink(path) < 0) {
 		int e = errno;
 		if (ftruncate(fd, 0) < 0)
@@ -630,9 +643,7 @@ static void pidfile_remove(const char *path, int fd)
 			       path, strerror(e), strerror(errno));
 		else
 			xd_log(prog,
-			       "cannot remove %s (%s): emptied it "
-			       "instead; give --pidfile a directory "
-			       "that --user may write to",
+			       "cannot remove %s (%s): emptied it instead",
 			       path, strerror(e));
 	}
 	close(fd);
@@ -801,6 +812,15 @@ int main(int argc, char **argv)
 			epoll_ctl(w->ep, EPOLL_CTL_ADD, w->tcp[l], &ev);
 		}
 	}
+	/* Signals wait from here on (the workers inherit the mask): a
+	 * SIGHUP sent as soon as the pid file names this process must not
+	 * end it. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	int pid_fd = -1;
 	if (pidfile) {
 		pid_fd = pidfile_write(pidfile, cfg.user ? &user : NULL);
@@ -812,13 +832,6 @@ int main(int argc, char **argv)
 			pidfile_remove(pidfile, pid_fd); /* still root */
 		return EXIT_FAIL;
 	}
-
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 0; i < cfg.workers; i++)
 		pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);

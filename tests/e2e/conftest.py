@@ -16,7 +16,8 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 ZONES = os.path.join(ROOT, "tests", "zones")
-IN_CI = os.environ.get("XDPDNS_CI") == "1"
+IN_CI = (os.environ.get("XDPDNS_CI") == "1" or
+         os.environ.get("CI") == "true")
 LOADER = os.path.join(BUILD, "xdpdns-loader")
 ZONEC = os.path.join(BUILD, "xdpdns-zonec")
 

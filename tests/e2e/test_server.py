@@ -317,6 +317,31 @@ def test_pidfile_removed_after_the_drop():
         shutil.rmtree(d)
 
 
+def test_pidfile_never_follows_a_link():
+    """A symlink left where the pid file goes (the user may write to the
+    directory) is replaced, not followed: the file it points to is neither
+    truncated nor given to the user."""
+    d = tempfile.mkdtemp(prefix="xdpdns-pid-", dir="/tmp")
+    try:
+        os.chmod(d, 0o1777)
+        victim = os.path.join(d, "victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        os.symlink(victim, os.path.join(d, "server.pid"))
+        s, pf = pidfile_server(d)
+        try:
+            assert not os.path.islink(pf)
+            with open(pf) as f:
+                assert f.read() == "%d\n" % s.proc.pid
+        finally:
+            s.close()
+        with open(victim) as f:
+            assert f.read() == "precious\n"
+        assert os.stat(victim).st_uid == 0
+    finally:
+        shutil.rmtree(d)
+
+
 def test_pidfile_emptied_where_it_cannot_be_removed():
     """In a directory only root may write to (as /run), the user cannot
     remove the file: it is emptied, so that no stale pid is left to be
