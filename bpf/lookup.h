@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Finding names: the keyed hash of a name's lowercase bytes picks a run of
- * slots; a slot whose tag matches leads to a node, whose stored name is
- * compared word by word with the query's. Arrays only, so no helper call.
+ * Finding names: the keyed hash of a name's lowercase bytes picks a bucket
+ * of slots (one map entry); a slot whose tag matches leads to a node, whose
+ * name (in the node, or in xd_names when longer) is compared word by word
+ * with the query's. Arrays only, so no helper call.
  */
 #ifndef XDPDNS_BPF_LOOKUP_H
 #define XDPDNS_BPF_LOOKUP_H
@@ -221,8 +222,6 @@ static __always_inline __u32 node_template(const struct xd_config *cfg,
 					   __u32 gen, const struct xd_xnode *n,
 					   __u32 index, __u16 qtype)
 {
-	if (!qtype)
-		return n->dflt;
 #pragma unroll
 	for (int i = 0; i < XD_NODE_TYPES; i++)
 		if (i < n->ntypes && n->types[i].type == qtype)

@@ -39,7 +39,7 @@ struct xd_chunk {
 ALIGNED_ARRAY_MAP(xd_slots, struct xd_sbucket, 256);
 /* What each name answers. */
 ALIGNED_ARRAY_MAP(xd_nodes, struct xd_xnode, 1024);
-/* The names, lowercase wire form, 8-aligned, to verify hits. */
+/* Names over XD_NODE_INAME bytes, lowercase wire form, 8-aligned. */
 ALIGNED_ARRAY_MAP(xd_names, struct xd_chunk, 1024);
 /* Answer templates, runs of 64-byte chunks. */
 ALIGNED_ARRAY_MAP(xd_chunks, struct xd_chunk, 2048);
@@ -75,7 +75,6 @@ struct xd_scratch {
 	__u8 nbuf[8 + XD_NAME_MAX + 1 + 8];
 	__u8 labels[XD_MAX_LABELS + 1]; /* label starts within the name */
 	__u32 nlen, nl; /* laundered through memory */
-	__u32 dns, end; /* the same, for header offsets */
 	__u32 key_off, key_len; /* the name being compared */
 	__u64 hst[32]; /* name hash state after j words from its end */
 	__u64 fhash; /* the hash of the name found */

@@ -48,7 +48,6 @@ struct pkt {
 	__u8 edns;
 	__u8 do_bit;
 	__u8 rd_cd[2]; /* RD (flags1 bit 0) and CD (flags2 bit 4) */
-	__u8 nlabels;
 	__u8 name_len;
 	__u8 cookie; /* 0: none; 1: a client cookie; 2: and a server one */
 	/* The question's sum for the UDP checksum, taken while parsing it:

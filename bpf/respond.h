@@ -100,8 +100,7 @@ static __always_inline __u16 udp_csum(const struct xd_scratch *s, __u64 sum)
  * read before the rewrite.
  */
 static __always_inline int finish(struct xdp_md *ctx,
-				  const struct xd_scratch *s,
-				  const struct xd_config *cfg, __u32 frame_len)
+				  const struct xd_scratch *s, __u32 frame_len)
 {
 	const struct pkt *p = &s->pk;
 	void *data = (void *)(long)ctx->data;

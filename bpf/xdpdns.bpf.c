@@ -7,8 +7,9 @@
  * understand goes to the kernel stack (XDP_PASS), and packets no server
  * should answer are dropped. Every verdict is counted once, by reason.
  *
- * The fast path calls no helper but to resize the frame and checksum it:
- * the maps are arrays the verifier turns into plain memory accesses.
+ * Finding an answer calls no helper: the maps are arrays the verifier
+ * turns into plain memory accesses. Helpers resize the frame, and read
+ * the clock for rate limiting and cookies when those are on.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -33,16 +34,6 @@ static __always_inline const struct xd_chunk *chunk(const struct xd_config *cfg,
 	__u32 i = (gen ? cfg->chunks : 0) + idx;
 
 	return bpf_map_lookup_elem(&xd_chunks, &i);
-}
-
-/* The 8 bytes at byte src (8-aligned) of the template whose first chunk
- * is xd_chunks entry tb, or NULL. */
-static __always_inline const __u8 *tmpl_word(__u32 tb, __u32 src)
-{
-	__u32 i = tb + src / XD_CHUNK;
-	const struct xd_chunk *c = bpf_map_lookup_elem(&xd_chunks, &i);
-
-	return c ? c->b + (src & (XD_CHUNK - 8)) : NULL;
 }
 
 /* ---- the reply ------------------------------------------------------- */
@@ -251,10 +242,10 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		return PASS(pass_template);
 
 	/* Response rate limiting; a valid cookie of ours exempts. */
-	__u32 cls = h.kind == 1 ? XD_RRL_POSITIVE :
-		    h.kind == 2 ? XD_RRL_NODATA :
-		    h.kind == 3 ? XD_RRL_NXDOMAIN :
-				  XD_RRL_REFERRAL;
+	/* The template's kind (1-4, positive to referral) as 0-3: the rate
+	 * limiter's class and the answer's counter both follow it. */
+	__u32 kind = h.kind - 1u < 4 ? h.kind - 1u : 3;
+	__u32 cls = kind;
 	if (cfg->rrl_rate[cls] && !s->cookie_valid) {
 		/* Answers and NODATA by name and type, NXDOMAIN by zone,
 		 * referrals by delegation (their template). An answer made
@@ -283,7 +274,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	s->ncuts = h.ncuts;
 	s->nrelocs = h.nrelocs;
 	s->flags = h.flags;
-	s->kind = h.kind;
+	s->kind = kind;
 	s->rcode = h.rcode;
 	s->frame = frame;
 	s->tbase = (gen ? cfg->chunks : 0) + tref;
@@ -325,10 +316,14 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	clen = cut_len(s);
 	at = clen & ~7u;
 	if (at < clen) {
-		const __u8 *t = tmpl_word(tb, bytes + at);
-		if (!t)
-			return PASS(pass_template);
-		__u64 tail = load64(t);
+		__u32 src = bytes + at; /* the loop's chunk, unless a new one */
+		if (!c || !(src & (XD_CHUNK - 8))) {
+			__u32 ci = tb + src / XD_CHUNK;
+			c = bpf_map_lookup_elem(&xd_chunks, &ci);
+			if (!c)
+				return PASS(pass_template);
+		}
+		__u64 tail = load64(c->b + (src & (XD_CHUNK - 8)));
 		__u32 r = clen - at;
 		if (at) {
 			/* One store of the last 8 bytes, which overlaps the
@@ -424,11 +419,11 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	*(__u32 *)((__u8 *)dh + 8) = w1;
 	s->hsum = (w0 & 0xffffffff) + (w0 >> 32) + w1;
 
-	if (finish(ctx, s, cfg, frame) < 0)
+	if (finish(ctx, s, frame) < 0)
 		return PASS(pass_no_room);
 	/* The four kinds' counters are consecutive (positive, NODATA,
 	 * NXDOMAIN, referral): the field by arithmetic, not by branches. */
-	__u32 kind = s->kind - 1 < 4 ? s->kind - 1 : 3;
+	kind = s->kind & 3;
 	size_t field = s->slipped ? FIELD(answer_slipped) :
 		       tc	  ? FIELD(answer_truncated) :
 				    FIELD(answer_positive) + 8 * kind;
@@ -549,11 +544,9 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	__u16 arcount = bpf_ntohs(dh->arcount);
 	/* Through memory: the verifier then checks what follows once, not
 	 * once per layer-2 and layer-3 combination. */
-	s->dns = pk->dns;
-	s->end = pk->end;
 	asm volatile("" ::: "memory");
-	pk->dns = s->dns & 0x1ff;
-	pk->end = s->end & 0xfff;
+	pk->dns &= 0x1ff;
+	pk->end &= 0xfff;
 	if (pk->dns > pk->end)
 		return DROP(drop_malformed);
 
@@ -584,7 +577,6 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	if (nlen > XD_NAME_MAX || nlen == 0)
 		return DROP(drop_malformed);
 	pk->name_len = (__u8)nlen;
-	pk->nlabels = (__u8)nl;
 	pk->qsize = (__u16)(nlen + 4);
 	pk->qend = qname + nlen + 4;
 	if (pk->qend > pk->end)

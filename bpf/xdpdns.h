@@ -5,9 +5,10 @@
  * explicit padding only.
  *
  * The answers live in plain arrays, which the verifier turns into direct
- * memory accesses (no helper calls on the fast path): an open-addressing
- * table of name hashes, the nodes it points to, the names themselves (to
- * verify every hit byte for byte), and the answer templates. Every array
+ * memory accesses (no helper call to find an answer): an open-addressing
+ * table of name hashes, the nodes it points to with their names (to
+ * verify every hit byte for byte; names over 80 bytes apart), and the
+ * answer templates. Every array
  * holds two generations, one per half; the config entry says which one
  * is served. A new zone set fills the other half, then one write flips
  * the config: each packet reads the generation once, so it sees the old
@@ -153,7 +154,8 @@ static inline __u64 xd_type_hash(__u32 node, __u16 type, __u64 seed)
 /* ---- DNS cookies ------------------------------------------------------
  * SipHash-2-4 (Aumasson and Bernstein), as RFC 9018 uses it for server
  * cookies: the XDP program and xdpdns-server compute them with this one
- * routine. msg is read a byte at a time: at most 32 bytes here.
+ * routine, at most 32 bytes of msg: a word at a time (in the program, the
+ * last one loaded whole and masked), byte by byte in userspace.
  */
 #define XD_SIP_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
 #define XD_SIP_ROUND(v0, v1, v2, v3)           \
@@ -320,6 +322,11 @@ enum {
 	XD_RRL_PASSED, /* queries passed to userspace, per prefix */
 	XD_RRL_CLASSES
 };
+
+/* The program takes a template's kind (1-4) less one as the class. */
+_Static_assert(XD_RRL_POSITIVE == 0 && XD_RRL_NODATA == 1 &&
+		       XD_RRL_NXDOMAIN == 2 && XD_RRL_REFERRAL == 3,
+	       "answer classes");
 
 /*
  * A bucket, in an array the program indexes itself (an array lookup is a
