@@ -18,9 +18,7 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,8 +28,10 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from netns import free_port  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import ORIGIN, knotd_conf, nsd_conf, parse_dnsperf  # noqa: E402
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
-ORIGIN = "bench.example."
 
 
 def wait_soa(port, deadline=60):
@@ -70,24 +70,7 @@ class Knotd:
     name = "knotd"
 
     def __init__(self, zone, tmp, port):
-        d = os.path.join(tmp, "knot")
-        for sub in ("run", "db", "zones"):
-            os.makedirs(os.path.join(d, sub), exist_ok=True)
-        shutil.copy(zone, os.path.join(d, "zones", "bench.zone"))
-        conf = os.path.join(d, "knot.conf")
-        with open(conf, "w") as f:
-            f.write("\n".join([
-                "server:", "    rundir: %s/run" % d,
-                "    listen: 127.0.0.1@%d" % port,
-                "    udp-workers: 1", "    tcp-workers: 1",
-                "    background-workers: 1",
-                "database:", "    storage: %s/db" % d,
-                "log:", "  - target: stderr", "    any: error",
-                "template:", "  - id: default",
-                "    storage: %s/zones" % d, "    semantic-checks: off",
-                "    zonefile-sync: -1", "    journal-content: none",
-                "zone:", "  - domain: %s" % ORIGIN,
-                "    file: bench.zone", ""]))
+        conf, _ = knotd_conf(tmp, zone, "127.0.0.1@%d" % port)
         self.p = subprocess.Popen(["knotd", "-c", conf],
                                   stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
@@ -101,26 +84,7 @@ class Nsd:
     name = "nsd"
 
     def __init__(self, zone, tmp, port):
-        d = os.path.join(tmp, "nsd")
-        os.makedirs(d, exist_ok=True)
-        shutil.copy(zone, os.path.join(d, "bench.zone"))
-        conf = os.path.join(d, "nsd.conf")
-        with open(conf, "w") as f:
-            f.write("\n".join([
-                "server:", "    ip-address: 127.0.0.1@%d" % port,
-                "    server-count: 1", "    username: \"\"",
-                "    zonesdir: \"%s\"" % d, "    database: \"\"",
-                "    pidfile: \"%s/nsd.pid\"" % d,
-                "    xfrdfile: \"%s/xfrd.state\"" % d,
-                "    zonelistfile: \"%s/zone.list\"" % d,
-                "    verbosity: 0", "    hide-version: yes",
-                # Debian's NSD limits responses (RRL) by default; the
-                # others here do not.
-                "    rrl-ratelimit: 0",
-                "    logfile: \"%s/nsd.log\"" % d,
-                "remote-control:", "    control-enable: no",
-                "zone:", "    name: %s" % ORIGIN,
-                "    zonefile: bench.zone", ""]))
+        conf = nsd_conf(tmp, zone, "127.0.0.1@%d" % port)
         self.p = subprocess.Popen(["nsd", "-d", "-c", conf],
                                   stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
@@ -158,12 +122,10 @@ def dnsperf(port, qfile, seconds, edns):
             "-l", str(seconds), "-c", "4", "-q", "200", "-t", "2"]
     if edns:
         args.append("-e")
-    out = subprocess.run(args, capture_output=True, text=True,
-                         timeout=seconds + 30).stdout
-    qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
-    sent = int(re.search(r"Queries sent:\s+(\d+)", out).group(1))
-    done = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
-    return qps, done / sent if sent else 0.0
+    p = subprocess.run(args, capture_output=True, text=True,
+                       timeout=seconds + 30)
+    r = parse_dnsperf(p.stdout, p.stderr)
+    return r["qps"], r["completed"] / r["sent"] if r["sent"] else 0.0
 
 
 def main():

@@ -69,7 +69,8 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
-ORIGIN = "bench.example."
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import ORIGIN, knotd_conf, nsd_conf, parse_dnsperf  # noqa: E402
 NODE4, CLIENT4 = "198.18.0.2", "198.18.0.1"
 NODE6, CLIENT6 = "2001:db8:0:1::2", "2001:db8:0:1::1"
 PORT_BASE = 40000  # bench/livegen.h LG_PORT_BASE
@@ -495,18 +496,11 @@ def dnsperf(bed, qfile, share, seconds, rate=0, verbose=False):
     p = run(*bed.in_client("taskset", "-c", str(GEN_CPU), *args),
             timeout=seconds + 30)
     out = p.stdout
-    if "Queries sent:" not in out:
-        raise RuntimeError("dnsperf said: " + (out + p.stderr)[-600:])
-    sent = int(re.search(r"Queries sent:\s+(\d+)", out).group(1))
-    done = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
-    qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
-    got = {m.group(1): int(m.group(2)) for m in
-           re.finditer(r"\b([A-Z]+) (\d+) \([\d.]+%\)", out)}
-    m = re.search(r"Average Latency \(s\):\s+([\d.]+)", out)
-    r = {"sent": sent, "completed": done, "qps": qps, "rcodes": got,
-         "avg_ms": 1000 * float(m.group(1)) if m else None,
-         "offered": qps, "correct":
-         correct_by_rcode(sent, got, share) / sent if sent else 0}
+    r = parse_dnsperf(out, p.stderr)
+    sent = r["sent"]
+    r["offered"] = r["qps"]
+    r["correct"] = (correct_by_rcode(sent, r["rcodes"], share) / sent
+                    if sent else 0)
     if verbose:
         lat = sorted(float(m.group(1)) for m in
                      re.finditer(r"^> \w+ .* ([\d.]+)$", out, re.M))
@@ -571,52 +565,6 @@ def wait_answer(addr, port=53, deadline=30, proc=None, bed=None):
             return bytes.fromhex(p.stdout.strip())
         time.sleep(0.2)
     raise RuntimeError("no answer from %s" % addr)
-
-
-def knotd_conf(tmp, zone, xdp_dev=None):
-    d = os.path.join(tmp, "knot")
-    for sub in ("run", "db", "zones"):
-        os.makedirs(os.path.join(d, sub), exist_ok=True)
-    shutil.copy(zone, os.path.join(d, "zones", "bench.zone"))
-    lines = ["server:", "    rundir: %s/run" % d,
-             "    listen: %s@53" % NODE4,
-             "    udp-workers: 1", "    tcp-workers: 1",
-             "    background-workers: 1"]
-    if xdp_dev:
-        lines += ["xdp:", "    listen: %s@53" % xdp_dev, "    udp: on"]
-    lines += ["database:", "    storage: %s/db" % d,
-              "log:", "  - target: %s/knotd.log" % d, "    any: info",
-              "template:", "  - id: default",
-              "    storage: %s/zones" % d, "    semantic-checks: off",
-              "    zonefile-sync: -1", "    journal-content: none",
-              "zone:", "  - domain: %s" % ORIGIN,
-              "    file: bench.zone", ""]
-    conf = os.path.join(d, "knot.conf")
-    with open(conf, "w") as f:
-        f.write("\n".join(lines))
-    return conf, os.path.join(d, "knotd.log")
-
-
-def nsd_conf(tmp, zone):
-    d = os.path.join(tmp, "nsd")
-    os.makedirs(d, exist_ok=True)
-    shutil.copy(zone, os.path.join(d, "bench.zone"))
-    conf = os.path.join(d, "nsd.conf")
-    with open(conf, "w") as f:
-        f.write("\n".join([
-            "server:", "    ip-address: %s@53" % NODE4,
-            "    server-count: 1", "    username: \"\"",
-            "    zonesdir: \"%s\"" % d, "    database: \"\"",
-            "    pidfile: \"%s/nsd.pid\"" % d,
-            "    xfrdfile: \"%s/xfrd.state\"" % d,
-            "    zonelistfile: \"%s/zone.list\"" % d,
-            "    verbosity: 0", "    hide-version: yes",
-            "    rrl-ratelimit: 0",  # Debian's NSD limits by default
-            "    logfile: \"%s/nsd.log\"" % d,
-            "remote-control:", "    control-enable: no",
-            "zone:", "    name: %s" % ORIGIN,
-            "    zonefile: bench.zone", ""]))
-    return conf
 
 
 def spot_check(bed, engine, queries, exact):
@@ -877,7 +825,8 @@ def row_xdpdns_kxdpgun(bed, engine, queries, share, zone, tmp, a, end, t_dns,
 
 def row_knotd_xdp(bed, engine, queries, share, zone, tmp, a, end, t_dns,
                   t_ref, text_mix, plain_mix):
-    conf, logf = knotd_conf(tmp, zone, xdp_dev=bed.node)
+    conf, logf = knotd_conf(tmp, zone, NODE4 + "@53", xdp_dev=bed.node,
+                            log_file=True)
     k = bed.spawn(bed.in_node("taskset", "-c", str(OTHER_CPU), "knotd",
                               "-c", conf),
                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -935,7 +884,7 @@ def row_xdpdns_server(bed, engine, queries, share, zone, tmp, a, end, t_dns,
 
 def row_knotd_udp(bed, engine, queries, share, zone, tmp, a, end, t_dns,
                   t_ref, text_mix, plain_mix):
-    conf, _ = knotd_conf(tmp, zone)
+    conf, _ = knotd_conf(tmp, zone, NODE4 + "@53", log_file=True)
     k = bed.spawn(bed.in_node("taskset", "-c", str(OTHER_CPU), "knotd",
                               "-c", conf),
                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -948,7 +897,7 @@ def row_knotd_udp(bed, engine, queries, share, zone, tmp, a, end, t_dns,
 
 def row_nsd(bed, engine, queries, share, zone, tmp, a, end, t_dns, t_ref,
             text_mix, plain_mix):
-    conf = nsd_conf(tmp, zone)
+    conf = nsd_conf(tmp, zone, NODE4 + "@53")
     n = bed.spawn(bed.in_node("taskset", "-c", str(OTHER_CPU), "nsd", "-d",
                               "-c", conf),
                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
