@@ -235,12 +235,22 @@ def test_kxdpgun_flood(node):
 def test_forged_cookie_is_limited(node):
     pair = node
     client = os.path.join(ROOT, "tests", "e2e", "udp_client.py")
+    before = loader_counters(pair.node)
     forged = in_ns(pair, client, "loop", NODE4, COOKIE_SRC,
                    "ns1.basic.example.", "2", "forged")
     r = result(forged)
+    moved = moved_by(before, loader_counters(pair.node))
     # Alone, it sends a query per round trip: over 2 s far above 5/s.
+    # A fresh bucket answers its RATE, then limits like any other: the
+    # cookie was checked and found wanting, not ignored.
     assert r["slipped"] + r["lost"] > 0, r
-    assert r["answered"] <= RATE * WINDOW + RATE * 2, r
+    assert RATE <= r["answered"] <= RATE * WINDOW + RATE * 2, r
+    assert moved.get("seen_cookie_valid", 0) == 0, moved
+    # Every query it did not get answered was limited by the program
+    # (dropped, or slipped when two come within one debt).
+    assert moved.get("drop_rrl", 0) + moved.get("answer_slipped", 0) == \
+        r["lost"] + r["slipped"], (r, moved)
+    assert moved.get("answer_positive", 0) == r["answered"], (r, moved)
 
 
 def test_settings_change_at_run_time(node):
