@@ -150,6 +150,7 @@ def test_attach_apply_query_detach(node):
     r = subprocess.run(["bpftool", "prog", "show", "id", prog_id],
                        capture_output=True, text=True)
     assert r.returncode != 0, r.stdout
+    assert "No such file or directory" in r.stderr, r.stderr
     # A query now reaches the kernel stack: nobody listens, no reply.
     assert ask(node.client, NODE4, query("www.basic.example.", "A")) is None
 
