@@ -23,8 +23,10 @@ echo "The query is restored before every repetition by a wrapper program"
 echo "that then tail-calls the program under test; the same wrapper with an"
 echo "empty program is timed in interleaved batches and subtracted batch by"
 echo "batch (cost = median of the differences; best = fastest batch of each)."
-echo "The calibration row is what growing the frame for a reply costs"
-echo "together with the wrapper shrinking it back before the next repetition."
+echo "The wrapper sets the frame back to the query's length on every run (a"
+echo "zero change after the empty program), so shrinking a reply back is in"
+echo "both figures and drops out. The calibration row is what growing the"
+echo "frame for a reply costs."
 if [ "$(id -u)" != 0 ]; then
 	echo "(skipped: needs root for BPF; so are the sections below)"
 	exit 0
