@@ -344,10 +344,14 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		}
 	}
 
-	/* Relocations: compression pointers move with the longer name. */
+	/* Relocations: compression pointers move with the longer name. A
+	 * pointer's offset grows by delta with its top bits untouched (no
+	 * offset reaches 0x3f00), so the checksum changes by delta as a
+	 * big-endian word: at an even offset its bytes swap, which an 8-bit
+	 * shift does modulo 0xffff. */
 	if (delta) {
 		__u32 roff = 8 + 8 * (s->ncuts & 0x1f), rsum = 0;
-		__u32 nrelocs = s->nrelocs & 0x7f;
+		__u32 nrelocs = s->nrelocs & 0x7f, rl = cut_len(s);
 		const struct xd_chunk *rc = NULL;
 		for (__u32 i = 0; i < XD_TMPL_MAX_RELOCS; i++) {
 			if (i >= nrelocs)
@@ -360,23 +364,15 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 					return PASS(pass_template);
 			}
 			/* 2-aligned in an 8-aligned chunk: one load. */
-			__u16 pos =
-				*(const __u16 *)(rc->b + (at & (XD_CHUNK - 2)));
-			if (pos + 2u > cut_len(s))
+			__u32 pos = load16(rc->b + (at & (XD_CHUNK - 2)));
+			if (pos + 2 > rl)
 				break;
 			__u8 *ptr = data + ((qend + pos) & 0x7ff);
 			if ((void *)(ptr + 2) > end)
 				return PASS(pass_no_room);
-			__u32 b0 = ptr[0], b1 = ptr[1];
-			__u16 v = (__u16)((b0 << 8 | b1) + delta);
-			__u32 n0 = 0xc0 | ((v >> 8) & 0x3f), n1 = v & 0xff;
-			ptr[0] = (__u8)n0;
-			ptr[1] = (__u8)n1;
-			/* The checksum: the new word in, the old one out, as
-			 * a big-endian word; at an even offset its bytes
-			 * swap, which an 8-bit shift does modulo 0xffff. */
-			rsum += ((n0 << 8 | n1) + 0xffff - (b0 << 8 | b1))
-				<< (8 * (~pos & 1));
+			__u16 v = bpf_ntohs(load16(ptr)) + (__u16)delta;
+			*(__u16 *)ptr = bpf_htons(v);
+			rsum += (__u32)delta << (8 * (~pos & 1));
 		}
 		s->rsum = rsum;
 	}
