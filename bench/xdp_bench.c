@@ -481,8 +481,8 @@ int main(int argc, char **argv)
 		{ "miss (passed)", "www.example.org.", 1, 0, 0, 0 },
 		{ "malformed (dropped)", "www.basic.example.", 1, 0, 0x8000,
 		  0 },
-		{ "calibration: grow 16 bytes", "www.basic.example.",
-		  1, 0, 0, 1 },
+		{ "calibration: grow 16 bytes", "www.basic.example.", 1, 0, 0,
+		  1 },
 	};
 	FILE *jf = json ? fopen(json, "w") : NULL;
 	if (json && !jf) {
