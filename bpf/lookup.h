@@ -151,6 +151,9 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 	for (__u32 k = 0; k < XD_MAX_LABELS + 1; k++) {
 		if (k > nl)
 			break;
+		/* No name has this suffix's label count: not here. */
+		if (!(g->depths & xd_depth_bit(nl - k)))
+			continue;
 		__u32 koff = k < nl ? s->labels[k & XD_MAX_LABELS] : nlen - 1;
 		if (koff >= nlen)
 			break;

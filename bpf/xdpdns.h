@@ -359,7 +359,18 @@ struct xd_gen {
 	__u64 seed; /* name hash key */
 	__u32 buckets; /* name table buckets in the generation */
 	__u32 tbuckets; /* overflow table buckets in the generation */
+	/* Bit d: some name has d labels (root label not counted; bit 63:
+	 * 63 or more). A suffix of a label count with no name is not looked
+	 * for: a query far below the deepest name, or in no zone, costs
+	 * fewer probes and finds the same closest encloser. */
+	__u64 depths;
 };
+
+/* The bit of xd_gen.depths for a name of n labels. */
+static inline __u64 xd_depth_bit(__u32 n)
+{
+	return 1ull << (n < 63 ? n : 63);
+}
 
 struct xd_config {
 	__u32 generation; /* 0 or 1: which half of the arrays is served */

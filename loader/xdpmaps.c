@@ -17,7 +17,7 @@
 _Static_assert(sizeof(struct xd_xnode) == 128, "node layout");
 _Static_assert(sizeof(struct xd_slot) == 8, "slot layout");
 _Static_assert(sizeof(struct xd_tslot) == 16, "overflow slot layout");
-_Static_assert(sizeof(struct xd_config) == 160, "config layout");
+_Static_assert(sizeof(struct xd_config) == 176, "config layout");
 _Static_assert(sizeof(struct xd_xtmpl) == 8, "template header layout");
 _Static_assert(sizeof(struct xd_xcut) == 8, "cut layout");
 
@@ -912,6 +912,10 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	for (size_t i = 0; i < ntslots; i++)
 		if (tab[i])
 			ts[i] = f.ovf[tab[i] - 1];
+	uint64_t depths = 0;
+	for (size_t i = 0; i < f.nnodes; i++)
+		depths |= xd_depth_bit(
+			xd_dname_labels(xd_cdb_name(db, f.node_name[i])));
 	link_wildcards(db, &f, slots, nb, seed);
 	if (f.keep)
 		rep->partial = mark_partial(db, &f, slots, nb, seed);
@@ -934,6 +938,7 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	cfg.gen[g].seed = seed;
 	cfg.gen[g].buckets = nb;
 	cfg.gen[g].tbuckets = tnb;
+	cfg.gen[g].depths = depths;
 	if ((r = write_config(m, &cfg)) < 0)
 		goto out;
 

@@ -247,6 +247,27 @@ static void query_table(void **state)
 		  {},
 		  XDP_TX,
 		  3 },
+		{ "NXDOMAIN 41 labels below the apex, deeper than any name",
+		  "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.nope.basic.example.",
+		  1,
+		  -1,
+		  {},
+		  XDP_TX,
+		  3 },
+		{ "miss, 42 labels in no zone",
+		  "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.example.org.",
+		  1,
+		  -1,
+		  {},
+		  XDP_PASS,
+		  0 },
+		{ "wildcard 40 labels below its parent",
+		  "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.w.wildcard.example.",
+		  1,
+		  -1,
+		  {},
+		  XDP_TX,
+		  0 },
 		{ "NODATA", "www.basic.example.", 15, -1, {}, XDP_TX, 0 },
 		{ "NODATA at an empty non-terminal",
 		  "b.c.basic.example.",
@@ -804,6 +825,28 @@ static int config_rw(struct xd_config *c, bool write)
 		       bpf_map_lookup_elem(env.maps.config, &zero, c);
 }
 
+/* The label counts the loader marks as present: exactly those of the
+ * names loaded, their ancestors down to each apex included, so that the
+ * deep cases of query_table are found by skipping every longer suffix. */
+static void depth_mask(void **state)
+{
+	NEED_ENV();
+	struct xd_config cfg;
+	uint64_t want = 0;
+
+	assert_int_equal(config_rw(&cfg, false), 0);
+	for (size_t i = 0; i < env.db.nentries; i++) {
+		const struct xd_cdb_entry *e = &env.db.entries[i];
+		const struct xd_cdb_zone *z = &env.db.zones[e->zone];
+		unsigned apex = xd_dname_labels(env.db.names + z->apex);
+		unsigned n = xd_dname_labels(xd_cdb_name(&env.db, e->name));
+		for (unsigned d = apex; d <= n; d++)
+			want |= xd_depth_bit(d);
+	}
+	assert_int_equal(cfg.gen[cfg.generation & 1].depths, want);
+	assert_false(want & (xd_depth_bit(42) | xd_depth_bit(43)));
+}
+
 /* The program's settings as they were before a test that changes them
  * (cookies, RRL): put back by its teardown, so that a test failing
  * mid-way does not leave them changed for the tests after it. */
@@ -1254,6 +1297,7 @@ int main(void)
 		cmocka_unit_test(malformed_table),
 		cmocka_unit_test(every_entry),
 		cmocka_unit_test(counters),
+		cmocka_unit_test(depth_mask),
 		cmocka_unit_test(random_frames),
 		cmocka_unit_test(large_zone),
 		cmocka_unit_test_setup_teardown(cookies, config_save,
