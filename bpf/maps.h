@@ -79,8 +79,10 @@ struct xd_scratch {
 	__u64 hst[32]; /* name hash state after j words from its end */
 	__u64 fhash; /* the hash of the name found */
 	__u32 hit, found_k; /* the lookup's result */
-	__u32 clen, an, ns, ar, tc, found; /* the chosen cut */
-	__u32 csum, rsum; /* its bytes' sum, relocations' change to it */
+	__u64 cut; /* the chosen cut: struct xd_xcut as one word */
+	__u64 th; /* the template's header: struct xd_xtmpl as one word */
+	__u32 found; /* a cut was chosen */
+	__u32 rsum; /* the relocations' change to the cut's sum */
 	__u64 hsum; /* the DNS header's sum */
 	__u8 cookie[24]; /* the query's client and server cookies */
 	__u8 cmsg[72]; /* what the cookie hash covers (and slack the
@@ -90,7 +92,7 @@ struct xd_scratch {
 	__u32 cookie_valid; /* a server cookie of ours, in its lifetime */
 	__u32 slipped; /* rate-limited, sent as TC=1 without records */
 	__s32 delta; /* relocation */
-	__u32 bytes, nrelocs, ncuts, flags, kind, rcode, frame;
+	__u32 kind, frame;
 	__u32 tbase; /* the template's first chunk in xd_chunks */
 	/* Rate limiting: the credit a jiffy earns, in 2^-30 thousandths of
 	 * a response, for the rate it was computed for (one division per

@@ -68,7 +68,7 @@ static __always_inline __u32 load32(const void *p)
  * (reading it back would stall on the stores): the pseudo header and the
  * UDP header come from the values (sum), the DNS header's part from
  * respond() (s->hsum), the question's from the parse, the template's
- * part from the loader (s->csum) as moved by the relocations (s->rsum),
+ * part from the loader (in s->cut) as moved by the relocations (s->rsum),
  * and the OPT record's from make_opt(). Sums are of native
  * (little-endian) 16-bit words at even offsets from the UDP header; a
  * part that starts at an odd offset has its sum byte-swapped.
@@ -86,10 +86,10 @@ static __always_inline __u16 udp_csum(const struct xd_scratch *s, __u64 sum)
 	 * and its options (summed by make_opt()) after them: a part that
 	 * starts at an odd offset is shifted 8 bits, which swaps the bytes
 	 * of its sum modulo 0xffff. */
-	sum += ((__u64)s->csum + s->rsum) << (8 * (qsize & 1));
+	sum += ((s->cut >> 48) + s->rsum) << (8 * (qsize & 1));
 	if (p->edns)
 		sum += (__u64)(s->osum & 0xffff)
-		       << (8 * ((qsize + s->clen) & 1));
+		       << (8 * ((qsize + s->cut) & 1));
 	__u16 c = (__u16)~csum_fold(sum);
 	return c ? c : 0xffff;
 }

@@ -155,7 +155,7 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 static __always_inline __u32 cut_len(const struct xd_scratch *s)
 {
 	asm volatile("" ::: "memory");
-	return s->clen & 0x7ff;
+	return s->cut & 0x7ff;
 }
 
 /*
@@ -174,8 +174,9 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	const struct xd_chunk *c0 = chunk(cfg, gen, tref);
 	if (!c0)
 		return PASS(pass_template);
+	__u64 th = load64(c0->b); /* struct xd_xtmpl, kept as a word */
 	struct xd_xtmpl h;
-	__builtin_memcpy(&h, c0->b, sizeof(h));
+	__builtin_memcpy(&h, &th, sizeof(h));
 	if (h.len > XD_TMPL_MAX_BYTES || h.ncuts > XD_TMPL_MAX_CUTS ||
 	    h.nrelocs > XD_TMPL_MAX_RELOCS)
 		return PASS(pass_template);
@@ -199,9 +200,10 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	__u32 optlen = !p->edns ? 0 : p->cookie ? OPT_LEN + 28 : OPT_LEN;
 	__u32 avail = limit - (12 + p->qsize + optlen);
 
-	/* The longest cut that fits (the empty one is implicit). */
-	s->clen = s->an = s->ns = s->ar = s->csum = s->rsum = 0;
-	s->tc = !!(h.flags & XD_XT_TC0);
+	/* The longest cut that fits (the empty one is implicit, TC as the
+	 * template says), kept as the word it is read as. */
+	s->cut = (h.flags & XD_XT_TC0) ? XD_XCUT_TC : 0;
+	s->rsum = 0;
 	s->found = 0;
 	for (__u32 k = 0; k < XD_TMPL_MAX_CUTS; k++) {
 		if (k >= h.ncuts)
@@ -217,18 +219,13 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		__u32 len = x & (0xffff & ~XD_XCUT_TC);
 		if (len > avail)
 			continue;
-		s->clen = len;
-		s->an = (x >> 16) & 0xff;
-		s->ns = (x >> 24) & 0xff;
-		s->ar = (x >> 32) & 0xff;
-		s->csum = x >> 48;
-		s->tc = !!(x & XD_XCUT_TC);
+		s->cut = x;
 		s->found = 1;
 		break;
 	}
 	/* Read back: one state for the verifier, whichever cut won. */
 	asm volatile("" ::: "memory");
-	__u32 clen = s->clen & 0x7ff;
+	__u32 clen = cut_len(s);
 	if ((h.flags & XD_XT_CUTS_PART) && !s->found)
 		return PASS(pass_template);
 	if (clen > h.len)
@@ -260,22 +257,16 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			return DROP(drop_rrl);
 		if (r == RRL_SLIP) {
 			/* TC=1 with the question alone (and the OPT). */
-			s->clen = s->an = s->ns = s->ar = s->csum = 0;
-			s->tc = 1;
+			s->cut = XD_XCUT_TC;
 			s->slipped = 1;
 		}
 	}
-	asm volatile("" ::: "memory");
-	clen = s->clen & 0x7ff;
+	clen = cut_len(s);
 	__u32 qend = p->qend & 0x3ff;
 	__u32 frame = qend + clen + (s->optlen & 0x3f);
 	s->delta = delta;
-	s->bytes = xd_xtmpl_bytes_off(h.ncuts, h.nrelocs);
-	s->ncuts = h.ncuts;
-	s->nrelocs = h.nrelocs;
-	s->flags = h.flags;
+	s->th = th;
 	s->kind = kind;
-	s->rcode = h.rcode;
 	s->frame = frame;
 	s->tbase = (gen ? cfg->chunks : 0) + tref;
 	if (resize(ctx, s, frame, qend) < 0)
@@ -291,7 +282,9 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 
 	/* The section bytes, 8 at a time, a chunk looked up once for all
 	 * its words; then the last few. */
-	__u32 bytes = s->bytes & 0x3ff, tb = s->tbase;
+	__u32 ncuts = (s->th >> 32) & 0x1f, nrelocs = (s->th >> 40) & 0x7f;
+	__u32 bytes = xd_xtmpl_bytes_off(ncuts, nrelocs) & 0x3ff;
+	__u32 tb = s->tbase;
 	__u32 at = 0;
 	__u64 w = 0;
 	const struct xd_chunk *c = NULL;
@@ -350,8 +343,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	 * big-endian word: at an even offset its bytes swap, which an 8-bit
 	 * shift does modulo 0xffff. */
 	if (delta) {
-		__u32 roff = 8 + 8 * (s->ncuts & 0x1f), rsum = 0;
-		__u32 nrelocs = s->nrelocs & 0x7f, rl = cut_len(s);
+		__u32 roff = 8 + 8 * ncuts, rsum = 0, rl = cut_len(s);
 		const struct xd_chunk *rc = NULL;
 		for (__u32 i = 0; i < XD_TMPL_MAX_RELOCS; i++) {
 			if (i >= nrelocs)
@@ -401,16 +393,20 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	if ((void *)(dh + 1) > end)
 		return PASS(pass_no_room);
 	/* The header in two stores, its checksum part from the values. */
-	__u32 tc = s->tc;
-	__u32 rcode = tc ? 0 : s->rcode;
-	__u64 f1 = 0x80 | ((s->flags & XD_XT_AA) ? 0x04 : 0) | (tc ? 0x02 : 0) |
+	__u64 cw = s->cut;
+	th = s->th;
+	__u32 tc = (cw >> 15) & 1;
+	__u32 rcode = tc ? 0 : (th >> 8) & 0x0f;
+	__u64 f1 = 0x80 | (((th >> 16) & XD_XT_AA) ? 0x04 : 0) | (tc << 1) |
 		   p->rd_cd[0];
-	__u64 f2 = p->rd_cd[1] | (rcode & 0x0f);
+	__u64 f2 = p->rd_cd[1] | rcode;
+	/* Counts of at most 255: a big-endian 16-bit one is the byte
+	 * shifted 8 bits up. */
 	__u64 w0 = (__u64)dh->id | f1 << 16 | f2 << 24 |
-		   (__u64)bpf_htons(1) << 32 |
-		   (__u64)bpf_htons((__u16)s->an) << 48;
-	__u32 w1 = (__u32)bpf_htons((__u16)s->ns) |
-		   (__u32)bpf_htons((__u16)(s->ar + p->edns)) << 16;
+		   (__u64)bpf_htons(1) << 32 | ((cw >> 16) & 0xff) << 56;
+	__u32 w1 = (__u32)((cw >> 24) & 0xff) << 8 |
+		   (__u32)bpf_htons((__u16)(((cw >> 32) & 0xff) + p->edns))
+			   << 16;
 	store64(dh, w0);
 	*(__u32 *)((__u8 *)dh + 8) = w1;
 	s->hsum = (w0 & 0xffffffff) + (w0 >> 32) + w1;
