@@ -157,7 +157,8 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 		__u32 koff = k < nl ? s->labels[k & XD_MAX_LABELS] : nlen - 1;
 		if (koff >= nlen)
 			break;
-		__u64 h = suffix_hash(s, nlen, koff);
+		/* The whole name's hash came out of the parse's pass. */
+		__u64 h = k ? suffix_hash(s, nlen, koff) : s->qhash;
 		__u32 tag = (__u32)(h >> 32) | 1;
 		__u32 b = xd_bucket1(h, nb);
 		for (__u32 pass = 0; pass < 2; pass++) {

@@ -601,6 +601,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		s->hst[j & 31] = h;
 		XD_HASH_WORD(h, w);
 	}
+	s->qhash = xd_hash_end(h);
 	/* A zero word after the name: name_equal() compares whole words
 	 * that may end up to 7 bytes past it. */
 	store64(XD_QNAME(s) + nlen, 0);
