@@ -151,9 +151,14 @@ static void read_counters(struct livegen_bpf *skel, __u64 *sum)
 }
 
 /* Sends until the time or the count is reached; returns the seconds it
- * took, or a negative errno. Each test run costs tens of milliseconds of
- * set-up here whatever its length, so runs are long (about a quarter of
- * a second of frames) and the program paces the frames inside a run. */
+ * took, or a negative errno. Each test run costs about 16 ms of the
+ * CPU's time, idle, whatever its length: the kernel puts the program
+ * into its XDP dispatcher and takes it out again, waiting for an RCU
+ * grace period each time. Runs of a quarter of a second left the CPU
+ * idle a tenth of the time, and the figure that much short of the loop's
+ * rate; so runs are long (about a second of frames, the first one
+ * 65536 frames to learn the speed), and the program paces the frames
+ * inside a run. */
 static double send_frames(struct livegen_bpf *skel, const struct options *o,
 			  __u8 *frame0)
 {
@@ -180,12 +185,12 @@ static double send_frames(struct livegen_bpf *skel, const struct options *o,
 		if (stopping || t1 - t0 >= o->seconds ||
 		    (o->count && sent >= o->count))
 			return t1 - t0;
-		/* The next run: a quarter of a second at this run's speed,
-		 * and no further than the end. */
+		/* The next run: a second at this run's speed, and no
+		 * further than the end. */
 		speed = (double)burst / (t1 - t);
 		t = t1;
 		left = o->seconds - (t1 - t0);
-		speed *= left < 0.25 ? left : 0.25;
+		speed *= left < 1 ? left : 1;
 		if (speed < 64)
 			burst = 64;
 		else if (speed > (1 << 22))
@@ -220,7 +225,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	*o = (struct options){
-		.seconds = 2, .burst = 4096, .batch = 64, .cpu = -1
+		.seconds = 2, .burst = 65536, .batch = 64, .cpu = -1
 	};
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
