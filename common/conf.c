@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "conf.h"
 
+#include <getopt.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,12 +60,22 @@ int xd_conf_read(const char *path, xd_conf_set_fn set, void *ctx, char *err,
 	return 0;
 }
 
-const char *xd_conf_arg(int argc, char **argv, int i)
+size_t xd_conf_paths(int argc, char **argv, const char *shortopts,
+		     const struct option *longopts, const char **paths,
+		     size_t max)
 {
-	if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) &&
-	    i + 1 < argc)
-		return argv[i + 1];
-	if (!strncmp(argv[i], "--config=", 9))
-		return argv[i] + 9;
-	return NULL;
+	int saved = opterr, c;
+	size_t n = 0;
+
+	opterr = 0; /* the tool's own pass says what is wrong */
+	optind = 0; /* glibc: start afresh */
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		if (c == 'c') {
+			if (n < max)
+				paths[n] = optarg;
+			n++;
+		}
+	opterr = saved;
+	optind = 0;
+	return n;
 }

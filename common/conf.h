@@ -26,10 +26,19 @@ int xd_conf_read(const char *path, xd_conf_set_fn set, void *ctx, char *err,
 		 size_t errlen);
 
 /*
- * FILE when argv[i] is "-c FILE", "--config FILE" or "--config=FILE",
- * else NULL. The tools read it before their other options, so that the
- * command line wins.
+ * The FILEs of the command line's -c/--config options, in order, as
+ * getopt_long reads them with the tool's own options (so every form
+ * counts: "-c FILE", "-cFILE", "--config FILE", "--config=FILE" and
+ * abbreviations such as "--conf FILE"), at most max of them; returns how
+ * many there were. Errors are left to the tool's own pass, which can
+ * start afresh: optind is reset. The tools read the files before their
+ * other options, so that the command line wins.
  */
-const char *xd_conf_arg(int argc, char **argv, int i);
+#define XD_CONF_MAX 16 /* config files on one command line */
+
+struct option;
+size_t xd_conf_paths(int argc, char **argv, const char *shortopts,
+		     const struct option *longopts, const char **paths,
+		     size_t max);
 
 #endif

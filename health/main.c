@@ -60,6 +60,7 @@ static const char usage[] =
 	"  -c, --config FILE       read options from FILE first: 'name = value'\n"
 	"                          lines, names as the long options below, '#'\n"
 	"                          comments; options given here win\n"
+	"                          (repeatable: the files are read in order)\n"
 	"  -d, --dev IF            the interface xdpdns is attached to\n"
 	"  -a, --announce-dev DUMMY\n"
 	"                          the interface that carries the service\n"
@@ -601,17 +602,23 @@ int main(int argc, char **argv)
 	char err[512];
 
 	hs_config_defaults(&c);
-	/* The config file first, then the flags over it. */
-	for (int i = 1; i < argc; i++) {
-		const char *path = xd_conf_arg(argc, argv, i);
-		if (path && hs_read_config(&c, path, err, sizeof(err)) < 0) {
+	/* The config files first, in order, then the flags over them. */
+	static const char shortopts[] = "c:d:a:s:S:z:i:t:L:f:r:h";
+	const char *confs[XD_CONF_MAX];
+	size_t nconf =
+		xd_conf_paths(argc, argv, shortopts, opts, confs, XD_CONF_MAX);
+	if (nconf > XD_CONF_MAX) {
+		fprintf(stderr, "%s: more than %d config files\n", prog,
+			XD_CONF_MAX);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < nconf; i++)
+		if (hs_read_config(&c, confs[i], err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s: %s\n", prog, err);
 			return EXIT_USAGE;
 		}
-	}
 	int o;
-	while ((o = getopt_long(argc, argv, "c:d:a:s:S:z:i:t:L:f:r:h", opts,
-				NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		const char *name = NULL;
 		switch (o) {
 		case 'c':

@@ -61,6 +61,7 @@ static const char usage[] =
 	"                        value' a line, names as the long options\n"
 	"                        below (zone = SOURCE for sources), '#'\n"
 	"                        comments; options given here win\n"
+	"                        (repeatable: the files are read in order)\n"
 	"  -l, --listen ADDR     address to serve, IPv4 or IPv6, with an\n"
 	"                        optional port: 198.18.0.1, [2001:db8::1]:53,\n"
 	"                        0.0.0.0:5353 (repeatable; default 0.0.0.0:53\n"
@@ -667,21 +668,22 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct config flags = { 0 };
-	const char *conf = NULL, *pidfile = NULL;
+	static const char shortopts[] = "c:l:w:u:n:p:qh";
+	const char *pidfile = NULL, *confs[XD_CONF_MAX];
 	int c;
 
 	cfg.tcp_idle_s = 10;
 	cfg.tcp_max = 1000;
-	/* The config file first, then the flags over it. */
-	for (int i = 1; i < argc; i++) {
-		const char *path = xd_conf_arg(argc, argv, i);
-		if (path)
-			conf = path; /* the last one given */
-	}
-	if (conf && read_config(&cfg, conf) < 0)
-		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, "c:l:w:u:n:p:qh", opts, NULL)) !=
-	       -1) {
+	/* The config files first, in order, then the flags over them. */
+	size_t nconf =
+		xd_conf_paths(argc, argv, shortopts, opts, confs, XD_CONF_MAX);
+	if (nconf > XD_CONF_MAX)
+		xd_usage_error(prog, usage, "more than %d config files",
+			       XD_CONF_MAX);
+	for (size_t i = 0; i < nconf; i++)
+		if (read_config(&cfg, confs[i]) < 0)
+			return EXIT_USAGE;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		const char *name = NULL;
 		switch (c) {
 		case 'c':

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run inside the client's namespace by test_anycast.py.
 
-anycast_client.py ADDRESS NAME GAP TIMEOUT SECONDS STOPFILE
+anycast_client.py ADDRESS NAME GAP TIMEOUT SECONDS STOPFILE NAME_ADDRESS
 
 Query ADDRESS:53 without pause (GAP seconds between the end of one query
 and the next, each waiting TIMEOUT for its reply), in turn an A query
@@ -9,7 +9,11 @@ without EDNS (the XDP program answers it) and an SOA query asking for
 NSID (options go to xdpdns-server, which says which node it is). Stop
 after SECONDS, or as soon as STOPFILE exists. Print one line per query:
 the monotonic time it was sent, its kind (a or nsid), and the NSID, "-"
-for an answer without one, or "none" when no answer came."""
+for an answer without one, "none" when no answer came, or "bad:WHAT"
+for a reply that is not the right one: the A query must get NOERROR and
+exactly NAME_ADDRESS, the SOA query NOERROR and an SOA record (in the
+authority section: NAME has no SOA of its own). A node must not answer
+wrongly while the route moves."""
 import os
 import socket
 import sys
@@ -18,12 +22,27 @@ import time
 import dns.edns
 import dns.flags
 import dns.message
+import dns.rcode
+import dns.rdatatype
+
+
+def wrong(m, kind, want):
+    """What is wrong with reply m to a query of kind, or None."""
+    if m.rcode() != dns.rcode.NOERROR:
+        return "rcode-%d" % m.rcode()
+    if kind == "a":
+        got = [rd.address for rrset in m.answer for rd in rrset
+               if rd.rdtype == dns.rdatatype.A]
+        return None if got == [want] else "address-" + ",".join(got)
+    soa = [rrset for rrset in m.answer + m.authority
+           if rrset.rdtype == dns.rdatatype.SOA]
+    return None if soa else "no-soa"
 
 
 def main():
     addr, name = sys.argv[1], sys.argv[2]
     gap, timeout, seconds = (float(x) for x in sys.argv[3:6])
-    stopfile = sys.argv[6]
+    stopfile, want = sys.argv[6], sys.argv[7]
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
     s.settimeout(timeout)
@@ -58,6 +77,9 @@ def main():
             for o in m.options:
                 if o.otype == dns.edns.NSID:
                     who = o.to_wire().decode("ascii", "replace") or "-"
+            bad = wrong(m, kind, want)
+            if bad:
+                who = "bad:" + bad
             break
         out.append("%.6f %s %s" % (sent, kind, who))
         i += 1

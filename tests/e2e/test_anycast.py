@@ -38,6 +38,7 @@ CLIENT = os.path.join(ROOT, "tests", "e2e", "anycast_client.py")
 
 SERVICE4, SERVICE6 = "198.18.100.53", "2001:db8:100::53"
 ZONE = "anycast.test."
+NAME_ADDRESS = "198.18.100.80"  # www's A record
 ROUTER_AS, AS = 65000, {"a": 65001, "b": 65002}
 # Link of each node to the router: (router end, node end), per family.
 LINK4 = {"a": ("198.18.1.1", "198.18.1.2"), "b": ("198.18.2.1", "198.18.2.2")}
@@ -61,7 +62,7 @@ UNANSWERED_MAX = 60
 def zone_text(serial):
     return ("$ORIGIN %s\n$TTL 300\n@ SOA ns hostmaster %d 7200 3600 "
             "1209600 300\n@ NS ns\nns A 198.18.100.53\n"
-            "www A 198.18.100.80\n" % (ZONE, serial))
+            "www A %s\n" % (ZONE, serial, NAME_ADDRESS))
 
 
 def run(*args, ok=True, timeout=30):
@@ -311,7 +312,8 @@ class Anycast:
         p = subprocess.Popen(
             ["ip", "netns", "exec", self.ns["c"], "/usr/bin/python3", CLIENT,
              addr, "www." + ZONE, str(QUERY_GAP_S), str(QUERY_TIMEOUT_S),
-             str(seconds), stop], stdout=log, stderr=subprocess.PIPE)
+             str(seconds), stop, NAME_ADDRESS], stdout=log,
+            stderr=subprocess.PIPE)
         return p, stop, log
 
     def close(self):
@@ -360,6 +362,10 @@ def measure(a, family, rows, t_break, t_moved, t_restore, what):
     """Failover and recovery of one family from the client's lines;
     asserts who answered when, and the bounds."""
     sent = [(float(t), kind, who) for t, kind, who in rows]
+    # Every reply that came was the right one, whichever node sent it.
+    bad = [(round(t - t_break, 2), kind, who) for t, kind, who in sent
+           if who.startswith("bad:")]
+    assert not bad, bad
     nsids = [(t, who) for t, kind, who in sent if kind == "nsid"]
     before = [w for t, w in nsids if t < t_break]
     first_b = next((t for t, w in nsids if t >= t_break and w == "node-b"),

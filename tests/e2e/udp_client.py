@@ -31,10 +31,29 @@ def one(s, wire):
         return None
 
 
+def ask(s, q, timeout=1.0):
+    """Send q, return the reply with q's ID (parsed), or None after
+    timeout: a late reply to an earlier query is read and dropped, not
+    taken for this one's."""
+    s.send(q.to_wire())
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        s.settimeout(left)
+        try:
+            m = dns.message.from_wire(s.recv(65535))
+        except (socket.timeout, ConnectionRefusedError):
+            return None
+        if m.id == q.id:
+            return m
+
+
 def value(reply, qtype):
-    """The first answer's address (A), or the serial of the SOA in the
+    """Of a reply (parsed): the first answer's address (A), or the serial of the SOA in the
     answer or, for a name without one (NODATA), in the authority."""
-    m = dns.message.from_wire(reply)
+    m = reply
     for rrset in m.answer + (m.authority if qtype == "SOA" else []):
         for rd in rrset:
             return rd.address if qtype == "A" else str(rd.serial)
@@ -54,10 +73,11 @@ def stream(addr, name, count, seconds, last=None):
         qtype = "A" if i % 2 == 0 else "SOA"
         q = dns.message.make_query(name, qtype, use_edns=False)
         q.flags &= ~dns.flags.RD
+        q.id = i & 0xffff
         sent = time.monotonic()
-        r = one(s, q.to_wire())
+        m = ask(s, q)
         got = time.monotonic()
-        v = value(r, qtype) if r else "none"
+        v = value(m, qtype) if m else "none"
         print("%d %s %s %.6f %.6f" % (i, qtype, v, got, got - sent))
         if last and v == last and stop == count:
             stop = i + 100
@@ -110,12 +130,12 @@ def loop(addr, src, names, seconds, cookie, qps=0.0):
         if cookie != "none":
             q.use_edns(0, 0, 1232,
                        options=[dns.edns.GenericOption(10, held)])
+        q.id = sent & 0xffff
         sent += 1
-        r = one(s, q.to_wire())
-        if r is None:
+        m = ask(s, q)
+        if m is None:
             lost += 1
             continue
-        m = dns.message.from_wire(r)
         if m.flags & dns.flags.TC and not m.answer:
             slipped += 1
         elif m.answer or m.authority:

@@ -15,6 +15,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <getopt.h>
+
+#include "conf.h"
 #include "hstate.h"
 
 /* ---- the hysteresis ---------------------------------------------------- */
@@ -323,6 +326,57 @@ static void test_config_check(void **state)
 	}
 }
 
+/* The config files of a command line: every form getopt takes, in
+ * order, not an option's argument that looks like one; and the tool's
+ * own pass afterwards sees the whole line from the start. */
+static void test_conf_paths(void **state)
+{
+	(void)state;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "check", no_argument, NULL, 3 },
+		{ 0 },
+	};
+	char *argv[] = { "prog",	  "-ca.conf", "--conf",	  "b.conf",
+			 "-d",		  "-c",	      "--con=c.conf", "zone",
+			 "--config",	  "d.conf",   "--bogus",	  "--check",
+			 "--config=e.conf", NULL };
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
+	const char *p[XD_CONF_MAX];
+
+	assert_int_equal(xd_conf_paths(argc, argv, "c:d:", opts, p,
+				       XD_CONF_MAX),
+			 5);
+	assert_string_equal(p[0], "a.conf");
+	assert_string_equal(p[1], "b.conf");
+	assert_string_equal(p[2], "c.conf");
+	assert_string_equal(p[3], "d.conf");
+	assert_string_equal(p[4], "e.conf");
+
+	int c, devs = 0, configs = 0, checks = 0, bad = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:d:", opts, NULL)) != -1) {
+		if (c == 'd') {
+			assert_string_equal(optarg, "-c");
+			devs++;
+		}
+		configs += c == 'c';
+		checks += c == 3;
+		bad += c == '?';
+	}
+	opterr = 1;
+	assert_int_equal(devs, 1);
+	assert_int_equal(configs, 5);
+	assert_int_equal(checks, 1);
+	assert_int_equal(bad, 1);
+
+	/* More than the room: counted, the first ones kept. */
+	assert_int_equal(xd_conf_paths(argc, argv, "c:d:", opts, p, 2), 5);
+	assert_string_equal(p[1], "b.conf");
+	optind = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_config_file_refused),
 		cmocka_unit_test(test_config_check),
+		cmocka_unit_test(test_conf_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
