@@ -545,8 +545,10 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	/* The question name: its labels, then its bytes lowercased. */
 	__u32 qname = pk->dns + sizeof(*dh);
 	__u32 pos = 0, nl = 0;
+	/* The walk's chain from one label to the next is a load and an
+	 * add on a pointer: nothing else between a length and the next. */
+	__u8 *q0 = data + (qname & 0xfff), *lp = q0;
 	for (int i = 0; i < XD_MAX_LABELS + 1; i++) {
-		__u8 *lp = data + ((qname + pos) & 0xfff);
 		if ((void *)(lp + 1) > end)
 			return DROP(drop_malformed);
 		__u8 l = *lp;
@@ -554,12 +556,16 @@ int xdpdns_xdp(struct xdp_md *ctx)
 			break;
 		if (l > 63) /* compression pointer or reserved label type */
 			return DROP(drop_malformed);
+		pos = lp - q0;
+		if (pos > XD_NAME_MAX - 2)
+			return DROP(drop_malformed);
 		s->labels[nl & XD_MAX_LABELS] = (__u8)pos;
 		nl++;
-		pos += l + 1;
-		if (pos > XD_NAME_MAX - 1)
-			return DROP(drop_malformed);
+		lp += l + 1;
 	}
+	pos = lp - q0;
+	if (pos > XD_NAME_MAX - 1)
+		return DROP(drop_malformed);
 	/* Through memory, so that every label count is one state. */
 	s->nlen = pos + 1;
 	s->nl = nl;
