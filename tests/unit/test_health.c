@@ -338,16 +338,25 @@ static void test_conf_paths(void **state)
 		{ "check", no_argument, NULL, 3 },
 		{ 0 },
 	};
-	char *argv[] = { "prog",	  "-ca.conf", "--conf",	  "b.conf",
-			 "-d",		  "-c",	      "--con=c.conf", "zone",
-			 "--config",	  "d.conf",   "--bogus",	  "--check",
-			 "--config=e.conf", NULL };
+	char *argv[] = { "prog",
+			 "-ca.conf",
+			 "--conf",
+			 "b.conf",
+			 "-d",
+			 "-c",
+			 "--con=c.conf",
+			 "zone",
+			 "--config",
+			 "d.conf",
+			 "--bogus",
+			 "--check",
+			 "--config=e.conf",
+			 NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 	const char *p[XD_CONF_MAX];
 
-	assert_int_equal(xd_conf_paths(argc, argv, "c:d:", opts, p,
-				       XD_CONF_MAX),
-			 5);
+	assert_int_equal(
+		xd_conf_paths(argc, argv, "c:d:", opts, p, XD_CONF_MAX), 5);
 	assert_string_equal(p[0], "a.conf");
 	assert_string_equal(p[1], "b.conf");
 	assert_string_equal(p[2], "c.conf");
