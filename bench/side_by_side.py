@@ -397,7 +397,9 @@ def sweep(measure, seconds, max_rate=0, deadline=None):
     """Throughput: the highest offered rate with >= 99% correct. First as
     fast as the generator goes; then down by tenths of that rate until
     one passes, then halving the gap to the lowest failing rate three
-    times. Returns (throughput, points, generator_bound)."""
+    times. Returns (throughput, points, generator_bound); raises when no
+    rate passed (all tenths failed, or the time budget ran out first), so
+    that a row says so instead of showing 0."""
     points = []
 
     def step(rate):
@@ -412,9 +414,10 @@ def sweep(measure, seconds, max_rate=0, deadline=None):
     most = top["offered"]
     if top["correct"] >= 0.99:
         return most, points, True
-    good, bad = None, most
+    good, bad, cut = None, most, False
     for k in range(9, 0, -1):
         if deadline and time.monotonic() > deadline:
+            cut = True
             break
         r = step(most * k / 10)
         if r["correct"] >= 0.99:
@@ -422,7 +425,13 @@ def sweep(measure, seconds, max_rate=0, deadline=None):
             break
         bad = r["offered"]
     if good is None:
-        return 0.0, points, False
+        last = points[-1]
+        raise RuntimeError(
+            "no offered rate got >= 99%% correct replies (%s; the lowest "
+            "tried, %.0f/s, got %.2f%%)" % (
+                "the time budget ran out" if cut else
+                "down to a tenth of the top rate", last["offered"],
+                100 * last["correct"]))
     lo, hi = good, bad
     for _ in range(3):
         if deadline and time.monotonic() > deadline:
@@ -705,7 +714,7 @@ def row_reflector(bed, engine, queries, share, zone, tmp, a, end, t_dns,
     qps, points, capped = sweep(
         lambda r, s: livegen(bed, t_ref, r, s), a.seconds, deadline=end)
     return {"qps": qps, "points": points, "generator_bound": capped,
-            "napi": how}
+            "napi": how, "step_s": a.seconds}
 
 
 def more_rounds(bed, zone, a, results, t_dns, t_ref, end):
@@ -794,7 +803,8 @@ def row_xdpdns_livegen(bed, engine, queries, share, zone, tmp, a, end, t_dns,
         qps, points, capped = sweep(
             lambda r, s: livegen(bed, t_dns, r, s), a.seconds, deadline=end)
         return {"qps": qps, "points": points, "generator_bound": capped,
-                "napi": how, "maps_mib": maps_mib(bed.node),
+                "napi": how, "step_s": a.seconds,
+                "maps_mib": maps_mib(bed.node),
                 "apply_s": applied}
     finally:
         detach_xdpdns(bed)
@@ -814,16 +824,23 @@ def kxdpgun_sweep(bed, text_mix, share, a, end):
     for i in range(n):
         if i and time.monotonic() > end:
             break
-        qps, pts, capped = sweep(
-            lambda r, s: kxdpgun(bed, text_mix, share, r, secs), secs,
-            deadline=end)
+        try:
+            qps, pts, capped = sweep(
+                lambda r, s: kxdpgun(bed, text_mix, share, r, secs), secs,
+                deadline=end)
+        except RuntimeError as e:
+            if not figures:
+                raise
+            log("sweep %d of %d left out: %s" % (i + 1, n, e))
+            continue
         figures.append(qps)
         points += pts
         bound.append(capped)
         if len(figures) > 1:
             log("sweep %d of %d: %.0f/s" % (i + 1, n, qps))
     return {"qps": statistics.median(figures), "sweeps": figures,
-            "points": points, "generator_bound": all(bound), "napi": how}
+            "points": points, "generator_bound": all(bound), "napi": how,
+            "step_s": secs}
 
 
 def row_xdpdns_kxdpgun(bed, engine, queries, share, zone, tmp, a, end, t_dns,
@@ -876,6 +893,7 @@ def socket_row(bed, engine, queries, share, a, proc, exact, end, plain_mix):
     lat = dnsperf(bed, plain_mix, share, 1, rate=max(1000, qps / 2),
                   verbose=True)
     return {"qps": qps, "points": points, "avg_ms_loaded": r.get("avg_ms"),
+            "step_s": secs,
             "p50_ms": lat.get("p50_ms"),
             "p99_ms": lat.get("p99_ms"), "latency_at": max(1000, qps / 2),
             "rss_mib": peak_rss_mib(proc.pid),
@@ -940,9 +958,17 @@ def fmt_qps(v):
 def report(results, notes, a, rows, meta):
     ref = (results.get("reflector") or {}).get("qps")
     kx = (results.get("knotd-xdp") or {}).get("qps")
-    print("| %d records, %s s a step | qps, >= 99%% correct | p50 ms | "
+    print("| %d records | qps, >= 99%% correct | p50 ms | "
           "p99 ms | peak memory | vs knotd XDP | vs reflector |"
-          % (a.records, a.seconds))
+          % a.records)
+    steps = {}
+    for row in rows:
+        st = (results.get(row) or {}).get("step_s")
+        if st:
+            steps.setdefault("%g s" % st, []).append(LABEL[row])
+    if steps:
+        notes.append("Steps of a sweep: " + "; ".join(
+            "%s for %s" % (k, ", ".join(v)) for k, v in steps.items()))
     if (results.get("reflector") or {}).get("rounds"):
         notes.append("reflector and xdpdns XDP (livegen): median of %d "
                      "rounds taking turns; their ratio is the median of the "
