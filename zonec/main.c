@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 
 #include <libknot/libknot.h>
@@ -613,27 +614,43 @@ static int server_reload(const char *pidfile, const struct sockaddr_storage *ss,
 	}
 	fclose(f);
 	/* The pid file belongs to the server's unprivileged user: signal
-	 * the pid only if it is the server's, not whatever it names. */
+	 * the pid only if it is the server's, not whatever it names. The
+	 * process is held by a pidfd before its name is read, and signalled
+	 * through it: if it ends meanwhile and its pid goes to another
+	 * process, the name read is refused or the signal fails, and no
+	 * other process is signalled. */
+	int pfd = pidfd_open((pid_t)pid, 0);
+	if (pfd < 0) {
+		*why = errno == ESRCH ? "no process has the pid its pid file "
+					"holds (is it running?)" :
+					"cannot open its process";
+		return -1;
+	}
 	char path[64], comm[32] = "";
 	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
 	f = fopen(path, "r");
-	if (!f) {
-		*why = "no process has the pid its pid file holds (is it "
-		       "running?)";
-		return -1;
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
 	}
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = 0;
-	fclose(f);
 	comm[strcspn(comm, "\n")] = 0;
-	if (strcmp(comm, "xdpdns-server")) {
-		*why = "the pid its pid file holds is not an xdpdns-server";
+	/* Still the process held: the name read was its own. */
+	bool same = pidfd_send_signal(pfd, 0, NULL, 0) == 0;
+	if (!same || strcmp(comm, "xdpdns-server")) {
+		close(pfd);
+		*why = same ? "the pid its pid file holds is not an "
+			      "xdpdns-server" :
+			      "no process has the pid its pid file holds (is "
+			      "it running?)";
 		return -1;
 	}
-	if (kill((pid_t)pid, SIGHUP) < 0) {
+	if (pidfd_send_signal(pfd, SIGHUP, NULL, 0) < 0) {
+		close(pfd);
 		*why = "cannot signal it (is it running?)";
 		return -1;
 	}
+	close(pfd);
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	size_t done = 0;

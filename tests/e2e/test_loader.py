@@ -397,6 +397,19 @@ def test_apply_updates_xdp_and_server_together(tmp_path):
             bystander.kill()
             bystander.wait()
 
+        # A pid file left by a process that has ended: refused as such.
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        stale = tmp_path / "stale.pid"
+        stale.write_text("%d\n" % gone.pid)
+        r = subprocess.run(
+            apply[:apply.index("--server-pidfile") + 1] +
+            [str(stale), "--wait", "2", "together.test.=%s" % third],
+            capture_output=True, text=True)
+        assert r.returncode == 1
+        assert "no process has the pid" in r.stderr, r.stderr
+        assert serials() == (2, 2)
+
         # The server reads another file: it never reaches serial 3, so
         # the XDP path stays on 2 and apply says why.
         other = tmp_path / "other.zone"
