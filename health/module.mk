@@ -5,5 +5,5 @@
 LIB_SRCS += health/hstate.c health/probe.c
 PROGS += xdpdns-health
 xdpdns-health_SRCS := health/main.c health/announce.c
-xdpdns-health_LDLIBS := -lxdp -lm
+xdpdns-health_LDLIBS := -lxdp
 $(BUILD)/obj/health/main.o: $(BPF_SKEL)

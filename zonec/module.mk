@@ -5,4 +5,4 @@ LIB_SRCS += zonec/arena.c zonec/dname.c zonec/diag.c zonec/rdata.c \
 
 PROGS += xdpdns-zonec
 xdpdns-zonec_SRCS := zonec/main.c
-xdpdns-zonec_LDLIBS := -lxdp -lm
+xdpdns-zonec_LDLIBS := -lxdp
