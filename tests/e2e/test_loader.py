@@ -377,22 +377,28 @@ def test_apply_updates_xdp_and_server_together(tmp_path):
         assert r.returncode == 0, r.stderr
         assert serials() == (2, 2)
 
-        # A pid file that names another process: apply refuses to
-        # signal it (SIGHUP would stop a sleep) and serves nothing new.
-        bystander = subprocess.Popen(["sleep", "30"])
-        try:
-            wrong = tmp_path / "wrong.pid"
-            wrong.write_text("%d\n" % bystander.pid)
-            third = tmp_path / "third.zone"
-            third.write_text(text % (3, 3))
+        third = tmp_path / "third.zone"
+        third.write_text(text % (3, 3))
+
+        def refused(pid, why):
+            """apply with a pid file naming pid is refused for why, and
+            nothing new is served."""
+            path = tmp_path / ("%d.pid" % pid)
+            path.write_text("%d\n" % pid)
             r = subprocess.run(
                 apply[:apply.index("--server-pidfile") + 1] +
-                [str(wrong), "--wait", "2", "together.test.=%s" % third],
+                [str(path), "--wait", "2", "together.test.=%s" % third],
                 capture_output=True, text=True)
             assert r.returncode == 1
-            assert "is not an xdpdns-server" in r.stderr, r.stderr
-            assert bystander.poll() is None
+            assert why in r.stderr, r.stderr
             assert serials() == (2, 2)
+
+        # A pid file that names another process: apply refuses to
+        # signal it (SIGHUP would stop a sleep).
+        bystander = subprocess.Popen(["sleep", "30"])
+        try:
+            refused(bystander.pid, "is not an xdpdns-server")
+            assert bystander.poll() is None
         finally:
             bystander.kill()
             bystander.wait()
@@ -400,15 +406,7 @@ def test_apply_updates_xdp_and_server_together(tmp_path):
         # A pid file left by a process that has ended: refused as such.
         gone = subprocess.Popen(["true"])
         gone.wait()
-        stale = tmp_path / "stale.pid"
-        stale.write_text("%d\n" % gone.pid)
-        r = subprocess.run(
-            apply[:apply.index("--server-pidfile") + 1] +
-            [str(stale), "--wait", "2", "together.test.=%s" % third],
-            capture_output=True, text=True)
-        assert r.returncode == 1
-        assert "no process has the pid" in r.stderr, r.stderr
-        assert serials() == (2, 2)
+        refused(gone.pid, "no process has the pid")
 
         # The server reads another file: it never reaches serial 3, so
         # the XDP path stays on 2 and apply says why.
