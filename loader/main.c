@@ -544,7 +544,7 @@ static int cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	made_dir = true;
-#define X(field, name)                                  \
+#define X(field, name, size)                            \
 	if (!r && (r = pin_fd(dir, name, m.field)) < 0) \
 		what = "pinning " name;
 	r = 0;

@@ -30,11 +30,21 @@ static int get(const struct xd_pins *p, const char *name)
 	return bpf_obj_get(path);
 }
 
+/* A map's value size, or 0 when it cannot be read. */
+static uint32_t value_size(int fd)
+{
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.value_size;
+}
+
 int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
 		 const char **why)
 {
 	memset(p, 0, sizeof(*p));
-#define X(field, name) p->maps.field = -1;
+#define X(field, name, size) p->maps.field = -1;
 	XD_PIN_MAPS
 #undef X
 	p->zones = p->prog = p->lock = -1;
@@ -53,10 +63,16 @@ int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
 			return -errno;
 		}
 	}
-#define X(field, name)                                   \
-	if ((p->maps.field = get(p, name)) < 0) {        \
-		*why = "a pinned map is missing: " name; \
-		return -ENOENT;                          \
+#define X(field, name, size)                                         \
+	if ((p->maps.field = get(p, name)) < 0) {                    \
+		*why = "a pinned map is missing: " name;             \
+		return -ENOENT;                                      \
+	}                                                            \
+	if (value_size(p->maps.field) != (size)) {                   \
+		*why = "the pinned map " name " was made by another " \
+		       "version of xdpdns (its values differ in size "  \
+		       "from this version's): detach and attach again"; \
+		return -EPROTO;                                      \
 	}
 	XD_PIN_MAPS
 #undef X
@@ -71,7 +87,7 @@ int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
 
 void xd_pins_close(struct xd_pins *p)
 {
-#define X(field, name)          \
+#define X(field, name, size)    \
 	if (p->maps.field >= 0) \
 		close(p->maps.field);
 	XD_PIN_MAPS

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "xdpmaps.h"
+#include "xdpdns.h"
 
 #define XD_PIN_ROOT "/sys/fs/bpf/xdpdns"
 #define XD_ZONES_MAX 65536 /* zones one interface can serve */
@@ -21,15 +22,19 @@
  * (key=value lines: state, since, checked, pid, reason); status shows it. */
 #define XD_HEALTH_STATE_DIR "/run/xdpdns"
 
-/* The program's maps that are pinned, in this order, with these names. */
-#define XD_PIN_MAPS            \
-	X(slots, "xd_slots")   \
-	X(nodes, "xd_nodes")   \
-	X(names, "xd_names")   \
-	X(chunks, "xd_chunks") \
-	X(tslots, "xd_tslots") \
-	X(config, "xd_config") \
-	X(stats, "xd_stats") X(rrl, "xd_rrl") X(exempt, "xd_rrl_exempt")
+/* The program's maps that are pinned, in this order, with these names
+ * and value sizes (opening pins made by another version of xdpdns, whose
+ * layouts differ, is refused). */
+#define XD_PIN_MAPS                                                  \
+	X(slots, "xd_slots", sizeof(struct xd_sbucket))              \
+	X(nodes, "xd_nodes", sizeof(struct xd_xnode))                \
+	X(names, "xd_names", XD_NAMES_CHUNK)                         \
+	X(chunks, "xd_chunks", XD_CHUNK)                             \
+	X(tslots, "xd_tslots", sizeof(struct xd_tslot))              \
+	X(config, "xd_config", sizeof(struct xd_config))             \
+	X(stats, "xd_stats", sizeof(struct xd_stats))                \
+	X(rrl, "xd_rrl", sizeof(struct xd_rrl_bucket))               \
+	X(exempt, "xd_rrl_exempt", 1)
 
 struct xd_pins {
 	char dir[PATH_MAX];

@@ -262,6 +262,39 @@ def test_fast_path_switch(node):
     assert bad.returncode == 2
 
 
+def test_pins_of_another_version_refused(node):
+    """Pins whose map layouts differ from this version's (a node upgraded
+    in place, the old program still attached) are refused by status and
+    apply, which would otherwise read and write the config at the wrong
+    offsets; the program keeps serving what it served, and detach still
+    works, to attach again."""
+    dev = node.dev
+    run(ZONEC, "apply", "--dev", dev, node.write_zone("z.zone",
+                                                      zone_text(1, 1)))
+    wire = query("www.swap.test.", "A")
+    want = ask(node.client, NODE4, wire)
+    assert want is not None
+    pin = "/sys/fs/bpf/xdpdns/%s/xd_config" % dev
+    os.unlink(pin)  # the program keeps its map
+    run("bpftool", "map", "create", pin, "type", "array", "key", "4",
+        "value", "160", "entries", "1", "name", "xd_config")
+    st = run(LOADER, "status", "--dev", dev, ok=False)
+    assert st.returncode == 1
+    assert "the pinned map xd_config was made by another version of " \
+        "xdpdns" in st.stderr, st.stderr
+    ap = run(ZONEC, "apply", "--dev", dev,
+             node.write_zone("z2.zone", zone_text(2, 2)), ok=False)
+    assert ap.returncode == 1
+    assert "another version of xdpdns" in ap.stderr, ap.stderr
+    got = ask(node.client, NODE4, wire)
+    assert got is not None and got[2:] == want[2:]
+    run(LOADER, "detach", "--dev", dev)
+    assert not os.path.exists(os.path.dirname(pin))
+    run(LOADER, "attach", "--dev", dev)
+    assert "no zones loaded yet" in run(LOADER, "status", "--dev",
+                                        dev).stdout
+
+
 def test_stats_interval_and_help(node):
     out = run(LOADER, "stats", "--dev", node.dev, "--interval", "0.2",
               "--count", "2").stdout
