@@ -63,16 +63,16 @@ int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
 			return -errno;
 		}
 	}
-#define X(field, name, size)                                         \
-	if ((p->maps.field = get(p, name)) < 0) {                    \
-		*why = "a pinned map is missing: " name;             \
-		return -ENOENT;                                      \
-	}                                                            \
-	if (value_size(p->maps.field) != (size)) {                   \
-		*why = "the pinned map " name " was made by another " \
+#define X(field, name, size)                                            \
+	if ((p->maps.field = get(p, name)) < 0) {                       \
+		*why = "a pinned map is missing: " name;                \
+		return -ENOENT;                                         \
+	}                                                               \
+	if (value_size(p->maps.field) != (size)) {                      \
+		*why = "the pinned map " name " was made by another "   \
 		       "version of xdpdns (its values differ in size "  \
 		       "from this version's): detach and attach again"; \
-		return -EPROTO;                                      \
+		return -EPROTO;                                         \
 	}
 	XD_PIN_MAPS
 #undef X

@@ -25,15 +25,15 @@
 /* The program's maps that are pinned, in this order, with these names
  * and value sizes (opening pins made by another version of xdpdns, whose
  * layouts differ, is refused). */
-#define XD_PIN_MAPS                                                  \
-	X(slots, "xd_slots", sizeof(struct xd_sbucket))              \
-	X(nodes, "xd_nodes", sizeof(struct xd_xnode))                \
-	X(names, "xd_names", XD_NAMES_CHUNK)                         \
-	X(chunks, "xd_chunks", XD_CHUNK)                             \
-	X(tslots, "xd_tslots", sizeof(struct xd_tslot))              \
-	X(config, "xd_config", sizeof(struct xd_config))             \
-	X(stats, "xd_stats", sizeof(struct xd_stats))                \
-	X(rrl, "xd_rrl", sizeof(struct xd_rrl_bucket))               \
+#define XD_PIN_MAPS                                      \
+	X(slots, "xd_slots", sizeof(struct xd_sbucket))  \
+	X(nodes, "xd_nodes", sizeof(struct xd_xnode))    \
+	X(names, "xd_names", XD_NAMES_CHUNK)             \
+	X(chunks, "xd_chunks", XD_CHUNK)                 \
+	X(tslots, "xd_tslots", sizeof(struct xd_tslot))  \
+	X(config, "xd_config", sizeof(struct xd_config)) \
+	X(stats, "xd_stats", sizeof(struct xd_stats))    \
+	X(rrl, "xd_rrl", sizeof(struct xd_rrl_bucket))   \
 	X(exempt, "xd_rrl_exempt", 1)
 
 struct xd_pins {
