@@ -253,6 +253,10 @@ static void default_state_file(struct hs_config *c)
 }
 
 /* Written whole to a temporary file, then renamed over the old one. */
+/* What the last change of the service addresses left undone: empty when
+ * every address is as the state says. Written to the state file. */
+static char route_fail[HS_REASON_MAX];
+
 static void write_state(const struct hs_config *c, const char *state,
 			time_t since, const char *reason)
 {
@@ -277,9 +281,10 @@ static void write_state(const struct hs_config *c, const char *state,
 	}
 	fprintf(f,
 		"state=%s\nsince=%lld\nchecked=%lld\npid=%d\nreason=%s\n"
-		"interval=%g\nfall=%u\nrise=%u\n",
+		"routes=%s%s\ninterval=%g\nfall=%u\nrise=%u\n",
 		state, (long long)since, (long long)time(NULL), (int)getpid(),
-		reason, c->interval_s, c->fall, c->rise);
+		reason, route_fail[0] ? "FAILED: " : "ok", route_fail,
+		c->interval_s, c->fall, c->rise);
 	if (fclose(f) == 0)
 		rename(tmp, c->state_file);
 }
@@ -292,9 +297,17 @@ static void addr_text(const struct hs_addr *a, char *out, size_t len)
 }
 
 /* Make the addresses on the dummy match the state; log what moved. */
+/*
+ * Add (on) or remove every service address. What fails is kept in
+ * route_fail for the state file, retried every round, and logged when it
+ * changes (not every round while it lasts).
+ */
 static void set_announced(const struct hs_config *c, int *ifindex, bool on,
 			  bool quiet_changes)
 {
+	char fail[HS_REASON_MAX] = "";
+	int nfail = 0;
+
 	for (int i = 0; i < c->nservice; i++) {
 		char text[INET6_ADDRSTRLEN];
 		addr_text(&c->service[i], text, sizeof(text));
@@ -308,16 +321,33 @@ static void set_announced(const struct hs_config *c, int *ifindex, bool on,
 				r = ha_addr_set(ni, &c->service[i], on);
 			}
 		}
-		if (r < 0)
-			xd_log(prog, "cannot %s %s %s %s: %s",
-			       on ? "add" : "remove", text, on ? "to" : "from",
-			       c->announce_dev, strerror(-r));
-		else if (r > 0 && !quiet_changes)
+		if (r < 0) {
+			if (!nfail++)
+				snprintf(fail, sizeof(fail),
+					 "cannot %s %s %s %s: %s",
+					 on ? "add" : "remove", text,
+					 on ? "to" : "from", c->announce_dev,
+					 strerror(-r));
+		} else if (r > 0 && !quiet_changes)
 			xd_log(prog,
 			       "%s %s %s %s (someone else had changed it)",
 			       on ? "re-added" : "removed", text,
 			       on ? "to" : "from", c->announce_dev);
 	}
+	if (nfail > 1) {
+		size_t n = strlen(fail);
+		snprintf(fail + n, sizeof(fail) - n, " (and %d more)",
+			 nfail - 1);
+	}
+	if (strcmp(fail, route_fail)) {
+		if (fail[0])
+			xd_log(prog, "%s; retrying every round", fail);
+		else
+			xd_log(prog, "%s: the service addresses are %s again",
+			       c->announce_dev,
+			       on ? "all there" : "all removed");
+	}
+	snprintf(route_fail, sizeof(route_fail), "%s", fail);
 }
 
 static volatile sig_atomic_t hangup;
@@ -439,9 +469,13 @@ static int run_node(struct hs_config *c)
 	}
 	if (c->withdraw_on_exit) {
 		set_announced(c, &ifindex, false, true);
-		xd_log(prog, "%s: stopped; withdrew %s", c->dev, addrs);
+		xd_log(prog, "%s: stopped; withdrew %s%s", c->dev, addrs,
+		       route_fail[0] ? " (not all: see above)" : "");
 		write_state(c, "stopped", time(NULL),
-			    "xdpdns-health stopped, addresses withdrawn");
+			    route_fail[0] ? "xdpdns-health stopped, NOT all "
+					    "addresses withdrawn" :
+					    "xdpdns-health stopped, addresses "
+					    "withdrawn");
 	} else {
 		xd_log(prog, "%s: stopped; %s left as they were (%s)", c->dev,
 		       addrs, hs_announced(&m) ? "announced" : "withdrawn");

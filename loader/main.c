@@ -945,7 +945,8 @@ static void print_abuse(const struct xd_config *c)
  * does not run here. */
 static void health_status(const char *dev)
 {
-	char path[PATH_MAX], line[512], state[32] = "?", reason[400] = "";
+	char path[PATH_MAX], line[512], state[32] = "?", reason[400] = "",
+					       routes[400] = "";
 	long long since = 0, checked = 0;
 	int pid = 0;
 
@@ -960,6 +961,8 @@ static void health_status(const char *dev)
 			snprintf(state, sizeof(state), "%s", line + 6);
 		else if (!strncmp(line, "reason=", 7))
 			snprintf(reason, sizeof(reason), "%s", line + 7);
+		else if (!strncmp(line, "routes=", 7))
+			snprintf(routes, sizeof(routes), "%s", line + 7);
 		else if (!strncmp(line, "since=", 6))
 			since = atoll(line + 6);
 		else if (!strncmp(line, "checked=", 8))
@@ -982,6 +985,9 @@ static void health_status(const char *dev)
 	else
 		printf("  health: %s since %s, last check %llds ago: %s\n",
 		       state, when, (long long)time(NULL) - checked, reason);
+	/* The addresses are not as the state says: said on its own line. */
+	if (!strncmp(routes, "FAILED", 6))
+		printf("  health: service addresses %s\n", routes);
 }
 
 static int status_of(const char *dev)

@@ -19,7 +19,8 @@
 #define XD_PIN_ROOT "/sys/fs/bpf/xdpdns"
 #define XD_ZONES_MAX 65536 /* zones one interface can serve */
 /* xdpdns-health writes its state for IF to XD_HEALTH_STATE_DIR/health-IF.state
- * (key=value lines: state, since, checked, pid, reason); status shows it. */
+ * (key=value lines: state, since, checked, pid, reason, routes: "ok" or
+ * "FAILED: what"); status shows it. */
 #define XD_HEALTH_STATE_DIR "/run/xdpdns"
 
 /* The program's maps that are pinned, in this order, with these names

@@ -614,6 +614,42 @@ def test_check_once(anycast):
         % a.dev["a"]
 
 
+def test_route_change_failure_shown(anycast):
+    """An address the checker cannot add (IPv6 turned off on the
+    announcing interface) is said in its state and by status, not hidden
+    behind "announced"; retried every round, it is added once it can be,
+    and status says nothing more."""
+    a = anycast
+    ns, knob = a.ns["a"], "net.ipv6.conf.lo.disable_ipv6"
+
+    def addrs():
+        return run("ip", "-n", ns, "addr", "show", "dev", a.dummy).stdout
+
+    run("ip", "netns", "exec", ns, "sysctl", "-qw", knob + "=1")
+    try:
+        a.start("health-a2", a.nsx(
+            "a", HEALTH, "--dev", a.dev["a"], "--announce-dev", a.dummy,
+            "--service", SERVICE4, "--service", SERVICE6, "--interval",
+            str(INTERVAL), "--timeout", "0.15", "--max-latency", "0.1",
+            "--fall", str(FALL), "--rise", str(RISE)))
+        failed = "health: service addresses FAILED: cannot add %s to %s: " \
+            % (SERVICE6, a.dummy)
+        a.wait(lambda: failed in status(a, "a"),
+               "status to show the address that could not be added")
+        st = status(a, "a")
+        assert "health: announced since" in st, st
+        assert SERVICE4 in addrs() and SERVICE6 not in addrs()
+    finally:
+        run("ip", "netns", "exec", ns, "sysctl", "-qw", knob + "=0")
+    try:
+        a.wait(lambda: SERVICE6 in addrs() and
+               "FAILED" not in status(a, "a"),
+               "the address added once it can be")
+    finally:
+        a.stop("health-a2")
+    assert SERVICE4 not in addrs() and SERVICE6 not in addrs()
+
+
 @pytest.mark.parametrize("args,message", [
     (["--fall", "0"], "bad --fall '0': expected a count, 1 to 1000"),
     (["--interval", "1x"], "bad --interval '1x': expected seconds, "
