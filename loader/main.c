@@ -946,7 +946,7 @@ static void print_abuse(const struct xd_config *c)
 static void health_status(const char *dev)
 {
 	char path[PATH_MAX], line[512], state[32] = "?", reason[400] = "",
-					       routes[400] = "";
+					routes[400] = "";
 	long long since = 0, checked = 0;
 	int pid = 0;
 
