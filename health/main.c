@@ -252,11 +252,11 @@ static void default_state_file(struct hs_config *c)
 			 "%s/health-%s.state", XD_HEALTH_STATE_DIR, c->dev);
 }
 
-/* Written whole to a temporary file, then renamed over the old one. */
 /* What the last change of the service addresses left undone: empty when
  * every address is as the state says. Written to the state file. */
 static char route_fail[HS_REASON_MAX];
 
+/* Written whole to a temporary file, then renamed over the old one. */
 static void write_state(const struct hs_config *c, const char *state,
 			time_t since, const char *reason)
 {
@@ -296,17 +296,23 @@ static void addr_text(const struct hs_addr *a, char *out, size_t len)
 	inet_ntop(a->family, &a->a, out, (socklen_t)len);
 }
 
-/* Make the addresses on the dummy match the state; log what moved. */
 /*
- * Add (on) or remove every service address. What fails is kept in
- * route_fail for the state file, retried every round, and logged when it
- * changes (not every round while it lasts).
+ * Make the addresses on the announcing interface match the state (on:
+ * all added; off: all removed), logging what someone else had moved.
+ * What fails is kept in route_fail for the state file, retried the next
+ * round, and logged when it changes (not every round while it lasts);
+ * final: the last call, at exit, with no next round (the caller logs).
  */
 static void set_announced(const struct hs_config *c, int *ifindex, bool on,
-			  bool quiet_changes)
+			  bool quiet_changes, bool final)
 {
 	char fail[HS_REASON_MAX] = "";
 	int nfail = 0;
+
+	/* After a failure, an address put right is the retry's doing, not
+	 * someone else's. */
+	if (route_fail[0])
+		quiet_changes = true;
 
 	for (int i = 0; i < c->nservice; i++) {
 		char text[INET6_ADDRSTRLEN];
@@ -339,14 +345,11 @@ static void set_announced(const struct hs_config *c, int *ifindex, bool on,
 		snprintf(fail + n, sizeof(fail) - n, " (and %d more)",
 			 nfail - 1);
 	}
-	if (strcmp(fail, route_fail)) {
-		if (fail[0])
-			xd_log(prog, "%s; retrying every round", fail);
-		else
-			xd_log(prog, "%s: the service addresses are %s again",
-			       c->announce_dev,
-			       on ? "all there" : "all removed");
-	}
+	if (!final && fail[0] && strcmp(fail, route_fail))
+		xd_log(prog, "%s; retrying every round", fail);
+	else if (!final && !fail[0] && route_fail[0])
+		xd_log(prog, "%s: the service addresses are %s now",
+		       c->announce_dev, on ? "all there" : "all removed");
 	snprintf(route_fail, sizeof(route_fail), "%s", fail);
 }
 
@@ -399,7 +402,7 @@ static int run_node(struct hs_config *c)
 	sigprocmask(SIG_BLOCK, &block, &open_mask);
 
 	hs_machine_init(&m, c->rise, c->fall);
-	set_announced(c, &ifindex, false, true);
+	set_announced(c, &ifindex, false, true, false);
 	time_t since = time(NULL);
 	char reason[HS_REASON_MAX];
 	snprintf(reason, sizeof(reason), "started, waiting for %u good rounds",
@@ -445,7 +448,7 @@ static int run_node(struct hs_config *c)
 			xd_log(prog, "%s: checks pass again", c->dev);
 			last_logged[0] = 0;
 		}
-		set_announced(c, &ifindex, hs_announced(&m), changed);
+		set_announced(c, &ifindex, hs_announced(&m), changed, false);
 		write_state(c, hs_state_name(m.state), since, reason);
 
 		next += c->interval_s;
@@ -468,9 +471,12 @@ static int run_node(struct hs_config *c)
 		}
 	}
 	if (c->withdraw_on_exit) {
-		set_announced(c, &ifindex, false, true);
-		xd_log(prog, "%s: stopped; withdrew %s%s", c->dev, addrs,
-		       route_fail[0] ? " (not all: see above)" : "");
+		set_announced(c, &ifindex, false, true, true);
+		if (route_fail[0])
+			xd_log(prog, "%s: stopped; NOT all of %s withdrawn: %s",
+			       c->dev, addrs, route_fail);
+		else
+			xd_log(prog, "%s: stopped; withdrew %s", c->dev, addrs);
 		write_state(c, "stopped", time(NULL),
 			    route_fail[0] ? "xdpdns-health stopped, NOT all "
 					    "addresses withdrawn" :

@@ -620,6 +620,7 @@ def test_route_change_failure_shown(anycast):
     behind "announced"; retried every round, it is added once it can be,
     and status says nothing more."""
     a = anycast
+    a.stop("health-a")  # stopped already when the tests run in order
     ns, knob = a.ns["a"], "net.ipv6.conf.lo.disable_ipv6"
 
     def addrs():
@@ -648,6 +649,15 @@ def test_route_change_failure_shown(anycast):
     finally:
         a.stop("health-a2")
     assert SERVICE4 not in addrs() and SERVICE6 not in addrs()
+    # Said once when it began and once when it ended, not every round;
+    # the retry that put it right is not taken for someone else's doing.
+    with open(os.path.join(a.tmp, "health-a2.log")) as f:
+        log = f.read()
+    assert log.count("cannot add %s to %s: " % (SERVICE6, a.dummy)) == 1, log
+    assert log.count("retrying every round") == 1, log
+    assert log.count("the service addresses are all there now") == 1, log
+    assert "someone else" not in log, log
+    assert "stopped; withdrew" in log, log
 
 
 @pytest.mark.parametrize("args,message", [
