@@ -327,8 +327,9 @@ static void test_config_check(void **state)
 }
 
 /* The config files of a command line: every form getopt takes, in
- * order, not an option's argument that looks like one; and the tool's
- * own pass afterwards sees the whole line from the start. */
+ * order, not an option's argument that looks like one nor an operand
+ * after --; and the tool's own pass afterwards sees the whole line from
+ * the start, its operands in order. */
 static void test_conf_paths(void **state)
 {
 	(void)state;
@@ -351,6 +352,10 @@ static void test_conf_paths(void **state)
 			 "--bogus",
 			 "--check",
 			 "--config=e.conf",
+			 "zone2",
+			 "--",
+			 "-c",
+			 "x.conf",
 			 NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 	const char *p[XD_CONF_MAX];
@@ -379,6 +384,12 @@ static void test_conf_paths(void **state)
 	assert_int_equal(configs, 5);
 	assert_int_equal(checks, 1);
 	assert_int_equal(bad, 1);
+	/* The operands, in their order, those after -- among them. */
+	assert_int_equal(argc - optind, 4);
+	assert_string_equal(argv[optind], "zone");
+	assert_string_equal(argv[optind + 1], "zone2");
+	assert_string_equal(argv[optind + 2], "-c");
+	assert_string_equal(argv[optind + 3], "x.conf");
 
 	/* More than the room: counted, the first ones kept. */
 	assert_int_equal(xd_conf_paths(argc, argv, "c:d:", opts, p, 2), 5);
