@@ -30,14 +30,14 @@ static int get(const struct xd_pins *p, const char *name)
 	return bpf_obj_get(path);
 }
 
-/* A map's value size, or 0 when it cannot be read. */
-static uint32_t value_size(int fd)
+/* A map's value size, or -1 when it cannot be read. */
+static long value_size(int fd)
 {
 	struct bpf_map_info info;
 	uint32_t len = sizeof(info);
 
 	memset(&info, 0, sizeof(info));
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.value_size;
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? -1 : info.value_size;
 }
 
 int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
@@ -63,16 +63,20 @@ int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
 			return -errno;
 		}
 	}
-#define X(field, name, size)                                            \
-	if ((p->maps.field = get(p, name)) < 0) {                       \
-		*why = "a pinned map is missing: " name;                \
-		return -ENOENT;                                         \
-	}                                                               \
-	if (value_size(p->maps.field) != (size)) {                      \
-		*why = "the pinned map " name " was made by another "   \
-		       "version of xdpdns (its values differ in size "  \
-		       "from this version's): detach and attach again"; \
-		return -EPROTO;                                         \
+#define X(field, name, size)                                                  \
+	if ((p->maps.field = get(p, name)) < 0) {                             \
+		*why = "a pinned map is missing: " name;                      \
+		return -ENOENT;                                               \
+	}                                                                     \
+	if (value_size(p->maps.field) < 0) {                                  \
+		*why = "cannot read the description of the pinned map " name; \
+		return -EIO;                                                  \
+	}                                                                     \
+	if (value_size(p->maps.field) != (long)(size)) {                      \
+		*why = "the pinned map " name " was made by another "         \
+		       "version of xdpdns (its values differ in size "        \
+		       "from this version's): detach and attach again";       \
+		return -EPROTO;                                               \
 	}
 	XD_PIN_MAPS
 #undef X
@@ -81,6 +85,11 @@ int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
 	if (p->zones < 0 || p->prog < 0) {
 		*why = "the pinned program or zone list is missing";
 		return -ENOENT;
+	}
+	if (value_size(p->zones) != (long)sizeof(struct xd_zone_val)) {
+		*why = "the pinned zone list was made by another version of "
+		       "xdpdns: detach and attach again";
+		return -EPROTO;
 	}
 	return 0;
 }

@@ -24,8 +24,10 @@
 #define XD_HEALTH_STATE_DIR "/run/xdpdns"
 
 /* The program's maps that are pinned, in this order, with these names
- * and value sizes (opening pins made by another version of xdpdns, whose
- * layouts differ, is refused). */
+ * and value sizes: opening pins whose value sizes differ (made by
+ * another version of xdpdns) is refused. A layout changed within the
+ * same size would not be caught: a change of layout changes the size or
+ * needs a version check of its own. */
 #define XD_PIN_MAPS                                      \
 	X(slots, "xd_slots", sizeof(struct xd_sbucket))  \
 	X(nodes, "xd_nodes", sizeof(struct xd_xnode))    \

@@ -3,6 +3,7 @@
  * xdpdns-zonec: check, compile, dump and query DNS zones for xdpdns.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -606,7 +607,7 @@ static int server_reload(const char *pidfile, const struct sockaddr_storage *ss,
 	FILE *f = fopen(pidfile, "r");
 	long pid = 0;
 
-	if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+	if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 1 || pid > INT_MAX) {
 		if (f)
 			fclose(f);
 		*why = "cannot read its pid file";
@@ -623,26 +624,29 @@ static int server_reload(const char *pidfile, const struct sockaddr_storage *ss,
 	if (pfd < 0) {
 		*why = errno == ESRCH ? "no process has the pid its pid file "
 					"holds (is it running?)" :
-					"cannot open its process";
+					"cannot open its process (pidfd_open "
+					"needs Linux 5.3)";
 		return -1;
 	}
 	char path[64], comm[32] = "";
 	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
 	f = fopen(path, "r");
-	if (f) {
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
+	bool named = f && fgets(comm, sizeof(comm), f);
+	if (f)
 		fclose(f);
-	}
 	comm[strcspn(comm, "\n")] = 0;
 	/* Still the process held: the name read was its own. */
-	bool same = pidfd_send_signal(pfd, 0, NULL, 0) == 0;
-	if (!same || strcmp(comm, "xdpdns-server")) {
+	int alive = pidfd_send_signal(pfd, 0, NULL, 0) == 0 ? 0 : errno;
+	if (alive || !named || strcmp(comm, "xdpdns-server")) {
 		close(pfd);
-		*why = same ? "the pid its pid file holds is not an "
-			      "xdpdns-server" :
-			      "no process has the pid its pid file holds (is "
-			      "it running?)";
+		*why = alive == ESRCH ?
+			       "no process has the pid its pid file holds "
+			       "(is it running?)" :
+		       alive  ? "cannot signal it" :
+		       !named ? "cannot read the name of the process its "
+				"pid file names" :
+				"the pid its pid file holds is not an "
+				"xdpdns-server";
 		return -1;
 	}
 	if (pidfd_send_signal(pfd, SIGHUP, NULL, 0) < 0) {
