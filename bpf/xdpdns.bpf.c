@@ -339,9 +339,11 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 
 	/* Relocations: compression pointers move with the longer name. A
 	 * pointer's offset grows by delta with its top bits untouched (no
-	 * offset reaches 0x3f00), so the checksum changes by delta as a
-	 * big-endian word: at an even offset its bytes swap, which an 8-bit
-	 * shift does modulo 0xffff. */
+	 * offset reaches 0x3f00, asserted below), so the checksum changes by
+	 * delta as a big-endian word: at an even offset its bytes swap,
+	 * which an 8-bit shift does modulo 0xffff. */
+	_Static_assert(12 + XD_NAME_MAX + 4 + XD_TMPL_MAX_BYTES + 255 < 0x3f00,
+		       "a moved pointer keeps its top bits");
 	if (delta) {
 		__u32 roff = 8 + 8 * ncuts, rsum = 0, rl = cut_len(s);
 		const struct xd_chunk *rc = NULL;

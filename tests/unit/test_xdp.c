@@ -268,6 +268,13 @@ static void query_table(void **state)
 		  {},
 		  XDP_TX,
 		  0 },
+		{ "NXDOMAIN 71 labels below the apex",
+		  "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.nope.basic.example.",
+		  1,
+		  -1,
+		  {},
+		  XDP_TX,
+		  3 },
 		{ "NODATA", "www.basic.example.", 15, -1, {}, XDP_TX, 0 },
 		{ "NODATA at an empty non-terminal",
 		  "b.c.basic.example.",
@@ -741,6 +748,48 @@ static void random_frames(void **state)
  * table that only holds small zones fails here) and answered as the
  * engine answers it; names near them that do not exist, NXDOMAIN.
  */
+static int config_rw(struct xd_config *c, bool write);
+
+/* Names of 63 labels and more share the mask's last bit: a zone with
+ * one (in a set of its own, which marks every depth up to it) answers
+ * it, and NXDOMAIN below it, as the engine does. */
+static void deep_names(void **state)
+{
+	NEED_ENV();
+	char path[] = "/tmp/xdpdns-test-deep-XXXXXX";
+	FILE *f = temp_zone(path, "deep.example.");
+	char name[160] = "";
+	for (int i = 0; i < 61; i++)
+		strcat(name, "a.");
+	fprintf(f, "%sdeep TXT \"sixty-four labels\"\n", name);
+	fclose(f);
+	char spec[128];
+	snprintf(spec, sizeof(spec), "deep.example.=%s", path);
+	char *dspecs[] = { spec };
+	struct xdp_env deep, saved = env;
+	const char *why = NULL;
+	int r = xdp_env_open(&deep, dspecs, 1, &why);
+	unlink(path);
+	if (r < 0)
+		fail_msg("deep zone: %s", why ? why : "cannot load");
+	env = deep;
+	struct xd_config cfg;
+	assert_int_equal(config_rw(&cfg, false), 0);
+	struct frame_opts v4 = { 0 };
+	struct buf q;
+	char qn[300];
+	snprintf(qn, sizeof(qn), "%sdeep.deep.example.", name);
+	make_query(&q, 1, 0, qn, 16, -1, false);
+	run_case("TXT at a name of 64 labels", q.b, q.n, &v4, XDP_TX);
+	snprintf(qn, sizeof(qn), "x.y.%sdeep.deep.example.", name);
+	make_query(&q, 2, 0, qn, 1, -1, false);
+	run_case("NXDOMAIN two labels below it", q.b, q.n, &v4, XDP_TX);
+	env = saved;
+	xdp_env_close(&deep);
+	/* Depths 2 to 63 and more: every bit from the apex's on. */
+	assert_int_equal(cfg.gen[cfg.generation & 1].depths, ~0ull << 2);
+}
+
 static void large_zone(void **state)
 {
 	NEED_ENV();
@@ -1300,6 +1349,7 @@ int main(void)
 		cmocka_unit_test(depth_mask),
 		cmocka_unit_test(random_frames),
 		cmocka_unit_test(large_zone),
+		cmocka_unit_test(deep_names),
 		cmocka_unit_test_setup_teardown(cookies, config_save,
 						config_restore),
 		cmocka_unit_test_setup_teardown(rrl, config_save,
