@@ -157,8 +157,10 @@ static void read_counters(struct livegen_bpf *skel, __u64 *sum)
  * grace period each time. Runs of a quarter of a second left the CPU
  * idle a tenth of the time, and the figure that much short of the loop's
  * rate; so runs are long (about a second of frames, the first one
- * 65536 frames to learn the speed), and the program paces the frames
- * inside a run. */
+ * 65536 frames to learn the speed, the last one what is left), and the
+ * program paces the frames inside a run. */
+#define RUN_SETUP_S 0.016 /* what a test run costs besides its frames */
+
 static double send_frames(struct livegen_bpf *skel, const struct options *o,
 			  __u8 *frame0)
 {
@@ -185,12 +187,17 @@ static double send_frames(struct livegen_bpf *skel, const struct options *o,
 		if (stopping || t1 - t0 >= o->seconds ||
 		    (o->count && sent >= o->count))
 			return t1 - t0;
-		/* The next run: a second at this run's speed, and no
-		 * further than the end. */
-		speed = (double)burst / (t1 - t);
+		/* The next run: a second at this run's speed, as the kernel
+		 * timed the run itself (its set-up left out: counted in, it
+		 * made the run after a short first one half as long), or
+		 * what is left when that is under a second and a third (no
+		 * short run at the end, paying the set-up for little); and
+		 * no further than the end. */
+		speed = run.duration ? 1e9 / run.duration :
+				       (double)burst / (t1 - t);
 		t = t1;
-		left = o->seconds - (t1 - t0);
-		speed *= left < 1 ? left : 1;
+		left = o->seconds - (t1 - t0) - RUN_SETUP_S;
+		speed *= left < 4.0 / 3 ? (left > 0 ? left : 0) : 1;
 		if (speed < 64)
 			burst = 64;
 		else if (speed > (1 << 22))
