@@ -750,6 +750,24 @@ static void random_frames(void **state)
  */
 static int config_rw(struct xd_config *c, bool write);
 
+/* The zone file at path (removed once read) for origin, loaded in a set
+ * of its own and made the one the cases run against; *saved keeps the
+ * test zones' set to put back. */
+static void use_zone(struct xdp_env *own, struct xdp_env *saved,
+		     const char *origin, const char *path)
+{
+	char spec[128];
+	snprintf(spec, sizeof(spec), "%s=%s", origin, path);
+	char *one[] = { spec };
+	const char *why = NULL;
+	int r = xdp_env_open(own, one, 1, &why);
+	unlink(path);
+	if (r < 0)
+		fail_msg("%s: %s", origin, why ? why : "cannot load");
+	*saved = env;
+	env = *own;
+}
+
 /* Names of 63 labels and more share the mask's last bit: a zone with
  * one (in a set of its own, which marks every depth up to it) answers
  * it, and NXDOMAIN below it, as the engine does. */
@@ -763,16 +781,8 @@ static void deep_names(void **state)
 		strcat(name, "a.");
 	fprintf(f, "%sdeep TXT \"sixty-four labels\"\n", name);
 	fclose(f);
-	char spec[128];
-	snprintf(spec, sizeof(spec), "deep.example.=%s", path);
-	char *dspecs[] = { spec };
-	struct xdp_env deep, saved = env;
-	const char *why = NULL;
-	int r = xdp_env_open(&deep, dspecs, 1, &why);
-	unlink(path);
-	if (r < 0)
-		fail_msg("deep zone: %s", why ? why : "cannot load");
-	env = deep;
+	struct xdp_env deep, saved;
+	use_zone(&deep, &saved, "deep.example.", path);
 	struct xd_config cfg;
 	assert_int_equal(config_rw(&cfg, false), 0);
 	struct frame_opts v4 = { 0 };
@@ -809,16 +819,8 @@ static void large_zone(void **state)
 				i & 0xffff);
 	}
 	fclose(f);
-	char spec[128];
-	snprintf(spec, sizeof(spec), "large.example.=%s", path);
-	char *lspecs[] = { spec };
-	struct xdp_env big, saved = env;
-	const char *why = NULL;
-	int r = xdp_env_open(&big, lspecs, 1, &why);
-	unlink(path);
-	if (r < 0)
-		fail_msg("large zone: %s", why ? why : "cannot load");
-	env = big;
+	struct xdp_env big, saved;
+	use_zone(&big, &saved, "large.example.", path);
 	struct frame_opts v4 = { 0 };
 	size_t tx = 0;
 	for (long k = 0; k < 3000; k++) {
