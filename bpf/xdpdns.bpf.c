@@ -36,6 +36,31 @@ static __always_inline const struct xd_chunk *chunk(const struct xd_config *cfg,
 	return bpf_map_lookup_elem(&xd_chunks, &i);
 }
 
+/*
+ * The chunk of the template whose first chunk is xd_chunks entry tb that
+ * holds its byte off: c itself while off is not at a chunk's start (the
+ * caller walks the template forward and passed the chunk it holds, or
+ * NULL), else looked up. NULL when outside the array.
+ */
+static __always_inline const struct xd_chunk *
+tmpl_chunk(const struct xd_chunk *c, __u32 tb, __u32 off)
+{
+	if (c && (off & (XD_CHUNK - 1)))
+		return c;
+	__u32 i = tb + off / XD_CHUNK;
+	return bpf_map_lookup_elem(&xd_chunks, &i);
+}
+
+/* A template's kind (1-4, positive to referral; struct xd_xtmpl read as
+ * a word) as 0-3, anything else as a referral: the rate limiter's class
+ * and the answer's counter both follow it. */
+static __always_inline __u32 kind_of(__u64 th)
+{
+	__u32 k = (__u32)(th & 0xff) - 1u;
+
+	return k < 4 ? k : 3;
+}
+
 /* ---- the reply ------------------------------------------------------- */
 
 /* SipHash-2-4 of len (at most 32) bytes of s->cmsg: one subprogram. */
@@ -239,10 +264,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		return PASS(pass_template);
 
 	/* Response rate limiting; a valid cookie of ours exempts. */
-	/* The template's kind (1-4, positive to referral) as 0-3: the rate
-	 * limiter's class and the answer's counter both follow it. */
-	__u32 kind = h.kind - 1u < 4 ? h.kind - 1u : 3;
-	__u32 cls = kind;
+	__u32 cls = kind_of(th);
 	if (cfg->rrl_rate[cls] && !s->cookie_valid) {
 		/* Answers and NODATA by name and type, NXDOMAIN by zone,
 		 * referrals by delegation (their template). An answer made
@@ -266,7 +288,6 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	__u32 frame = qend + clen + (s->optlen & 0x3f);
 	s->delta = delta;
 	s->th = th;
-	s->kind = kind;
 	s->frame = frame;
 	s->tbase = (gen ? cfg->chunks : 0) + tref;
 	if (resize(ctx, s, frame, qend) < 0)
@@ -294,12 +315,8 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		if (at + 8 > clen)
 			break;
 		__u32 src = bytes + at;
-		if (!c || !(src & (XD_CHUNK - 8))) {
-			__u32 ci = tb + src / XD_CHUNK;
-			c = bpf_map_lookup_elem(&xd_chunks, &ci);
-			if (!c)
-				return PASS(pass_template);
-		}
+		if (!(c = tmpl_chunk(c, tb, src)))
+			return PASS(pass_template);
 		w = load64(c->b + (src & (XD_CHUNK - 8)));
 		__u8 *d = data + ((qend + at) & 0x7ff);
 		if ((void *)(d + 8) > end)
@@ -310,12 +327,8 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	at = clen & ~7u;
 	if (at < clen) {
 		__u32 src = bytes + at; /* the loop's chunk, unless a new one */
-		if (!c || !(src & (XD_CHUNK - 8))) {
-			__u32 ci = tb + src / XD_CHUNK;
-			c = bpf_map_lookup_elem(&xd_chunks, &ci);
-			if (!c)
-				return PASS(pass_template);
-		}
+		if (!(c = tmpl_chunk(c, tb, src)))
+			return PASS(pass_template);
 		__u64 tail = load64(c->b + (src & (XD_CHUNK - 8)));
 		__u32 r = clen - at;
 		if (at) {
@@ -351,12 +364,8 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			if (i >= nrelocs)
 				break;
 			__u32 at = roff + 2 * i;
-			if (!rc || !(at & (XD_CHUNK - 2))) {
-				__u32 ci = tb + at / XD_CHUNK;
-				rc = bpf_map_lookup_elem(&xd_chunks, &ci);
-				if (!rc)
-					return PASS(pass_template);
-			}
+			if (!(rc = tmpl_chunk(rc, tb, at)))
+				return PASS(pass_template);
 			/* 2-aligned in an 8-aligned chunk: one load. */
 			__u32 pos = load16(rc->b + (at & (XD_CHUNK - 2)));
 			if (pos + 2 > rl)
@@ -417,10 +426,9 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		return PASS(pass_no_room);
 	/* The four kinds' counters are consecutive (positive, NODATA,
 	 * NXDOMAIN, referral): the field by arithmetic, not by branches. */
-	kind = s->kind & 3;
 	size_t field = s->slipped ? FIELD(answer_slipped) :
 		       tc	  ? FIELD(answer_truncated) :
-				    FIELD(answer_positive) + 8 * kind;
+				    FIELD(answer_positive) + 8 * kind_of(th);
 	barrier_var(field); /* keeps count()'s bound for the verifier */
 	count(field);
 	return XDP_TX;
