@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define EXIT_USAGE 2 /* as every tool says in its --help */
-
 void xd_log(const char *prog, const char *fmt, ...)
 {
 	va_list ap;

@@ -7,6 +7,8 @@
 #ifndef XDPDNS_CLI_H
 #define XDPDNS_CLI_H
 
+#define EXIT_USAGE 2 /* a bad command line, as every tool's --help says */
+
 /* "2006-01-02T15:04:05Z prog: message" (UTC) and a newline on stderr. */
 __attribute__((format(printf, 2, 3))) void xd_log(const char *prog,
 						  const char *fmt, ...);

@@ -60,22 +60,19 @@ int xd_conf_read(const char *path, xd_conf_set_fn set, void *ctx, char *err,
 	return 0;
 }
 
-size_t xd_conf_paths(int argc, char **argv, const char *shortopts,
-		     const struct option *longopts, const char **paths,
-		     size_t max)
+int xd_conf_each(int argc, char **argv, const char *shortopts,
+		 const struct option *longopts,
+		 int (*read)(void *ctx, const char *path), void *ctx)
 {
-	int saved = opterr, c;
-	size_t n = 0;
+	int saved = opterr, c, r = 0;
 
 	opterr = 0; /* the tool's own pass says what is wrong */
 	optind = 0; /* glibc: start afresh */
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
-		if (c == 'c') {
-			if (n < max)
-				paths[n] = optarg;
-			n++;
-		}
+	while (!r &&
+	       (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		if (c == 'c')
+			r = read(ctx, optarg);
 	opterr = saved;
 	optind = 0;
-	return n;
+	return r;
 }

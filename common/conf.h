@@ -26,19 +26,19 @@ int xd_conf_read(const char *path, xd_conf_set_fn set, void *ctx, char *err,
 		 size_t errlen);
 
 /*
- * The FILEs of the command line's -c/--config options, in order, as
- * getopt_long reads them with the tool's own options (so every form
- * counts: "-c FILE", "-cFILE", "--config FILE", "--config=FILE" and
- * abbreviations such as "--conf FILE"), at most max of them; returns how
- * many there were. Errors are left to the tool's own pass, which can
- * start afresh: optind is reset. The tools read the files before their
+ * Call read(ctx, FILE) for each -c/--config option of the command line,
+ * in order, as getopt_long reads them with the tool's own options (so
+ * every form counts: "-c FILE", "-cFILE", "--config FILE",
+ * "--config=FILE" and abbreviations such as "--conf FILE"; not an
+ * option's argument that looks like one, nor an operand after "--").
+ * Stops at the first read that fails and returns what it returned, else
+ * 0. Errors in the other options are left to the tool's own pass, which
+ * starts afresh: optind is reset. The tools read the files before their
  * other options, so that the command line wins.
  */
-#define XD_CONF_MAX 16 /* config files on one command line */
-
 struct option;
-size_t xd_conf_paths(int argc, char **argv, const char *shortopts,
-		     const struct option *longopts, const char **paths,
-		     size_t max);
+int xd_conf_each(int argc, char **argv, const char *shortopts,
+		 const struct option *longopts,
+		 int (*read)(void *ctx, const char *path), void *ctx);
 
 #endif

@@ -38,14 +38,9 @@ int xd_parse_sockaddr(const char *spec, struct sockaddr_storage *ss,
 		return -1;
 	memcpy(host, spec, n);
 	host[n] = 0;
-	long pn = 53;
-	if (port) {
-		char *e;
-		errno = 0;
-		pn = strtol(port, &e, 10);
-		if (errno || !*port || *e || pn < 1 || pn > 65535)
-			return -1;
-	}
+	unsigned long pn = 53;
+	if (port && xd_parse_number(port, 1, 65535, &pn) < 0)
+		return -1;
 	memset(ss, 0, sizeof(*ss));
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;

@@ -31,7 +31,6 @@
 #include "xdpdns.h"
 
 #define EXIT_FAIL 1
-#define EXIT_USAGE 2
 
 static const char usage[] =
 	"Usage: xdpdns-health --dev IF --announce-dev DUMMY --service ADDR...\n"
@@ -538,7 +537,6 @@ static int run_peers(struct hs_config *c, const struct peer *peers, int npeers)
 		struct xd_pins p;
 		const char *w = NULL;
 		if (xd_pins_open(&p, c->dev, false, &w) < 0) {
-			xd_pins_close(&p);
 			fprintf(stderr,
 				"%s: %s: %s (or name the zones with "
 				"--zone)\n",
@@ -616,6 +614,17 @@ static int run_peers(struct hs_config *c, const struct peer *peers, int npeers)
 
 /* ---- options ------------------------------------------------------------- */
 
+/* One config file into the struct hs_config at c (xd_conf_each()). */
+static int read_config(void *c, const char *path)
+{
+	char err[512];
+
+	if (hs_read_config(c, path, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s: %s\n", prog, err);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -639,24 +648,12 @@ int main(int argc, char **argv)
 	};
 	struct hs_config c;
 	bool check = false, peers = false;
-	char err[512];
 
 	hs_config_defaults(&c);
 	/* The config files first, in order, then the flags over them. */
 	static const char shortopts[] = "c:d:a:s:S:z:i:t:L:f:r:h";
-	const char *confs[XD_CONF_MAX];
-	size_t nconf =
-		xd_conf_paths(argc, argv, shortopts, opts, confs, XD_CONF_MAX);
-	if (nconf > XD_CONF_MAX) {
-		fprintf(stderr, "%s: more than %d config files\n", prog,
-			XD_CONF_MAX);
+	if (xd_conf_each(argc, argv, shortopts, opts, read_config, &c) < 0)
 		return EXIT_USAGE;
-	}
-	for (size_t i = 0; i < nconf; i++)
-		if (hs_read_config(&c, confs[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s: %s\n", prog, err);
-			return EXIT_USAGE;
-		}
 	int o;
 	while ((o = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		const char *name = NULL;

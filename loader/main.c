@@ -38,7 +38,6 @@
 #include "xdpmaps.h"
 
 #define EXIT_FAIL 1
-#define EXIT_USAGE 2
 #define BPFFS "/sys/fs/bpf"
 #define DEFAULT_MEMORY_MIB 128
 #define DEFAULT_RRL_TABLE 65536
@@ -679,7 +678,6 @@ static int open_pins(struct xd_pins *p, const char *dev, bool lock)
 
 	if (xd_pins_open(p, dev, lock, &why) == 0)
 		return 0;
-	xd_pins_close(p);
 	fail("%s: %s", dev, why);
 	return -1;
 }

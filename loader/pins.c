@@ -30,20 +30,38 @@ static int get(const struct xd_pins *p, const char *name)
 	return bpf_obj_get(path);
 }
 
-/* A map's value size, or -1 when it cannot be read. */
-static long value_size(int fd)
+/* 0 when the pinned map fd has values of size bytes; else why is set
+ * (what names the map) and -errno or -EPROTO returned. */
+static int check_size(int fd, long size, const char *what, const char **why)
 {
 	struct bpf_map_info info;
 	uint32_t len = sizeof(info);
+	static char msg[160];
 
 	memset(&info, 0, sizeof(info));
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? -1 : info.value_size;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		int e = errno;
+		snprintf(msg, sizeof(msg),
+			 "cannot read the description of the pinned %s", what);
+		*why = msg;
+		return -e;
+	}
+	if ((long)info.value_size == size)
+		return 0;
+	snprintf(msg, sizeof(msg),
+		 "the pinned %s was made by another version of xdpdns (its "
+		 "values differ in size from this version's): detach and "
+		 "attach again",
+		 what);
+	*why = msg;
+	return -EPROTO;
 }
 
-int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
-		 const char **why)
+static int open_all(struct xd_pins *p, const char *ifname, bool lock,
+		    const char **why)
 {
-	memset(p, 0, sizeof(*p));
+	int r;
+
 #define X(field, name, size) p->maps.field = -1;
 	XD_PIN_MAPS
 #undef X
@@ -68,16 +86,9 @@ int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
 		*why = "a pinned map is missing: " name;                      \
 		return -ENOENT;                                               \
 	}                                                                     \
-	if (value_size(p->maps.field) < 0) {                                  \
-		*why = "cannot read the description of the pinned map " name; \
-		return -EIO;                                                  \
-	}                                                                     \
-	if (value_size(p->maps.field) != (long)(size)) {                      \
-		*why = "the pinned map " name " was made by another "         \
-		       "version of xdpdns (its values differ in size "        \
-		       "from this version's): detach and attach again";       \
-		return -EPROTO;                                               \
-	}
+	if ((r = check_size(p->maps.field, (long)(size), "map " name, why)) < \
+	    0)                                                                \
+		return r;
 	XD_PIN_MAPS
 #undef X
 	p->zones = get(p, "zones");
@@ -86,12 +97,18 @@ int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
 		*why = "the pinned program or zone list is missing";
 		return -ENOENT;
 	}
-	if (value_size(p->zones) != (long)sizeof(struct xd_zone_val)) {
-		*why = "the pinned zone list was made by another version of "
-		       "xdpdns: detach and attach again";
-		return -EPROTO;
-	}
-	return 0;
+	return check_size(p->zones, sizeof(struct xd_zone_val), "zone list",
+			  why);
+}
+
+int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
+		 const char **why)
+{
+	memset(p, 0, sizeof(*p));
+	int r = open_all(p, ifname, lock, why);
+	if (r < 0)
+		xd_pins_close(p); /* nothing left open on failure */
+	return r;
 }
 
 void xd_pins_close(struct xd_pins *p)

@@ -63,8 +63,9 @@ int xd_pins_dir(char *buf, size_t len, const char *ifname);
 /*
  * Open every pin of ifname (fds -1 first, so close() is always safe).
  * With lock, also take the apply lock (blocks while another apply runs).
- * Returns 0, -ENOENT when xdpdns is not attached there, or -errno, with
- * a reason in *why.
+ * Returns 0, -ENOENT when xdpdns is not attached there, -EPROTO when the
+ * pins were made by another version, or -errno, with a reason in *why;
+ * on failure nothing is left open.
  */
 int xd_pins_open(struct xd_pins *p, const char *ifname, bool lock,
 		 const char **why);

@@ -848,21 +848,25 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 		r = -ENOMEM;
 		goto out;
 	}
+	/* And the label counts the names have, for the lookup's mask. */
 	size_t at = 0;
+	uint64_t depths = 0;
 	for (size_t i = 0; i < f.nnodes; i++) {
 		size_t len = f.nodes[i].nlen;
 		const uint8_t *name = xd_cdb_name(db, f.node_name[i]);
-		if (!xd_name_bytes((uint32_t)len)) {
+		size_t nb = xd_name_bytes((uint32_t)len);
+		depths |= xd_depth_bit(xd_dname_labels(name));
+		if (!nb) {
 			memcpy(f.nodes[i].iname, name, len);
 			continue;
 		}
-		if (at + len > nbytes) {
+		if (at + nb > nbytes) { /* over_capacity() saw to it */
 			*why = "more name bytes than the name array holds";
 			goto out;
 		}
 		memcpy(names + at, name, len);
 		f.nodes[i].name = (uint32_t)at;
-		at += (len + 7) & ~(size_t)7;
+		at += nb;
 	}
 
 	/* The hash tables: a fresh key per fill; another one on the rare
@@ -912,10 +916,6 @@ int xd_xdp_fill(const struct xd_xdp_maps *m, const struct xd_cdb *db,
 	for (size_t i = 0; i < ntslots; i++)
 		if (tab[i])
 			ts[i] = f.ovf[tab[i] - 1];
-	uint64_t depths = 0;
-	for (size_t i = 0; i < f.nnodes; i++)
-		depths |= xd_depth_bit(
-			xd_dname_labels(xd_cdb_name(db, f.node_name[i])));
 	link_wildcards(db, &f, slots, nb, seed);
 	if (f.keep)
 		rep->partial = mark_partial(db, &f, slots, nb, seed);

@@ -47,8 +47,8 @@ struct xd_fill_report {
 /* The capacity db needs (no headroom beyond the hash tables' own). */
 void xd_xdp_sizes_for(const struct xd_cdb *db, struct xd_xdp_sizes *sz);
 
-/* Capacity for a memory budget (both generations): about 500 bytes a
- * name, with room for two template chunks and 32 bytes of name each. */
+/* Capacity for a memory budget (both generations): about 600 bytes a
+ * name (xd_xdp_sizes_budget() says what makes them up). */
 void xd_xdp_sizes_budget(uint64_t bytes, struct xd_xdp_sizes *sz);
 
 /* Bytes the arrays of both generations take for sizes sz. */

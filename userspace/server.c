@@ -38,7 +38,6 @@
 #include "serve.h"
 
 #define EXIT_FAIL 1
-#define EXIT_USAGE 2
 #define MAX_LISTEN 16
 #define MAX_SOURCES 256
 #define UDP_BATCH 32
@@ -201,7 +200,8 @@ static int set_from_file(void *ctx, const char *name, const char *val,
 	return r < 0 ? -1 : 0;
 }
 
-static int read_config(struct config *c, const char *path)
+/* One config file into the struct config at c (xd_conf_each()). */
+static int read_config(void *c, const char *path)
 {
 	char err[PATH_MAX + 2048]; /* the path, a line and what is wrong */
 
@@ -669,20 +669,14 @@ int main(int argc, char **argv)
 	};
 	struct config flags = { 0 };
 	static const char shortopts[] = "c:l:w:u:n:p:qh";
-	const char *pidfile = NULL, *confs[XD_CONF_MAX];
+	const char *pidfile = NULL;
 	int c;
 
 	cfg.tcp_idle_s = 10;
 	cfg.tcp_max = 1000;
 	/* The config files first, in order, then the flags over them. */
-	size_t nconf =
-		xd_conf_paths(argc, argv, shortopts, opts, confs, XD_CONF_MAX);
-	if (nconf > XD_CONF_MAX)
-		xd_usage_error(prog, usage, "more than %d config files",
-			       XD_CONF_MAX);
-	for (size_t i = 0; i < nconf; i++)
-		if (read_config(&cfg, confs[i]) < 0)
-			return EXIT_USAGE;
+	if (xd_conf_each(argc, argv, shortopts, opts, read_config, &cfg) < 0)
+		return EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		const char *name = NULL;
 		switch (c) {

@@ -34,7 +34,6 @@
 #include "zone.h"
 
 #define EXIT_BAD_INPUT 1
-#define EXIT_USAGE 2
 
 static const char *prog = "xdpdns-zonec";
 
@@ -620,10 +619,11 @@ static int server_reload(const char *pidfile, const struct sockaddr_storage *ss,
 	 * through it: if it ends meanwhile and its pid goes to another
 	 * process, the name read is refused or the signal fails, and no
 	 * other process is signalled. */
+	static const char gone[] =
+		"no process has the pid its pid file holds (is it running?)";
 	int pfd = pidfd_open((pid_t)pid, 0);
 	if (pfd < 0) {
-		*why = errno == ESRCH ? "no process has the pid its pid file "
-					"holds (is it running?)" :
+		*why = errno == ESRCH ? gone :
 					"cannot open its process (pidfd_open "
 					"needs Linux 5.3)";
 		return -1;
@@ -635,18 +635,17 @@ static int server_reload(const char *pidfile, const struct sockaddr_storage *ss,
 	if (f)
 		fclose(f);
 	comm[strcspn(comm, "\n")] = 0;
+	*why = NULL;
 	/* Still the process held: the name read was its own. */
-	int alive = pidfd_send_signal(pfd, 0, NULL, 0) == 0 ? 0 : errno;
-	if (alive || !named || strcmp(comm, "xdpdns-server")) {
+	if (pidfd_send_signal(pfd, 0, NULL, 0) < 0)
+		*why = errno == ESRCH ? gone : "cannot signal it";
+	else if (!named)
+		*why = "cannot read the name of the process its pid file "
+		       "names";
+	else if (strcmp(comm, "xdpdns-server"))
+		*why = "the pid its pid file holds is not an xdpdns-server";
+	if (*why) {
 		close(pfd);
-		*why = alive == ESRCH ?
-			       "no process has the pid its pid file holds "
-			       "(is it running?)" :
-		       alive  ? "cannot signal it" :
-		       !named ? "cannot read the name of the process its "
-				"pid file names" :
-				"the pid its pid file holds is not an "
-				"xdpdns-server";
 		return -1;
 	}
 	if (pidfd_send_signal(pfd, SIGHUP, NULL, 0) < 0) {
@@ -778,7 +777,6 @@ static int cmd_apply(int argc, char **argv)
 	int r = xd_pins_open(&p, dev, true, &why);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog, dev, why);
-		xd_pins_close(&p);
 		xd_cdb_free(&db);
 		hot_free(&hl);
 		return EXIT_BAD_INPUT;

@@ -326,6 +326,23 @@ static void test_config_check(void **state)
 	}
 }
 
+/* xd_conf_each()'s reader for the test: keeps the paths; fails (-7) at
+ * the one named "stop". */
+struct seen {
+	const char *p[8];
+	int n;
+};
+
+static int keep_path(void *ctx, const char *path)
+{
+	struct seen *s = ctx;
+
+	if (s->n < 8)
+		s->p[s->n] = path;
+	s->n++;
+	return strcmp(path, "stop") ? 0 : -7;
+}
+
 /* The config files of a command line: every form getopt takes, in
  * order, not an option's argument that looks like one nor an operand
  * after --; and the tool's own pass afterwards sees the whole line from
@@ -358,15 +375,16 @@ static void test_conf_paths(void **state)
 			 "x.conf",
 			 NULL };
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
-	const char *p[XD_CONF_MAX];
+	struct seen seen = { 0 };
 
 	assert_int_equal(
-		xd_conf_paths(argc, argv, "c:d:", opts, p, XD_CONF_MAX), 5);
-	assert_string_equal(p[0], "a.conf");
-	assert_string_equal(p[1], "b.conf");
-	assert_string_equal(p[2], "c.conf");
-	assert_string_equal(p[3], "d.conf");
-	assert_string_equal(p[4], "e.conf");
+		xd_conf_each(argc, argv, "c:d:", opts, keep_path, &seen), 0);
+	assert_int_equal(seen.n, 5);
+	assert_string_equal(seen.p[0], "a.conf");
+	assert_string_equal(seen.p[1], "b.conf");
+	assert_string_equal(seen.p[2], "c.conf");
+	assert_string_equal(seen.p[3], "d.conf");
+	assert_string_equal(seen.p[4], "e.conf");
 
 	int c, devs = 0, configs = 0, checks = 0, bad = 0;
 	opterr = 0;
@@ -391,9 +409,15 @@ static void test_conf_paths(void **state)
 	assert_string_equal(argv[optind + 2], "-c");
 	assert_string_equal(argv[optind + 3], "x.conf");
 
-	/* More than the room: counted, the first ones kept. */
-	assert_int_equal(xd_conf_paths(argc, argv, "c:d:", opts, p, 2), 5);
-	assert_string_equal(p[1], "b.conf");
+	/* A file that cannot be read stops the pass: the ones after it are
+	 * not read, and the reader's failure is returned. */
+	char *stop_argv[] = { "prog", "-c", "a.conf", "-c",
+			      "stop", "-c", "b.conf", NULL };
+	seen = (struct seen){ 0 };
+	assert_int_equal(
+		xd_conf_each(7, stop_argv, "c:d:", opts, keep_path, &seen), -7);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.p[1], "stop");
 	optind = 0;
 }
 
