@@ -3,7 +3,7 @@ PROGS += bench/xdp-bench
 bench/xdp-bench_SRCS := bench/xdp_bench.c tests/unit/xdptest.c
 BENCH_RESTORE := $(BUILD)/bpf/restore.bpf.o
 
-$(BENCH_RESTORE): bench/restore.bpf.c
+$(BENCH_RESTORE): bench/restore.bpf.c bench/restore.h
 	$(call msg,BPF,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BPF_CFLAGS) -c $< -o $@

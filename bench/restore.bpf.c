@@ -15,34 +15,24 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+#include "restore.h"
 
-struct frame {
-	__u32 len;
-	__u8 bytes[1020]; /* a frame of up to 508 bytes, and slack */
-};
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* The frames, taken in turn: one, or a mix of queries (the branches of
  * the program under test then go several ways, as on a real link). */
-#define SAVED_MAX 64
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SAVED_MAX);
+	__uint(max_entries, RS_SAVED_MAX);
 	__type(key, __u32);
-	__type(value, struct frame);
+	__type(value, struct rs_frame);
 } saved SEC(".maps");
-
-struct turn {
-	__u32 n; /* frames in use (0 or 1: the first alone) */
-	__u32 next;
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct turn);
+	__type(value, struct rs_turn);
 } turn SEC(".maps");
 
 struct {
@@ -56,13 +46,13 @@ SEC("xdp")
 int restore(struct xdp_md *ctx)
 {
 	__u32 zero = 0, i = 0;
-	struct turn *t = bpf_map_lookup_elem(&turn, &zero);
+	struct rs_turn *t = bpf_map_lookup_elem(&turn, &zero);
 
 	if (t && t->n > 1) {
 		i = t->next;
 		t->next = i + 1 < t->n ? i + 1 : 0;
 	}
-	struct frame *f = bpf_map_lookup_elem(&saved, &i);
+	struct rs_frame *f = bpf_map_lookup_elem(&saved, &i);
 
 	if (!f)
 		return XDP_ABORTED;

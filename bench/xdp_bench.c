@@ -27,6 +27,7 @@
 #include <linux/bpf.h>
 
 #include "answer.h"
+#include "restore.h"
 #include "xdpdns.h"
 #include "../tests/unit/xdptest.h"
 
@@ -94,8 +95,6 @@ struct bench {
 	int target; /* its prog array */
 };
 
-#define MIX_MAX 64 /* restore.bpf.c's SAVED_MAX */
-
 struct figure {
 	double median, min; /* ns per repetition, over batches */
 	double diff; /* median over batches of (this - progs[last]) */
@@ -118,13 +117,8 @@ static int config_fd = -1;
 
 static void use(const struct bench *b, const struct variant *v)
 {
-	struct {
-		uint32_t len;
-		uint8_t bytes[1020];
-	} saved = { .len = (uint32_t)v->len };
-	struct {
-		uint32_t n, next;
-	} turn = { (uint32_t)v->nmix, 0 };
+	struct rs_frame saved = { .len = (uint32_t)v->len };
+	struct rs_turn turn = { (uint32_t)v->nmix, 0 };
 	uint32_t zero = 0;
 
 	/* Rate limiting starts each batch on a fresh bucket (another key
@@ -219,6 +213,7 @@ static void measure(const struct bench *b, const int *progs, int n,
  * IPv6, the names varied. Every one is answered (XDP_TX).
  */
 #define MIX_N 40
+_Static_assert(MIX_N <= RS_SAVED_MAX, "the wrapper holds the mix");
 #define MIX_WHAT                                                            \
 	"mix of 40 (A, AAAA, MX, NXDOMAIN, referral; half EDNS, a quarter " \
 	"IPv6)"
