@@ -621,7 +621,7 @@ def test_route_change_failure_shown(anycast):
     and status says nothing more."""
     a = anycast
     a.stop("health-a")  # stopped already when the tests run in order
-    ns, knob = a.ns["a"], "net.ipv6.conf.lo.disable_ipv6"
+    ns, knob = a.ns["a"], "net.ipv6.conf.%s.disable_ipv6" % a.dummy
 
     def addrs():
         return run("ip", "-n", ns, "addr", "show", "dev", a.dummy).stdout

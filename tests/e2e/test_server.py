@@ -7,6 +7,7 @@ file removed at a clean stop after the drop to --user."""
 import os
 import pwd
 import select
+import stat
 import shutil
 import signal
 import socket
@@ -294,6 +295,22 @@ def pidfile_server(d):
     pf = os.path.join(d, "server.pid")
     s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
                extra=["--user", "nobody", "--pidfile", pf])
+    # It answers once its sockets listen, a moment before it writes the
+    # pid file (and blocks the signals that stop it): wait for the file,
+    # a file of its own with its pid, given to the user.
+    nobody = pwd.getpwnam("nobody").pw_uid
+
+    def written():
+        try:
+            st = os.lstat(pf)
+            with open(pf) as f:
+                return stat.S_ISREG(st.st_mode) and st.st_uid == nobody \
+                    and f.read() == "%d\n" % s.proc.pid
+        except OSError:
+            return False
+    if not until(written):
+        s.close()
+        raise AssertionError("the server wrote no pid file of its own")
     return s, pf
 
 

@@ -119,6 +119,23 @@ static int run_case(const char *what, const uint8_t *dns, size_t dnslen,
 	return v;
 }
 
+/* The DNS header of the last reply run_case() saw, sent in a frame made
+ * with fo. */
+static const uint8_t *reply_dns(const struct frame_opts *fo)
+{
+	return out + fo->vlans * 4 + 14 + (fo->ipv6 ? 40 : 20) + 8;
+}
+
+/* run_case() of an answered query, and its reply's rcode exactly. */
+static void run_rcode(const char *what, const struct buf *q,
+		      const struct frame_opts *fo, unsigned rcode)
+{
+	run_case(what, q->b, q->n, fo, XDP_TX);
+	if ((reply_dns(fo)[3] & 0x0f) != rcode)
+		fail_msg("%s: rcode %u, expected %u", what,
+			 reply_dns(fo)[3] & 0x0f, rcode);
+}
+
 struct qcase {
 	const char *what;
 	const char *name;
@@ -174,6 +191,19 @@ static void a_record_memory(void **state)
 	assert_int_equal(r, 0);
 	struct xd_xdp_sizes sz;
 	xd_xdp_sizes_for(&db, &sz);
+	/* Exactly: the names (the apex, ns and the A records), four slots
+	 * each in whole buckets, a template chunk per A record and 8 for the
+	 * apex's and ns's answers and the zone's NXDOMAIN, one bucket of
+	 * overflow slots; and what that makes in bytes. */
+	assert_int_equal(sz.nodes, records + 2);
+	assert_int_equal(sz.slots, 4 * (records + 2));
+	assert_int_equal(sz.chunks, records + 8);
+	assert_int_equal(sz.tslots, XD_BUCKET);
+	assert_int_equal(xd_xdp_bytes(&sz),
+			 2 * (sz.slots * sizeof(struct xd_slot) +
+			      sz.nodes * sizeof(struct xd_xnode) +
+			      (sz.name_chunks + sz.chunks) * XD_CHUNK +
+			      sz.tslots * sizeof(struct xd_tslot)));
 	double per = (double)xd_xdp_bytes(&sz) / records;
 	printf("a_record_memory: %.0f bytes per A record, both generations\n",
 	       per);
@@ -498,6 +528,10 @@ static void query_table(void **state)
 		  XDP_TX,
 		  3 },
 	};
+	/* Where the long-name cases' names live: up to 80 bytes in their
+	 * node, longer ones in xd_names. */
+	assert_int_equal(xd_name_bytes(XD_NODE_INAME), 0);
+	assert_int_equal(xd_name_bytes(XD_NODE_INAME + 1), 88);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct qcase *c = &cases[i];
 		struct buf q;
@@ -507,8 +541,7 @@ static void query_table(void **state)
 		if (v != XDP_TX)
 			continue;
 		/* run_case compared with the engine; the verdict's details: */
-		const uint8_t *r = out + (c->fo.vlans * 4) + 14 +
-				   (c->fo.ipv6 ? 40 : 20) + 8;
+		const uint8_t *r = reply_dns(&c->fo);
 		if ((r[3] & 0x0f) != c->want_rcode)
 			fail_msg("%s: rcode %u", c->what, r[3] & 0x0f);
 		if (!!(r[2] & 0x02) != c->want_tc)
@@ -750,22 +783,37 @@ static void random_frames(void **state)
  */
 static int config_rw(struct xd_config *c, bool write);
 
+/* A zone set of a test's own, and the test zones' set it stands in for
+ * until zone_restore(), the teardown of the tests that use it (so that
+ * a failing one leaves the other tests their zones). */
+static struct xdp_env own_env, test_env;
+static bool own_in_use;
+
 /* The zone file at path (removed once read) for origin, loaded in a set
- * of its own and made the one the cases run against; *saved keeps the
- * test zones' set to put back. */
-static void use_zone(struct xdp_env *own, struct xdp_env *saved,
-		     const char *origin, const char *path)
+ * of its own and made the one the cases run against. */
+static void use_zone(const char *origin, const char *path)
 {
 	char spec[128];
 	snprintf(spec, sizeof(spec), "%s=%s", origin, path);
 	char *one[] = { spec };
 	const char *why = NULL;
-	int r = xdp_env_open(own, one, 1, &why);
+	int r = xdp_env_open(&own_env, one, 1, &why);
 	unlink(path);
 	if (r < 0)
 		fail_msg("%s: %s", origin, why ? why : "cannot load");
-	*saved = env;
-	env = *own;
+	test_env = env;
+	env = own_env;
+	own_in_use = true;
+}
+
+static int zone_restore(void **state)
+{
+	if (own_in_use) {
+		env = test_env;
+		xdp_env_close(&own_env);
+		own_in_use = false;
+	}
+	return 0;
 }
 
 /* Names of 63 labels and more share the mask's last bit: a zone with
@@ -781,8 +829,7 @@ static void deep_names(void **state)
 		strcat(name, "a.");
 	fprintf(f, "%sdeep TXT \"sixty-four labels\"\n", name);
 	fclose(f);
-	struct xdp_env deep, saved;
-	use_zone(&deep, &saved, "deep.example.", path);
+	use_zone("deep.example.", path);
 	struct xd_config cfg;
 	assert_int_equal(config_rw(&cfg, false), 0);
 	struct frame_opts v4 = { 0 };
@@ -790,12 +837,10 @@ static void deep_names(void **state)
 	char qn[300];
 	snprintf(qn, sizeof(qn), "%sdeep.deep.example.", name);
 	make_query(&q, 1, 0, qn, 16, -1, false);
-	run_case("TXT at a name of 64 labels", q.b, q.n, &v4, XDP_TX);
+	run_rcode("TXT at a name of 64 labels", &q, &v4, 0);
 	snprintf(qn, sizeof(qn), "x.y.%sdeep.deep.example.", name);
 	make_query(&q, 2, 0, qn, 1, -1, false);
-	run_case("NXDOMAIN two labels below it", q.b, q.n, &v4, XDP_TX);
-	env = saved;
-	xdp_env_close(&deep);
+	run_rcode("NXDOMAIN two labels below it", &q, &v4, 3);
 	/* Depths 2 to 63 and more: every bit from the apex's on. */
 	assert_int_equal(cfg.gen[cfg.generation & 1].depths, ~0ull << 2);
 }
@@ -819,29 +864,33 @@ static void large_zone(void **state)
 				i & 0xffff);
 	}
 	fclose(f);
-	struct xdp_env big, saved;
-	use_zone(&big, &saved, "large.example.", path);
+	use_zone("large.example.", path);
 	struct frame_opts v4 = { 0 };
 	size_t tx = 0;
 	for (long k = 0; k < 3000; k++) {
 		long i = (k * 7919) % names;
+		bool deleg = i % 10 == 9; /* d<i> is a delegation, no h<i> */
 		char qn[96];
 		uint16_t type = 1;
+		unsigned rcode = 0;
 		switch (k % 5) {
-		case 0:
+		case 0: /* an A record, or no such name */
 			snprintf(qn, sizeof(qn), "h%ld.large.example.", i);
+			rcode = deleg ? 3 : 0;
 			break;
-		case 1: /* AAAA, NODATA or a referral */
+		case 1: /* AAAA, or a referral */
 			snprintf(qn, sizeof(qn), "%c%ld.large.example.",
-				 i % 10 == 9 ? 'd' : 'h', i);
+				 deleg ? 'd' : 'h', i);
 			type = 28;
 			break;
 		case 2: /* below a name: NXDOMAIN, or below a delegation */
 			snprintf(qn, sizeof(qn), "x.%c%ld.large.example.",
-				 i % 10 == 9 ? 'd' : 'h', i);
+				 deleg ? 'd' : 'h', i);
+			rcode = deleg ? 0 : 3;
 			break;
 		case 3: /* a name that is not there */
 			snprintf(qn, sizeof(qn), "n%ld.large.example.", i);
+			rcode = 3;
 			break;
 		default: /* the wildcard */
 			snprintf(qn, sizeof(qn), "q%ld.w.large.example.", i);
@@ -850,11 +899,9 @@ static void large_zone(void **state)
 		}
 		struct buf q;
 		make_query(&q, (uint16_t)k, 0, qn, type, -1, false);
-		run_case(qn, q.b, q.n, &v4, XDP_TX);
+		run_rcode(qn, &q, &v4, rcode);
 		tx++;
 	}
-	env = saved;
-	xdp_env_close(&big);
 	assert_int_equal(tx, 3000);
 }
 
@@ -1350,8 +1397,8 @@ int main(void)
 		cmocka_unit_test(counters),
 		cmocka_unit_test(depth_mask),
 		cmocka_unit_test(random_frames),
-		cmocka_unit_test(large_zone),
-		cmocka_unit_test(deep_names),
+		cmocka_unit_test_teardown(large_zone, zone_restore),
+		cmocka_unit_test_teardown(deep_names, zone_restore),
 		cmocka_unit_test_setup_teardown(cookies, config_save,
 						config_restore),
 		cmocka_unit_test_setup_teardown(rrl, config_save,
