@@ -117,7 +117,7 @@ static int config_fd = -1;
 
 static void use(const struct bench *b, const struct variant *v)
 {
-	struct rs_frame saved = { .len = (uint32_t)v->len };
+	struct rs_frame saved;
 	struct rs_turn turn = { (uint32_t)v->nmix, 0 };
 	uint32_t zero = 0;
 
@@ -129,21 +129,16 @@ static void use(const struct bench *b, const struct variant *v)
 		c = *v->cfg;
 		c.rrl_seed = ++seed;
 	}
-	for (uint32_t i = 0; i < (uint32_t)v->nmix; i++) {
-		saved.len = (uint32_t)v->mixlen[i];
-		memcpy(saved.bytes, v->mix[i], saved.len);
+	/* The mix, or the one frame (the wrapper's turn 0: the first). */
+	for (uint32_t i = 0; i < (uint32_t)(v->nmix ? v->nmix : 1); i++) {
+		saved.len = (uint32_t)(v->nmix ? v->mixlen[i] : v->len);
+		memcpy(saved.bytes, v->nmix ? v->mix[i] : v->frame, saved.len);
 		if (bpf_map_update_elem(b->saved, &i, &saved, BPF_ANY)) {
 			perror("xdp-bench: set-up");
 			exit(1);
 		}
 	}
-	if (!v->nmix) {
-		saved.len = (uint32_t)v->len;
-		memcpy(saved.bytes, v->frame, v->len);
-	}
-	if ((!v->nmix &&
-	     bpf_map_update_elem(b->saved, &zero, &saved, BPF_ANY)) ||
-	    bpf_map_update_elem(b->turn, &zero, &turn, BPF_ANY) ||
+	if (bpf_map_update_elem(b->turn, &zero, &turn, BPF_ANY) ||
 	    bpf_map_update_elem(b->target, &zero, &v->prog, BPF_ANY) ||
 	    (v->cfg && bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY))) {
 		perror("xdp-bench: set-up");
@@ -192,6 +187,24 @@ static void measure_variants(const struct bench *b, const struct variant *v,
 		fig[k].median = batch[k][BATCHES / 2];
 		fig[k].min = batch[k][0];
 	}
+}
+
+/* A row of the cost table, and its JSON object when jf is open: f[0] the
+ * program, f[1] the empty one. */
+static void print_cost(FILE *jf, int *printed, const char *what,
+		       const char *verdict, const struct figure *f)
+{
+	double best = f[0].min - f[1].min;
+
+	printf("| %s | %s | %.0f | %.0f | %.0f | %.0f |\n", what, verdict,
+	       f[0].median, f[1].median, f[0].diff, best);
+	if (jf)
+		fprintf(jf,
+			"%s {\"query\": \"%s\", \"verdict\": \"%s\", "
+			"\"program_ns\": %.0f, \"empty_ns\": %.0f, "
+			"\"cost_ns\": %.0f, \"best_cost_ns\": %.0f}\n",
+			(*printed)++ ? "," : "", what, verdict, f[0].median,
+			f[1].median, f[0].diff, best);
 }
 
 /* Time progs[0..n) on one frame, settings as they are. */
@@ -508,18 +521,8 @@ int main(int argc, char **argv)
 				 empty };
 		struct figure f[2];
 		measure(&b, progs, 2, frame, flen, f);
-		double c = f[0].diff;
-		double best = f[0].min - f[1].min;
-		const char *vs = verdict_name(f[0].verdict);
-		printf("| %s | %s | %.0f | %.0f | %.0f | %.0f |\n",
-		       cases[i].what, vs, f[0].median, f[1].median, c, best);
-		if (jf)
-			fprintf(jf,
-				"%s {\"query\": \"%s\", \"verdict\": \"%s\", "
-				"\"program_ns\": %.0f, \"empty_ns\": %.0f, "
-				"\"cost_ns\": %.0f, \"best_cost_ns\": %.0f}\n",
-				printed++ ? "," : "", cases[i].what, vs,
-				f[0].median, f[1].median, c, best);
+		print_cost(jf, &printed, cases[i].what,
+			   verdict_name(f[0].verdict), f);
 	}
 	if (!abuse_only && (!only || strstr(MIX_WHAT, only))) {
 		static uint8_t mix[MIX_N][1024];
@@ -543,16 +546,7 @@ int main(int argc, char **argv)
 			{ empty, NULL, 0, NULL, MIX_N, mix, mixlen },
 		};
 		measure_variants(&b, v, 2, f);
-		double best = f[0].min - f[1].min;
-		printf("| %s | mixed | %.0f | %.0f | %.0f | %.0f |\n", MIX_WHAT,
-		       f[0].median, f[1].median, f[0].diff, best);
-		if (jf)
-			fprintf(jf,
-				"%s {\"query\": \"%s\", \"verdict\": \"mixed\", "
-				"\"program_ns\": %.0f, \"empty_ns\": %.0f, "
-				"\"cost_ns\": %.0f, \"best_cost_ns\": %.0f}\n",
-				printed++ ? "," : "", MIX_WHAT, f[0].median,
-				f[1].median, f[0].diff, best);
+		print_cost(jf, &printed, MIX_WHAT, "mixed", f);
 	}
 	if (!only)
 		abuse_costs(&b, env.prog_fd, empty, env.maps.config, jf);
