@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,18 @@ int xd_parse_number(const char *text, unsigned long min, unsigned long max,
 	/* strtoul takes "-N" as N negated and wrapped: of those, only -0
 	 * is a number here. */
 	if (v && strchr(text, '-'))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int xd_parse_seconds(const char *text, double lo, double hi, double *out)
+{
+	char *e;
+
+	errno = 0;
+	double v = strtod(text, &e);
+	if (errno || e == text || *e || !isfinite(v) || v < lo || v > hi)
 		return -1;
 	*out = v;
 	return 0;

@@ -17,6 +17,9 @@ int xd_parse_sockaddr(const char *spec, struct sockaddr_storage *ss,
 int xd_parse_number(const char *text, unsigned long min, unsigned long max,
 		    unsigned long *out);
 
+/* Seconds, a finite decimal from lo to hi (fractions allowed). */
+int xd_parse_seconds(const char *text, double lo, double hi, double *out);
+
 /* 32 hex digits, either case, into 16 bytes (a DNS cookie secret). */
 int xd_parse_hex16(const char *hex, uint8_t out[16]);
 

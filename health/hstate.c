@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +22,6 @@ void hs_config_defaults(struct hs_config *c)
 	c->rise = 5;
 	c->withdraw_on_exit = true;
 	xd_parse_sockaddr("127.0.0.1:53", &c->server, &c->server_len);
-}
-
-static int parse_seconds(const char *val, double lo, double hi, double *out)
-{
-	char *e;
-
-	errno = 0;
-	double v = strtod(val, &e);
-	if (errno || e == val || *e || !isfinite(v) || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int parse_count(const char *val, unsigned *out)
@@ -124,15 +111,15 @@ int hs_set_option(struct hs_config *c, const char *name, const char *val,
 	}
 	if (!strcmp(name, "interval")) {
 		*why = "seconds, 0.05 to 3600";
-		return parse_seconds(val, 0.05, 3600, &c->interval_s);
+		return xd_parse_seconds(val, 0.05, 3600, &c->interval_s);
 	}
 	if (!strcmp(name, "timeout")) {
 		*why = "seconds, 0.01 to 60";
-		return parse_seconds(val, 0.01, 60, &c->timeout_s);
+		return xd_parse_seconds(val, 0.01, 60, &c->timeout_s);
 	}
 	if (!strcmp(name, "max-latency")) {
 		*why = "seconds, 0.001 to 60";
-		return parse_seconds(val, 0.001, 60, &c->max_latency_s);
+		return xd_parse_seconds(val, 0.001, 60, &c->max_latency_s);
 	}
 	if (!strcmp(name, "fall")) {
 		*why = "a count, 1 to 1000";

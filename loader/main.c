@@ -783,7 +783,7 @@ static int cmd_stats(int argc, char **argv)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "d:ji:c:ah", opts, NULL)) != -1) {
-		char *e;
+		unsigned long n;
 		switch (c) {
 		case 'd':
 			dev = optarg;
@@ -795,8 +795,7 @@ static int cmd_stats(int argc, char **argv)
 			all = true;
 			break;
 		case 'i':
-			interval = strtod(optarg, &e);
-			if (*e || !(interval >= 0.1 && interval <= 86400))
+			if (xd_parse_seconds(optarg, 0.1, 86400, &interval) < 0)
 				xd_usage_error(
 					prog_name, usage_stats,
 					"--interval wants seconds, 0.1 to "
@@ -804,13 +803,13 @@ static int cmd_stats(int argc, char **argv)
 					optarg);
 			break;
 		case 'c':
-			count = strtol(optarg, &e, 10);
-			if (*e || count < 1)
+			if (xd_parse_number(optarg, 1, LONG_MAX, &n) < 0)
 				xd_usage_error(
 					prog_name, usage_stats,
 					"--count wants a positive number, "
 					"not '%s'",
 					optarg);
+			count = (long)n;
 			break;
 		case 'h':
 			fputs(usage_stats, stdout);

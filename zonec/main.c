@@ -432,11 +432,11 @@ static int cmd_answer(int argc, char **argv)
 			type = optarg;
 			break;
 		case 'e': {
-			char *end;
-			edns = strtol(optarg, &end, 10);
-			if (*end || edns < 0 || edns > 65535)
+			unsigned long v;
+			if (xd_parse_number(optarg, 0, 65535, &v) < 0)
 				xd_usage_error(prog, usage_answer,
 					       "bad EDNS size '%s'", optarg);
+			edns = (long)v;
 			break;
 		}
 		case 'd':
@@ -462,9 +462,8 @@ static int cmd_answer(int argc, char **argv)
 		xd_usage_error(prog, usage_answer, "%s", "no source given");
 	uint16_t qtype;
 	if (knot_rrtype_from_string(type, &qtype) != 0) {
-		char *end;
-		unsigned long v = strtoul(type, &end, 10);
-		if (*end || v > 65535)
+		unsigned long v;
+		if (xd_parse_number(type, 0, 65535, &v) < 0)
 			xd_usage_error(prog, usage_answer, "unknown type '%s'",
 				       type);
 		qtype = (uint16_t)v;
@@ -717,15 +716,12 @@ static int cmd_apply(int argc, char **argv)
 		case 'P':
 			pidfile = optarg;
 			break;
-		case 'W': {
-			char *e;
-			wait_s = strtod(optarg, &e);
-			if (*e || !(wait_s > 0 && wait_s <= 3600))
+		case 'W':
+			if (xd_parse_seconds(optarg, 0.001, 3600, &wait_s) < 0)
 				xd_usage_error(prog, usage_apply,
 					       "--wait wants seconds, not '%s'",
 					       optarg);
 			break;
-		}
 		case 'H':
 			hot = optarg;
 			break;
