@@ -54,7 +54,9 @@ static int setup(void **state)
 		return 0;
 	}
 	xdp_env_close(&env);
-	if (getenv("XDPDNS_CI") || getenv("CI")) {
+	/* In CI (as tests/e2e/conftest.py tells it): fail, not skip. */
+	const char *xci = getenv("XDPDNS_CI"), *ci = getenv("CI");
+	if ((xci && !strcmp(xci, "1")) || (ci && !strcmp(ci, "true"))) {
 		fprintf(stderr, "test_xdp: %s\n", why);
 		return -1;
 	}
@@ -149,17 +151,22 @@ struct qcase {
 
 /* A zone file made for a test (path: a mkstemp template), its apex
  * written: SOA, NS and the name server's address. */
+static void zone_head(FILE *f, const char *origin)
+{
+	fprintf(f,
+		"$ORIGIN %s\n$TTL 300\n"
+		"@ SOA ns hostmaster 1 7200 3600 1209600 300\n"
+		"@ NS ns\nns A 198.18.0.1\n",
+		origin);
+}
+
 static FILE *temp_zone(char *path, const char *origin)
 {
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	FILE *f = fdopen(fd, "w");
 	assert_non_null(f);
-	fprintf(f,
-		"$ORIGIN %s\n$TTL 300\n"
-		"@ SOA ns hostmaster 1 7200 3600 1209600 300\n"
-		"@ NS ns\nns A 198.18.0.1\n",
-		origin);
+	zone_head(f, origin);
 	return f;
 }
 
@@ -173,22 +180,18 @@ static void a_record_memory(void **state)
 {
 	(void)state;
 	const long records = 4096;
-	char path[] = "/tmp/xdpdns-test-mem-XXXXXX";
-	FILE *f = temp_zone(path, "mem.example.");
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *f = open_memstream(&text, &tlen);
+	assert_non_null(f);
+	zone_head(f, "mem.example.");
 	for (long i = 0; i < records; i++)
 		fprintf(f, "h%ld A 198.19.%ld.%ld\n", i + 10000, i >> 8,
 			i & 255);
 	fclose(f);
-	char spec[128];
-	snprintf(spec, sizeof(spec), "mem.example.=%s", path);
-	char *specs1[] = { spec };
 	struct xd_cdb db;
-	struct xd_diag d;
-	xd_diag_init(&d, stderr);
-	xd_cdb_init(&db);
-	int r = xd_compile_files(specs1, 1, &db, &d, NULL);
-	unlink(path);
-	assert_int_equal(r, 0);
+	compile_text(&db, "mem.example.", text);
+	free(text);
 	struct xd_xdp_sizes sz;
 	xd_xdp_sizes_for(&db, &sz);
 	/* Exactly: the names (the apex, ns and the A records), four slots
