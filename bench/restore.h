@@ -18,6 +18,10 @@ struct rs_frame {
 struct rs_turn {
 	__u32 n; /* frames in use (0 or 1: the first alone) */
 	__u32 next;
+	/* Where the frame's data started on the batch's first run (0: not
+	 * yet seen): a reply grown at the front is moved back there. */
+	__u64 base;
+	__u64 now; /* this run's start, read back as a number */
 };
 
 #endif

@@ -477,7 +477,7 @@ int main(int argc, char **argv)
 		uint16_t type;
 		int edns;
 		uint16_t flags;
-		int calib; /* time the growth calibration instead */
+		const char *calib; /* time this calibration instead */
 	} cases[] = {
 		{ "A hit", "www.basic.example.", 1, 0, 0, 0 },
 		{ "A hit, EDNS", "www.basic.example.", 1, 1232, 0, 0 },
@@ -490,7 +490,9 @@ int main(int argc, char **argv)
 		{ "malformed (dropped)", "www.basic.example.", 1, 0, 0x8000,
 		  0 },
 		{ "calibration: grow 16 bytes", "www.basic.example.", 1, 0, 0,
-		  1 },
+		  "grow_once" },
+		{ "calibration: grow 16 bytes at the front",
+		  "www.basic.example.", 1, 0, 0, "grow_head" },
 	};
 	FILE *jf = json ? fopen(json, "w") : NULL;
 	if (json && !jf) {
@@ -516,7 +518,7 @@ int main(int argc, char **argv)
 		q[2] |= (uint8_t)(cases[i].flags >> 8);
 		struct frame_opts fo = { 0 };
 		size_t flen = frame_build(frame, q, n, &fo);
-		int progs[2] = { cases[i].calib ? prog_fd(eo, "grow_once") :
+		int progs[2] = { cases[i].calib ? prog_fd(eo, cases[i].calib) :
 						  env.prog_fd,
 				 empty };
 		struct figure f[2];

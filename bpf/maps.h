@@ -103,7 +103,6 @@ struct xd_scratch {
 	/* Cookies: the wall clock's second at jiffy ck_jiffies, for the
 	 * clock offset it was read with. */
 	__u64 ck_jiffies, ck_offset, ck_now;
-	__u8 move[512]; /* headers moved to grow at the front */
 	struct pkt pk; /* the parse, read back by respond() */
 };
 

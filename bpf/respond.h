@@ -24,13 +24,15 @@ static __always_inline __u16 csum_fold(__u64 sum)
 }
 
 /*
- * Make the frame exactly want bytes long. Growing at the tail is cheap but
- * often refused on veth for frames that came from a socket; then grow at
- * the front into the headroom and move the headers and the question
- * (hdr bytes) there. Returns 0, or -1 when neither works.
+ * Make the frame exactly want bytes long; hdr is the headers' and the
+ * question's length, which stay in front of what grows. Growing at the
+ * front costs half what growing at the tail does (the tail's new bytes
+ * are zeroed first), and veth often refuses the tail for frames that came
+ * from a socket: grow into the headroom and move the first hdr bytes
+ * down, 8 at a time; the tail when the headroom is short (large answers)
+ * or the frame shrinks. Returns 0, or -1 when neither end has the room.
  */
-static __always_inline int resize(struct xdp_md *ctx, struct xd_scratch *s,
-				  __u32 want, __u32 hdr)
+static __always_inline int resize(struct xdp_md *ctx, __u32 want, __u32 hdr)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -39,19 +41,32 @@ static __always_inline int resize(struct xdp_md *ctx, struct xd_scratch *s,
 
 	if (grow == 0)
 		return 0;
-	if (bpf_xdp_adjust_tail(ctx, grow) == 0)
-		return 0;
-	if (grow < 0 || hdr > HEADERS_MAX || hdr == 0)
+	if (grow < 0 || hdr > HEADERS_MAX || hdr < 8 ||
+	    bpf_xdp_adjust_head(ctx, -grow) < 0)
+		return bpf_xdp_adjust_tail(ctx, grow) == 0 ? 0 : -1;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	/* Downwards, so a word is read before anything lands on it; the
+	 * last 8 bytes (which overlap the word before when hdr is not a
+	 * multiple of 8) first, as growth under 8 puts them in the way. */
+	__u32 g = (__u32)grow & 0x7ff, last = (hdr - 8) & 0x1ff;
+	__u8 *ls = data + g + last;
+	if ((void *)(ls + 8) > end)
 		return -1;
-	/* The verifier needs the bound in the register it checks. */
-	barrier_var(hdr);
-	hdr &= 511;
-	if (!hdr || bpf_xdp_load_bytes(ctx, 0, s->move, hdr) < 0)
+	__u64 lw = load64(ls);
+	for (__u32 i = 0; i < HEADERS_MAX / 8; i++) {
+		if (8 * i + 8 > hdr)
+			break;
+		__u8 *src = data + g + 8 * i;
+		__u8 *dst = data + 8 * i;
+		if ((void *)(src + 8) > end || (void *)(dst + 8) > end)
+			return -1;
+		store64(dst, load64(src));
+	}
+	__u8 *ld = data + last;
+	if ((void *)(ld + 8) > end)
 		return -1;
-	if (bpf_xdp_adjust_head(ctx, -grow) < 0)
-		return -1;
-	if (bpf_xdp_store_bytes(ctx, 0, s->move, hdr) < 0)
-		return -1;
+	store64(ld, lw);
 	return 0;
 }
 

@@ -290,7 +290,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	s->th = th;
 	s->frame = frame;
 	s->tbase = (gen ? cfg->chunks : 0) + tref;
-	if (resize(ctx, s, frame, qend) < 0)
+	if (resize(ctx, frame, qend) < 0)
 		return PASS(pass_no_room);
 	/* From here on, values come back from memory: the branches taken so
 	 * far (flags, relocation, resizing) leave one state, not dozens. */
