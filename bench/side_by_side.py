@@ -49,7 +49,7 @@ xdpdns-xdp-kxdpgun, knotd-xdp, xdpdns-server, knotd-udp, nsd.
 From the environment: BENCH_SIDE_SECONDS (one step of a sweep, default
 2), BENCH_SIDE_RECORDS (default 100000), BENCH_SIDE_BUDGET (seconds after
 which sweeps stop refining, default 240), BENCH_SIDE_ROUNDS (rounds of the
-reflector and xdpdns (livegen) rows taking turns, default 5),
+reflector and xdpdns (livegen) rows taking turns, default 9),
 BENCH_SIDE_KXDP_SWEEPS (sweeps of each kxdpgun row, their median the
 figure, default 3), BENCH_SIDE_NAPI (threaded).
 """
@@ -721,7 +721,7 @@ def row_reflector(bed, engine, queries, share, zone, tmp, a, end, t_dns,
 def more_rounds(bed, zone, a, results, t_dns, t_ref, end):
     """Measure the reflector and xdpdns (livegen) rows again at the
     generator's full rate, taking turns, BENCH_SIDE_ROUNDS rounds in all
-    (default 5; the sweeps' first steps are the first round when both
+    (default 9; the sweeps' first steps are the first round when both
     were bound by the generator), which of the two goes first
     alternating: a slow spell of this machine then hits both, each row's
     figure is the median of its rounds, and their ratio and the
@@ -759,7 +759,7 @@ def more_rounds(bed, zone, a, results, t_dns, t_ref, end):
             bed.node_xdp_off()
 
     try:
-        for i in range(int(os.environ.get("BENCH_SIDE_ROUNDS", 5)) -
+        for i in range(int(os.environ.get("BENCH_SIDE_ROUNDS", 9)) -
                        (1 if both else 0)):
             if time.monotonic() > end:
                 break
