@@ -94,6 +94,7 @@ struct xd_scratch {
 	__u32 slipped; /* rate-limited, sent as TC=1 without records */
 	__s32 delta; /* relocation */
 	__u32 frame;
+	__u32 from; /* how far in the query's bytes start */
 	__u32 tbase; /* the template's first chunk in xd_chunks */
 	/* Rate limiting: the credit a jiffy earns, in 2^-30 thousandths of
 	 * a response, for the rate it was computed for (one division per

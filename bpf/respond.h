@@ -24,15 +24,15 @@ static __always_inline __u16 csum_fold(__u64 sum)
 }
 
 /*
- * Make the frame exactly want bytes long; hdr is the headers' and the
- * question's length, which stay in front of what grows. Growing at the
- * front costs half what growing at the tail does (the tail's new bytes
- * are zeroed first), and veth often refuses the tail for frames that came
- * from a socket: grow into the headroom and move the first hdr bytes
- * down, 8 at a time; the tail when the headroom is short (large answers)
- * or the frame shrinks. Returns 0, or -1 when neither end has the room.
+ * Make the frame exactly want bytes long. Growing at the front costs half
+ * what growing at the tail does (the tail's new bytes are zeroed first),
+ * and veth often refuses the tail for frames that came from a socket:
+ * grow into the headroom, and at the tail when the headroom is short
+ * (large answers) or the frame shrinks. Returns how many bytes the front
+ * grew (the query's bytes now start that far in; headers() moves what is
+ * kept), or -1 when neither end has the room.
  */
-static __always_inline int resize(struct xdp_md *ctx, __u32 want, __u32 hdr)
+static __always_inline int resize(struct xdp_md *ctx, __u32 want)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -41,33 +41,9 @@ static __always_inline int resize(struct xdp_md *ctx, __u32 want, __u32 hdr)
 
 	if (grow == 0)
 		return 0;
-	if (grow < 0 || hdr > HEADERS_MAX || hdr < 8 ||
-	    bpf_xdp_adjust_head(ctx, -grow) < 0)
-		return bpf_xdp_adjust_tail(ctx, grow) == 0 ? 0 : -1;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	/* Downwards, so a word is read before anything lands on it; the
-	 * last 8 bytes (which overlap the word before when hdr is not a
-	 * multiple of 8) first, as growth under 8 puts them in the way. */
-	__u32 g = (__u32)grow & 0x7ff, last = (hdr - 8) & 0x1ff;
-	__u8 *ls = data + g + last;
-	if ((void *)(ls + 8) > end)
-		return -1;
-	__u64 lw = load64(ls);
-	for (__u32 i = 0; i < HEADERS_MAX / 8; i++) {
-		if (8 * i + 8 > hdr)
-			break;
-		__u8 *src = data + g + 8 * i;
-		__u8 *dst = data + 8 * i;
-		if ((void *)(src + 8) > end || (void *)(dst + 8) > end)
-			return -1;
-		store64(dst, load64(src));
-	}
-	__u8 *ld = data + last;
-	if ((void *)(ld + 8) > end)
-		return -1;
-	store64(ld, lw);
-	return 0;
+	if (grow > 0 && bpf_xdp_adjust_head(ctx, -grow) == 0)
+		return grow;
+	return bpf_xdp_adjust_tail(ctx, grow) == 0 ? 0 : -1;
 }
 
 static __always_inline __u32 load32(const void *p)
@@ -80,19 +56,19 @@ static __always_inline __u32 load32(const void *p)
 
 /*
  * The UDP checksum of the reply, reading none of what was just written
- * (reading it back would stall on the stores): the pseudo header and the
- * UDP header come from the values (sum), the DNS header's part from
- * respond() (s->hsum), the question's from the parse, the template's
+ * (reading it back would stall on the stores): the pseudo header, the
+ * UDP and DNS headers' part from headers() (s->hsum), the question's
+ * from the parse, the template's
  * part from the loader (in s->cut) as moved by the relocations (s->rsum),
  * and the OPT record's from make_opt(). Sums are of native
  * (little-endian) 16-bit words at even offsets from the UDP header; a
  * part that starts at an odd offset has its sum byte-swapped.
  */
-static __always_inline __u16 udp_csum(const struct xd_scratch *s, __u64 sum)
+static __always_inline __u16 udp_csum(const struct xd_scratch *s)
 {
 	const struct pkt *p = &s->pk;
+	__u64 sum = s->hsum;
 
-	sum += s->hsum;
 	/* The question, summed while parsing it. */
 	__u32 qsize = p->qsize & 0x1ff;
 	sum += p->qsum;
@@ -110,76 +86,133 @@ static __always_inline __u16 udp_csum(const struct xd_scratch *s, __u64 sum)
 }
 
 /*
- * Swap addresses and ports, set lengths, TTL and checksums. The IPv4
- * header checksum and the fixed part of the UDP one come from the values
- * read before the rewrite.
+ * The reply's headers and question, in front of where its sections go:
+ * the query's bytes start `from` bytes in (resize() grew the front). Every
+ * header field kept is read first, then the question moves down (8 bytes
+ * a step, upwards, so each word is read before anything lands on it; its
+ * last word read first, as a move under 8 puts it in the way), then the
+ * headers are written whole at their place: MACs, addresses and ports
+ * swapped, lengths, TTL 64, the IPv4 checksum, the DNS header from the
+ * values. The UDP checksum's part of all this goes to s->hsum; the
+ * checksum itself is stored last, by respond().
  */
-static __always_inline int finish(struct xdp_md *ctx,
-				  const struct xd_scratch *s, __u32 frame_len)
+static __always_inline int headers(struct xdp_md *ctx, struct xd_scratch *s,
+				   __u32 from, __u32 frame_len, __u64 w0,
+				   __u32 w1)
 {
 	const struct pkt *p = &s->pk;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
+	__u32 l3 = p->l3 & 0x1f, l4 = p->l4 & 0x7f, dns = p->dns & 0x7f;
+	__u32 qsize = p->qsize & 0x1ff;
+	__u8 *old = data + (from & 0x7ff);
 
-	if ((void *)(eth + 1) > end)
+	/* Ethernet: the MACs in two loads (a holds the destination and the
+	 * source's first two bytes, b the rest), the type and up to two VLAN
+	 * tags after them in two more (the second also reads into the IP
+	 * header, rewritten after it). */
+	if ((void *)(old + 22) > end)
 		return -1;
-	/* The MACs swapped in two loads and two stores: a holds the
-	 * destination and the source's first two bytes, b the rest. */
-	__u64 a = load64(eth);
-	__u32 b = load32((__u8 *)eth + 8);
+	__u64 a = load64(old), tags = load64(old + 14);
+	__u32 b = load32(old + 8);
+	__u16 type = load16(old + 12);
+	__u8 *u = old + l4;
+	if ((void *)(u + 8) > end)
+		return -1;
+	__u32 ports = load32(u);
+	__u8 *ip = old + l3;
+	if ((void *)(ip + 40) > end)
+		return -1;
+	__u32 v0 = load32(ip), sa[4], da[4];
+	if (p->ipv6) {
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			sa[i] = load32(ip + 8 + 4 * i);
+			da[i] = load32(ip + 24 + 4 * i);
+		}
+	} else {
+		sa[0] = load32(ip + 12);
+		da[0] = load32(ip + 16);
+	}
+	__u8 *d = old + dns;
+	if ((void *)(d + 2) > end)
+		return -1;
+	w0 |= load16(d); /* the client's ID */
+
+	if (from) {
+		__u32 q = dns + 12, last = (q + qsize - 8) & 0x1ff;
+		__u8 *ls = old + last;
+		if ((void *)(ls + 8) > end)
+			return -1;
+		__u64 lw = load64(ls);
+		for (__u32 i = 0; i < (XD_NAME_MAX + 4) / 8; i++) {
+			if (8 * i + 8 > qsize)
+				break;
+			__u8 *src = old + q + 8 * i;
+			__u8 *dst = data + q + 8 * i;
+			if ((void *)(src + 8) > end || (void *)(dst + 8) > end)
+				return -1;
+			store64(dst, load64(src));
+		}
+		__u8 *ld = data + last;
+		if ((void *)(ld + 8) > end)
+			return -1;
+		store64(ld, lw);
+	}
+
+	__u8 *eth = data;
+	if ((void *)(eth + 22) > end)
+		return -1;
+	if (l3 > ETH_HLEN)
+		store64(eth + 14, tags);
 	store64(eth, a >> 48 | (__u64)b << 16 | a << 48);
-	*(__u32 *)((__u8 *)eth + 8) = (__u32)(a >> 16);
+	*(__u32 *)(eth + 8) = (__u32)(a >> 16);
+	*(__u16 *)(eth + 12) = type;
 
-	__u32 ulen = frame_len - p->l4;
-	struct udphdr *udp = data + (p->l4 & 0x1ff);
-	if ((void *)(udp + 1) > end)
-		return -1;
-	__u32 ports = load32(udp);
+	__u32 ulen = frame_len - l4;
 	__u32 be_ulen = bpf_htons((__u16)ulen);
 	/* Pseudo header's protocol and length; ports and length. */
 	__u64 sum = bpf_htons(IPPROTO_UDP) + be_ulen + (ports & 0xffff) +
 		    (ports >> 16) + be_ulen;
-	*(__u32 *)udp = ports >> 16 | ports << 16;
-	udp->len = (__u16)be_ulen;
-
+	__u8 *nip = data + l3;
+	if ((void *)(nip + 40) > end)
+		return -1;
 	if (p->ipv6) {
-		struct ipv6hdr *ip6 = data + (p->l3 & 0xff);
-		if ((void *)(ip6 + 1) > end)
-			return -1;
-		__u32 a[8];
-#pragma unroll
-		for (int i = 0; i < 8; i++) {
-			a[i] = load32((__u32 *)&ip6->saddr + i);
-			sum += a[i];
-		}
+		*(__u32 *)nip = v0;
+		/* Payload length, next header UDP, hop limit 64. */
+		*(__u32 *)(nip + 4) = be_ulen | IPPROTO_UDP << 16 | 64 << 24;
 #pragma unroll
 		for (int i = 0; i < 4; i++) {
-			((__u32 *)&ip6->saddr)[i] = a[4 + i];
-			((__u32 *)&ip6->daddr)[i] = a[i];
+			sum += (__u64)sa[i] + da[i];
+			*(__u32 *)(nip + 8 + 4 * i) = da[i];
+			*(__u32 *)(nip + 24 + 4 * i) = sa[i];
 		}
-		ip6->payload_len = (__u16)be_ulen;
-		ip6->hop_limit = 64;
 	} else {
-		struct iphdr *ip = data + (p->l3 & 0xff);
-		if ((void *)(ip + 1) > end)
-			return -1;
-		__u32 w0 = load32(ip); /* version, IHL, TOS, length */
-		__u32 sa = load32(&ip->saddr), da = load32(&ip->daddr);
-		__u32 tot = bpf_htons((__u16)(frame_len - p->l3));
-		sum += (__u64)sa + da;
-		ip->saddr = da;
-		ip->daddr = sa;
-		ip->tot_len = (__u16)tot;
-		ip->ttl = 64;
-		ip->id = 0;
-		ip->frag_off = bpf_htons(0x4000); /* DF */
-		__u64 isum = (w0 & 0xffff) + tot + bpf_htons(0x4000) +
-			     (64 | IPPROTO_UDP << 8) + (sa & 0xffff) +
-			     (sa >> 16) + (da & 0xffff) + (da >> 16);
-		ip->check = (__u16)~csum_fold(isum);
+		__u32 tot = bpf_htons((__u16)(frame_len - l3));
+		/* ID 0, DF; TTL 64, protocol UDP. */
+		__u64 isum = (v0 & 0xffff) + tot + bpf_htons(0x4000) +
+			     (64 | IPPROTO_UDP << 8) + (sa[0] & 0xffff) +
+			     (sa[0] >> 16) + (da[0] & 0xffff) + (da[0] >> 16);
+		__u32 check = (__u16)~csum_fold(isum);
+		sum += (__u64)sa[0] + da[0];
+		*(__u32 *)nip = (v0 & 0xffff) | tot << 16;
+		*(__u32 *)(nip + 4) = bpf_htons(0x4000) << 16;
+		*(__u32 *)(nip + 8) = 64 | IPPROTO_UDP << 8 | check << 16;
+		*(__u32 *)(nip + 12) = da[0];
+		*(__u32 *)(nip + 16) = sa[0];
 	}
-	udp->check = udp_csum(s, sum);
+	__u8 *nu = data + l4;
+	if ((void *)(nu + 8) > end)
+		return -1;
+	*(__u32 *)nu = ports >> 16 | ports << 16;
+	*(__u32 *)(nu + 4) = be_ulen; /* and a zero checksum, for now */
+
+	__u8 *nd = data + dns;
+	if ((void *)(nd + 12) > end)
+		return -1;
+	store64(nd, w0);
+	*(__u32 *)(nd + 8) = w1;
+	s->hsum = sum + (w0 & 0xffffffff) + (w0 >> 32) + w1;
 	return 0;
 }
 

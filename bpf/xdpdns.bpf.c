@@ -290,13 +290,34 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	s->th = th;
 	s->frame = frame;
 	s->tbase = (gen ? cfg->chunks : 0) + tref;
-	if (resize(ctx, frame, qend) < 0)
+	int from = resize(ctx, frame);
+	if (from < 0)
 		return PASS(pass_no_room);
 	/* From here on, values come back from memory: the branches taken so
 	 * far (flags, relocation, resizing) leave one state, not dozens. */
+	s->from = from;
+	asm volatile("" ::: "memory");
+	frame = s->frame & 0x7ff;
+
+	/* The DNS header but its ID, from the values: flags, counts. */
+	__u64 cw = s->cut;
+	th = s->th;
+	__u32 tc = (cw >> 15) & 1;
+	__u32 rcode = tc ? 0 : (th >> 8) & 0x0f;
+	__u64 f1 = 0x80 | (((th >> 16) & XD_XT_AA) ? 0x04 : 0) | (tc << 1) |
+		   p->rd_cd[0];
+	__u64 f2 = p->rd_cd[1] | rcode;
+	/* Counts of at most 255: a big-endian 16-bit one is the byte
+	 * shifted 8 bits up. */
+	__u64 w0 = f1 << 16 | f2 << 24 | (__u64)bpf_htons(1) << 32 |
+		   ((cw >> 16) & 0xff) << 56;
+	__u32 w1 = (__u32)((cw >> 24) & 0xff) << 8 |
+		   (__u32)bpf_htons((__u16)(((cw >> 32) & 0xff) + p->edns))
+			   << 16;
+	if (headers(ctx, s, s->from, frame, w0, w1) < 0)
+		return PASS(pass_no_room);
 	asm volatile("" ::: "memory");
 	delta = s->delta;
-	frame = s->frame & 0x7ff;
 	qend = s->pk.qend & 0x3ff;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -400,30 +421,12 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		}
 	}
 
-	struct dns_hdr *dh = data + (p->dns & 0x1ff);
-	if ((void *)(dh + 1) > end)
+	struct udphdr *udp = data + (p->l4 & 0x7f);
+	if ((void *)(udp + 1) > end)
 		return PASS(pass_no_room);
-	/* The header in two stores, its checksum part from the values. */
-	__u64 cw = s->cut;
+	udp->check = udp_csum(s);
+	tc = (s->cut >> 15) & 1;
 	th = s->th;
-	__u32 tc = (cw >> 15) & 1;
-	__u32 rcode = tc ? 0 : (th >> 8) & 0x0f;
-	__u64 f1 = 0x80 | (((th >> 16) & XD_XT_AA) ? 0x04 : 0) | (tc << 1) |
-		   p->rd_cd[0];
-	__u64 f2 = p->rd_cd[1] | rcode;
-	/* Counts of at most 255: a big-endian 16-bit one is the byte
-	 * shifted 8 bits up. */
-	__u64 w0 = (__u64)dh->id | f1 << 16 | f2 << 24 |
-		   (__u64)bpf_htons(1) << 32 | ((cw >> 16) & 0xff) << 56;
-	__u32 w1 = (__u32)((cw >> 24) & 0xff) << 8 |
-		   (__u32)bpf_htons((__u16)(((cw >> 32) & 0xff) + p->edns))
-			   << 16;
-	store64(dh, w0);
-	*(__u32 *)((__u8 *)dh + 8) = w1;
-	s->hsum = (w0 & 0xffffffff) + (w0 >> 32) + w1;
-
-	if (finish(ctx, s, frame) < 0)
-		return PASS(pass_no_room);
 	/* The four kinds' counters are consecutive (positive, NODATA,
 	 * NXDOMAIN, referral): the field by arithmetic, not by branches. */
 	size_t field = s->slipped ? FIELD(answer_slipped) :
