@@ -12,7 +12,6 @@
 #include "stats.h"
 
 #define OPT_LEN 11
-#define HEADERS_MAX 352 /* Ethernet, 2 VLAN tags, IPv6, UDP, DNS, question */
 
 static __always_inline __u16 csum_fold(__u64 sum)
 {
