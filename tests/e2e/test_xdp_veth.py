@@ -82,7 +82,8 @@ def test_answered_like_the_engine(setup, addr, case):
 
 def test_growth_on_veth_is_answered(setup):
     """Tail growth is refused often on veth for frames from a socket; the
-    head-room fallback must answer every one of these."""
+    program grows these replies at the front, into the headroom, and must
+    answer every one."""
     attach, client, engine = setup
     wire = query("x.child.delegation.example.", "A")
     before = stats(attach)
