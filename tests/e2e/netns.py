@@ -66,6 +66,21 @@ class VethPair:
                                stderr=subprocess.DEVNULL)
 
 
+def end_process(p, timeout=10):
+    """Stop a helper process that exits when its input closes: close it,
+    wait, and kill it when it will not go, so that whatever the caller
+    made (namespaces, links) is still cleaned up after it."""
+    if p is None:
+        return
+    try:
+        if p.stdin:
+            p.stdin.close()
+        p.wait(timeout=timeout)
+    except (subprocess.TimeoutExpired, OSError):
+        p.kill()
+        p.wait()
+
+
 def ask(client, addr, wire, tcp=False, timeout=1.0):
     """Send one query through the client namespace's udp_client.py."""
     client.stdin.write("%s %s %s%s\n" % (addr, wire.hex(),

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from conftest import BUILD, ROOT, ZONES, Engine, VethPair, attach_stats, need
+from netns import end_process
 
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import side_by_side as sbs  # noqa: E402
@@ -51,9 +52,7 @@ def node():
         yield pair, engine, attach
     finally:
         engine.close()
-        if attach:
-            attach.stdin.close()
-            attach.wait(timeout=10)
+        end_process(attach)
         pair.close()
 
 

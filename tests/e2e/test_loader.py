@@ -13,6 +13,7 @@ import pytest
 from conftest import (LOADER, NODE4, NODE6, ROOT, ZONEC, ZONES,
                       Engine, Server, VethPair, ask, loader_counters, need,
                       query)
+from netns import end_process
 PIN_ROOT = "/sys/fs/bpf/xdpdns"
 
 
@@ -68,8 +69,7 @@ class Node:
         return path
 
     def close(self):
-        self.client.stdin.close()
-        self.client.wait(timeout=10)
+        end_process(self.client)
         subprocess.run([LOADER, "detach", "--dev", self.dev],
                        capture_output=True)
         self.pair.close()
@@ -452,9 +452,7 @@ def test_apply_updates_xdp_and_server_together(tmp_path):
         assert "did not serve the new serials" in r.stderr
         assert serials() == (2, 2)
     finally:
-        if client:
-            client.stdin.close()
-            client.wait(timeout=10)
+        end_process(client)
         if server:
             server.close()
         subprocess.run([LOADER, "detach", "--dev", pair.node],

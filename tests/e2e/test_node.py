@@ -13,7 +13,7 @@ import pytest
 import rfc8906
 from conftest import (LOADER, ROOT, ZONEC, Server, loader_counters, moved,
                       need, zone_files)
-from netns import NODE4, NODE6, VethPair, ask
+from netns import NODE4, NODE6, VethPair, ask, end_process
 from test_differential import make_wire, queries
 
 
@@ -38,9 +38,7 @@ def node():
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         yield pair, client
     finally:
-        if client:
-            client.stdin.close()
-            client.wait(timeout=10)
+        end_process(client)
         if server:
             server.close()
         subprocess.run([LOADER, "detach", "--dev", pair.node],

@@ -12,6 +12,7 @@ import pytest
 from conftest import (BUILD, NODE4, NODE6, ROOT, ZONES, Engine, VethPair,
                       ask, need, query)
 from conftest import attach_stats as stats
+from netns import end_process
 
 TEST_ZONES = ["basic.example.=basic.zone", "wildcard.example.=wildcard.zone",
               "delegation.example.=delegation.zone",
@@ -43,9 +44,7 @@ def setup():
         engine.close()
     finally:
         for p in (client, attach):
-            if p:
-                p.stdin.close()
-                p.wait(timeout=10)
+            end_process(p)
         pair.close()
 
 
