@@ -84,93 +84,88 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 	struct pkt *p = &s->pk;
 	__u8 *o = s->opt;
 	__u64 udp = cfg->edns_udp;
+	__u64 rec = (__u64)TYPE_OPT << 16 | (udp >> 8) << 24 |
+		    (udp & 0xff) << 32 | (__u64)(p->do_bit ? 0x80 : 0) << 56;
 
-	store64(o, (__u64)TYPE_OPT << 16 | (udp >> 8) << 24 |
-			   (udp & 0xff) << 32 |
-			   (__u64)(p->do_bit ? 0x80 : 0) << 56);
+	store64(o, rec);
 	store64(o + 8, 0);
+	if (!p->cookie) {
+		/* The record alone: its sum is its first word's. */
+		s->optlen = OPT_LEN;
+		s->osum = csum_fold((rec & 0xffffffff) + (rec >> 32));
+		return 0;
+	}
 	store64(o + 16, 0);
 	store64(o + 24, 0);
 	store64(o + 32, 0);
-	if (!p->cookie) {
-		s->optlen = OPT_LEN;
-	} else {
-		/* The client's address: the cookie is bound to it. */
-		void *data = (void *)(long)ctx->data;
-		void *end = (void *)(long)ctx->data_end;
-		__u32 iplen = p->ipv6 ? 16 : 4;
-		__u8 *ip = data + ((p->l3 + (p->ipv6 ? 8 : 12)) & 0xff);
-		if ((void *)(ip + 16) > end)
-			return -1;
-		/* The wall clock's second, read once a tick per CPU: a
-		 * clock read and a division cost more than the hash. */
-		__u64 j = bpf_jiffies64();
-		if (s->ck_jiffies != j ||
-		    s->ck_offset != cfg->clock_offset_ns) {
-			s->ck_offset = cfg->clock_offset_ns;
-			s->ck_now = (bpf_ktime_get_boot_ns() + s->ck_offset) /
-				    1000000000ull;
-			s->ck_jiffies = j;
-		}
-		__u64 now = s->ck_now;
-		store64(s->cmsg, load64(s->cookie));
-		store64(s->cmsg + 16, load64(ip));
-		store64(s->cmsg + 24, load64(ip + 8));
-		int reuse = 0;
-		if (p->cookie == 2 && s->cookie[8] == 1) {
-			__u8 *sc = s->cookie + 8;
-			__u32 ts = (__u32)sc[4] << 24 | (__u32)sc[5] << 16 |
-				   (__u32)sc[6] << 8 | sc[7];
-			__s32 age = (__s32)((__u32)now - ts);
-			if (age <= XD_COOKIE_PAST && age >= -XD_COOKIE_FUTURE) {
-				store64(s->cmsg + 8, load64(sc));
-				__u64 want = load64(sc + 8);
-				if (cookie_hash(cfg->cookie_secret, s->cmsg,
-						16 + iplen) == want) {
-					s->cookie_valid = 1;
-					count(FIELD(seen_cookie_valid));
-					reuse = age < XD_COOKIE_RENEW;
-				} else if ((cfg->cookie_flags &
-					    XD_CK_PREVIOUS) &&
-					   cookie_hash(cfg->cookie_previous,
-						       s->cmsg,
-						       16 + iplen) == want) {
-					s->cookie_valid = 1;
-					count(FIELD(seen_cookie_valid));
-				}
+	/* The client's address: the cookie is bound to it. */
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 iplen = p->ipv6 ? 16 : 4;
+	__u8 *ip = data + ((p->l3 + (p->ipv6 ? 8 : 12)) & 0xff);
+	if ((void *)(ip + 16) > end)
+		return -1;
+	/* The wall clock's second, read once a tick per CPU: a
+	 * clock read and a division cost more than the hash. */
+	__u64 j = bpf_jiffies64();
+	if (s->ck_jiffies != j || s->ck_offset != cfg->clock_offset_ns) {
+		s->ck_offset = cfg->clock_offset_ns;
+		s->ck_now = (bpf_ktime_get_boot_ns() + s->ck_offset) /
+			    1000000000ull;
+		s->ck_jiffies = j;
+	}
+	__u64 now = s->ck_now;
+	store64(s->cmsg, load64(s->cookie));
+	store64(s->cmsg + 16, load64(ip));
+	store64(s->cmsg + 24, load64(ip + 8));
+	int reuse = 0;
+	if (p->cookie == 2 && s->cookie[8] == 1) {
+		__u8 *sc = s->cookie + 8;
+		__u32 ts = (__u32)sc[4] << 24 | (__u32)sc[5] << 16 |
+			   (__u32)sc[6] << 8 | sc[7];
+		__s32 age = (__s32)((__u32)now - ts);
+		if (age <= XD_COOKIE_PAST && age >= -XD_COOKIE_FUTURE) {
+			store64(s->cmsg + 8, load64(sc));
+			__u64 want = load64(sc + 8);
+			if (cookie_hash(cfg->cookie_secret, s->cmsg,
+					16 + iplen) == want) {
+				s->cookie_valid = 1;
+				count(FIELD(seen_cookie_valid));
+				reuse = age < XD_COOKIE_RENEW;
+			} else if ((cfg->cookie_flags & XD_CK_PREVIOUS) &&
+				   cookie_hash(cfg->cookie_previous, s->cmsg,
+					       16 + iplen) == want) {
+				s->cookie_valid = 1;
+				count(FIELD(seen_cookie_valid));
 			}
 		}
-		o[10] = 28;
-		o[12] = XD_OPT_COOKIE;
-		o[14] = XD_COOKIE_CLIENT + XD_COOKIE_SERVER;
-		store64(o + 15, load64(s->cookie));
-		if (reuse) {
-			store64(o + 23, load64(s->cookie + 8));
-			store64(o + 31, load64(s->cookie + 16));
-		} else {
-			__u32 t = (__u32)now;
-			__u64 head = 1 | (__u64)(t >> 24) << 32 |
-				     (__u64)((t >> 16) & 0xff) << 40 |
-				     (__u64)((t >> 8) & 0xff) << 48 |
-				     (__u64)(t & 0xff) << 56;
-			store64(s->cmsg + 8, head);
-			store64(o + 23, head);
-			store64(o + 31, cookie_hash(cfg->cookie_secret, s->cmsg,
-						    16 + iplen));
-		}
-		o[39] = 0;
-		s->optlen = OPT_LEN + 28;
 	}
-	/* Its sum, as native 16-bit words from its first byte: two words
-	 * hold the record alone (zeros after it), five the cookie too. */
-	__u64 w0 = load64(o), w1 = load64(o + 8);
-	__u64 sum =
-		(w0 & 0xffffffff) + (w0 >> 32) + (w1 & 0xffffffff) + (w1 >> 32);
-	if (p->cookie) {
-		for (int i = 2; i < 5; i++) {
-			__u64 w = load64(o + 8 * i);
-			sum += (w & 0xffffffff) + (w >> 32);
-		}
+	o[10] = 28;
+	o[12] = XD_OPT_COOKIE;
+	o[14] = XD_COOKIE_CLIENT + XD_COOKIE_SERVER;
+	store64(o + 15, load64(s->cookie));
+	if (reuse) {
+		store64(o + 23, load64(s->cookie + 8));
+		store64(o + 31, load64(s->cookie + 16));
+	} else {
+		__u32 t = (__u32)now;
+		__u64 head = 1 | (__u64)(t >> 24) << 32 |
+			     (__u64)((t >> 16) & 0xff) << 40 |
+			     (__u64)((t >> 8) & 0xff) << 48 |
+			     (__u64)(t & 0xff) << 56;
+		store64(s->cmsg + 8, head);
+		store64(o + 23, head);
+		store64(o + 31,
+			cookie_hash(cfg->cookie_secret, s->cmsg, 16 + iplen));
+	}
+	o[39] = 0;
+	s->optlen = OPT_LEN + 28;
+	/* Its sum, as native 16-bit words from its first byte: five words
+	 * hold the record and the cookie. */
+	__u64 sum = 0;
+	for (int i = 0; i < 5; i++) {
+		__u64 w = load64(o + 8 * i);
+		sum += (w & 0xffffffff) + (w >> 32);
 	}
 	s->osum = csum_fold(sum);
 	return 0;
@@ -407,10 +402,9 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		__u8 *o = data + ((qend + clen) & 0x7ff);
 		if ((void *)(o + OPT_LEN) > end)
 			return PASS(pass_no_room);
+		/* Its 11 bytes in two stores, the second overlapping. */
 		store64(o, load64(s->opt));
-		o[8] = 0;
-		o[9] = 0;
-		o[10] = s->opt[10];
+		*(__u32 *)(o + 7) = load32(s->opt + 7);
 		if (s->optlen > OPT_LEN) {
 			if ((void *)(o + OPT_LEN + 28) > end)
 				return PASS(pass_no_room);
