@@ -138,9 +138,11 @@ enum lookup_result { LOOKUP_ABSENT, LOOKUP_FOUND, LOOKUP_UNSURE };
  * to userspace rather than risk a wrong answer. On LOOKUP_FOUND, *node is
  * the node and *index its index + 1.
  */
-static __always_inline int
-suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
-	      __u32 nl, __u32 nlen, const struct xd_xnode **node, __u32 *index)
+static __always_inline int suffix_lookup(struct xd_scratch *s,
+					 const struct xd_config *cfg, __u32 gen,
+					 __u32 nl, __u32 nlen, __u64 qhash,
+					 const struct xd_xnode **node,
+					 __u32 *index)
 {
 	const struct xd_gen *g = &cfg->gen[gen & 1];
 	__u32 base = gen ? cfg->slots / XD_BUCKET : 0;
@@ -158,7 +160,7 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 		if (koff >= nlen)
 			break;
 		/* The whole name's hash came out of the parse's pass. */
-		__u64 h = k ? suffix_hash(s, nlen, koff) : s->qhash;
+		__u64 h = k ? suffix_hash(s, nlen, koff) : qhash;
 		__u32 tag = (__u32)(h >> 32) | 1;
 		__u32 b = xd_bucket1(h, nb);
 		for (__u32 pass = 0; pass < 2; pass++) {

@@ -77,7 +77,6 @@ struct xd_scratch {
 	__u32 nlen, nl; /* laundered through memory */
 	__u32 key_off, key_len; /* the name being compared */
 	__u64 hst[32]; /* name hash state after j words from its end */
-	__u64 qhash; /* the hash of the query name */
 	__u64 fhash; /* the hash of the name found */
 	__u32 hit, found_k; /* the lookup's result */
 	__u64 cut; /* the chosen cut: struct xd_xcut as one word */

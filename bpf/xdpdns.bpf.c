@@ -614,7 +614,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		s->hst[j & 31] = h;
 		XD_HASH_WORD(h, w);
 	}
-	s->qhash = xd_hash_end(h);
+	__u64 qhash = xd_hash_end(h);
 	/* A zero word after the name: name_equal() compares whole words
 	 * that may end up to 7 bytes past it. */
 	store64(XD_QNAME(s) + nlen, 0);
@@ -687,7 +687,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	 * encloser. */
 	__u32 tref, index = 0;
 	const struct xd_xnode *n = NULL;
-	int found = suffix_lookup(s, cfg, gen, nl, nlen, &n, &index);
+	int found = suffix_lookup(s, cfg, gen, nl, nlen, qhash, &n, &index);
 	if (found == LOOKUP_UNSURE)
 		return PASS_Q(pass_long_name);
 	if (found == LOOKUP_ABSENT || !n)
