@@ -55,11 +55,11 @@ static __always_inline __u32 load32(const void *p)
 
 /*
  * The UDP checksum of the reply, reading none of what was just written
- * (reading it back would stall on the stores): the pseudo header, the
- * UDP and DNS headers' part from headers() (s->hsum), the question's
- * from the parse, the template's
- * part from the loader (in s->cut) as moved by the relocations (s->rsum),
- * and the OPT record's from make_opt(). Sums are of native
+ * (reading it back would stall on the stores): the pseudo header's and
+ * the UDP and DNS headers' part from headers() (s->hsum), the
+ * question's from the parse, the template's from the loader (in s->cut)
+ * as moved by the relocations (s->rsum), and the OPT record's from
+ * make_opt(). Sums are of native
  * (little-endian) 16-bit words at even offsets from the UDP header; a
  * part that starts at an odd offset has its sum byte-swapped.
  */
@@ -88,11 +88,11 @@ static __always_inline __u16 udp_csum(const struct xd_scratch *s)
  * The reply's headers and question, in front of where its sections go:
  * the query's bytes start `from` bytes in (resize() grew the front). Every
  * header field kept is read first, then the question moves down (8 bytes
- * a step, upwards, so each word is read before anything lands on it; its
- * last word read first, as a move under 8 puts it in the way), then the
- * headers are written whole at their place: MACs, addresses and ports
- * swapped, lengths, TTL 64, the IPv4 checksum, the DNS header from the
- * values. The UDP checksum's part of all this goes to s->hsum; the
+ * a step from its start, so each word is read before anything lands on
+ * it; its last word read first, as a move under 8 puts it in the way),
+ * then the headers are written whole at their place: MACs, addresses and
+ * ports swapped, lengths, TTL 64, the IPv4 checksum, the DNS header from
+ * the values. The UDP checksum's part of all this goes to s->hsum; the
  * checksum itself is stored last, by respond().
  */
 static __always_inline int headers(struct xdp_md *ctx, struct xd_scratch *s,
