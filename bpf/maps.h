@@ -83,7 +83,8 @@ struct xd_scratch {
 	__u64 th; /* the template's header: struct xd_xtmpl as one word */
 	__u32 found; /* a cut was chosen */
 	__u32 rsum; /* the relocations' change to the cut's sum */
-	__u64 hsum; /* the DNS header's sum */
+	__u64 hsum; /* the UDP checksum's part from headers(): pseudo
+		     * header, UDP header, DNS header */
 	__u8 cookie[24]; /* the query's client and server cookies */
 	__u8 cmsg[72]; /* what the cookie hash covers (and slack the
 			* verifier wants for the hash's loops) */

@@ -122,8 +122,11 @@ static __always_inline int headers(struct xdp_md *ctx, struct xd_scratch *s,
 	__u8 *ip = old + l3;
 	if ((void *)(ip + 40) > end)
 		return -1;
+	/* The family read once: a second read, after the stores below,
+	 * would be a path the verifier takes with sa[1..3] unset. */
+	__u32 ipv6 = p->ipv6;
 	__u32 v0 = load32(ip), sa[4], da[4];
-	if (p->ipv6) {
+	if (ipv6) {
 #pragma unroll
 		for (int i = 0; i < 4; i++) {
 			sa[i] = load32(ip + 8 + 4 * i);
@@ -176,7 +179,7 @@ static __always_inline int headers(struct xdp_md *ctx, struct xd_scratch *s,
 	__u8 *nip = data + l3;
 	if ((void *)(nip + 40) > end)
 		return -1;
-	if (p->ipv6) {
+	if (ipv6) {
 		*(__u32 *)nip = v0;
 		/* Payload length, next header UDP, hop limit 64. */
 		*(__u32 *)(nip + 4) = be_ulen | IPPROTO_UDP << 16 | 64 << 24;

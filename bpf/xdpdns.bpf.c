@@ -288,6 +288,11 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	int from = resize(ctx, frame);
 	if (from < 0)
 		return PASS(pass_no_room);
+	/* The frame is the reply's from here on (its front may be headroom,
+	 * its headers soon rewritten): what fails now cannot be handed to
+	 * the stack as the query it was, and is dropped. Only a template
+	 * table the loader wrote wrong gets there; the bounds checks are
+	 * the verifier's. */
 	/* From here on, values come back from memory: the branches taken so
 	 * far (flags, relocation, resizing) leave one state, not dozens. */
 	s->from = from;
@@ -310,7 +315,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		   (__u32)bpf_htons((__u16)(((cw >> 32) & 0xff) + p->edns))
 			   << 16;
 	if (headers(ctx, s, s->from, frame, w0, w1) < 0)
-		return PASS(pass_no_room);
+		return DROP(drop_unbuilt);
 	asm volatile("" ::: "memory");
 	delta = s->delta;
 	qend = s->pk.qend & 0x3ff;
@@ -332,11 +337,11 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			break;
 		__u32 src = bytes + at;
 		if (!(c = tmpl_chunk(c, tb, src)))
-			return PASS(pass_template);
+			return DROP(drop_unbuilt);
 		w = load64(c->b + (src & (XD_CHUNK - 8)));
 		__u8 *d = data + ((qend + at) & 0x7ff);
 		if ((void *)(d + 8) > end)
-			return PASS(pass_no_room);
+			return DROP(drop_unbuilt);
 		store64(d, w);
 	}
 	clen = cut_len(s);
@@ -344,7 +349,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	if (at < clen) {
 		__u32 src = bytes + at; /* the loop's chunk, unless a new one */
 		if (!(c = tmpl_chunk(c, tb, src)))
-			return PASS(pass_template);
+			return DROP(drop_unbuilt);
 		__u64 tail = load64(c->b + (src & (XD_CHUNK - 8)));
 		__u32 r = clen - at;
 		if (at) {
@@ -352,7 +357,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			 * word before: its last 8 - r bytes, then r more. */
 			__u8 *d = data + ((qend + clen - 8) & 0x7ff);
 			if ((void *)(d + 8) > end)
-				return PASS(pass_no_room);
+				return DROP(drop_unbuilt);
 			store64(d, w >> (8 * r) | tail << (8 * (8 - r)));
 		} else {
 			__u8 *d = data + (qend & 0x7ff);
@@ -360,7 +365,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 				if (k >= clen)
 					break;
 				if ((void *)(d + k + 1) > end)
-					return PASS(pass_no_room);
+					return DROP(drop_unbuilt);
 				d[k] = (__u8)(tail >> (8 * k));
 			}
 		}
@@ -381,14 +386,14 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 				break;
 			__u32 at = roff + 2 * i;
 			if (!(rc = tmpl_chunk(rc, tb, at)))
-				return PASS(pass_template);
+				return DROP(drop_unbuilt);
 			/* 2-aligned in an 8-aligned chunk: one load. */
 			__u32 pos = load16(rc->b + (at & (XD_CHUNK - 2)));
 			if (pos + 2 > rl)
 				break;
 			__u8 *ptr = data + ((qend + pos) & 0x7ff);
 			if ((void *)(ptr + 2) > end)
-				return PASS(pass_no_room);
+				return DROP(drop_unbuilt);
 			__u16 v = bpf_ntohs(load16(ptr)) + (__u16)delta;
 			*(__u16 *)ptr = bpf_htons(v);
 			rsum += (__u32)delta << (8 * (~pos & 1));
@@ -401,13 +406,13 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		/* The OPT record (and cookie) make_opt() built. */
 		__u8 *o = data + ((qend + clen) & 0x7ff);
 		if ((void *)(o + OPT_LEN) > end)
-			return PASS(pass_no_room);
+			return DROP(drop_unbuilt);
 		/* Its 11 bytes in two stores, the second overlapping. */
 		store64(o, load64(s->opt));
 		*(__u32 *)(o + 7) = load32(s->opt + 7);
 		if (s->optlen > OPT_LEN) {
 			if ((void *)(o + OPT_LEN + 28) > end)
-				return PASS(pass_no_room);
+				return DROP(drop_unbuilt);
 			store64(o + 8, load64(s->opt + 8));
 			store64(o + 16, load64(s->opt + 16));
 			store64(o + 24, load64(s->opt + 24));
@@ -417,7 +422,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 
 	struct udphdr *udp = data + (p->l4 & 0x7f);
 	if ((void *)(udp + 1) > end)
-		return PASS(pass_no_room);
+		return DROP(drop_unbuilt);
 	udp->check = udp_csum(s);
 	tc = (s->cut >> 15) & 1;
 	th = s->th;

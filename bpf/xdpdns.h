@@ -444,6 +444,7 @@ struct xd_stats {
 	__u64 drop_rrl; /* response rate limiting */
 	__u64 drop_rrl_error; /* the same, for queries that get an error */
 	__u64 drop_pass_limit; /* passed queries over their per-prefix rate */
+	__u64 drop_unbuilt; /* reply begun, template table inconsistent */
 	/* observed, not verdicts: the packet is also counted above */
 	__u64 seen_rrl_log_only; /* would have been limited (log-only) */
 	__u64 seen_cookie_valid; /* carried a valid server cookie of ours */

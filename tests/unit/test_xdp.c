@@ -908,6 +908,87 @@ static void large_zone(void **state)
 	assert_int_equal(tx, 3000);
 }
 
+/*
+ * A reply begun whose template ends outside the chunk array (a table the
+ * loader would have written wrong): the frame is already the reply's, so
+ * it is dropped and counted as drop_unbuilt, never passed half-built.
+ * The zone is served from generation 1, its longest template's first
+ * chunks copied to the array's end and the generation's chunk offset
+ * moved there, so that its last chunk falls outside.
+ */
+static void unbuilt(void **state)
+{
+	NEED_ENV();
+	char path[] = "/tmp/xdpdns-test-unbuilt-XXXXXX";
+	FILE *f = temp_zone(path, "unbuilt.example.");
+	fprintf(f, "big TXT \"");
+	for (int i = 0; i < 200; i++)
+		fputc('a' + i % 26, f);
+	fprintf(f, "\"\n");
+	fclose(f);
+	use_zone("unbuilt.example.", path);
+	struct xd_fill_report rep;
+	const char *why = NULL;
+	memset(&rep, 0, sizeof(rep));
+	assert_int_equal(xd_xdp_fill(&env.maps, &env.db, 1, NULL, &rep, &why),
+			 0);
+	assert_int_equal(xd_xdp_serve(&env.maps, 1, true), 0);
+	struct frame_opts v4 = { 0 };
+	struct buf q;
+	make_query(&q, 7, 0, "big.unbuilt.example.", 16, -1, false);
+	run_rcode("the TXT from generation 1", &q, &v4, 0);
+
+	/* The templates of generation 1, one after the other. */
+	struct xd_config cfg;
+	assert_int_equal(config_rw(&cfg, false), 0);
+	uint32_t half = cfg.chunks,
+		 m = bpf_map__max_entries(env.skel->maps.xd_chunks);
+	uint8_t ch[XD_CHUNK];
+	uint32_t best = 0, best_n = 0, best_len = 0;
+	for (uint32_t t = 0; t < rep.chunks;) {
+		uint32_t i = half + t;
+		assert_int_equal(bpf_map_lookup_elem(env.maps.chunks, &i, ch),
+				 0);
+		struct xd_xtmpl h;
+		memcpy(&h, ch, sizeof(h));
+		uint32_t n = (xd_xtmpl_bytes_off(h.ncuts, h.nrelocs) + h.len +
+			      XD_CHUNK - 1) /
+			     XD_CHUNK;
+		assert_true(n > 0);
+		if (h.len > best_len) {
+			best = t;
+			best_n = n;
+			best_len = h.len;
+		}
+		t += n;
+	}
+	assert_true(best_len > 200 && best_n >= 2);
+	uint32_t start = m - (best_n - 1);
+	assert_true(start >= best);
+	for (uint32_t j = 0; j + 1 < best_n; j++) {
+		uint32_t from = half + best + j, to = start + j;
+		assert_int_equal(
+			bpf_map_lookup_elem(env.maps.chunks, &from, ch), 0);
+		assert_int_equal(bpf_map_update_elem(env.maps.chunks, &to, ch,
+						     BPF_ANY),
+				 0);
+	}
+	cfg.chunks = start - best;
+	assert_int_equal(config_rw(&cfg, true), 0);
+
+	uint64_t before[sizeof(struct xd_stats) / 8],
+		after[sizeof(struct xd_stats) / 8];
+	size_t nf = sizeof(struct xd_stats) / 8;
+	assert_int_equal(xdp_stats(&env, before, nf), 0);
+	run_case("template past the array", q.b, q.n, &v4, XDP_DROP);
+	assert_int_equal(xdp_stats(&env, after, nf), 0);
+	uint64_t total = 0;
+	for (size_t i = 0; i < nf; i++)
+		total += after[i] - before[i];
+	assert_int_equal(total, 1);
+	assert_int_equal(DELTA(drop_unbuilt), 1);
+}
+
 /* ---- DNS cookies: RFC 9018 Appendix A, and the server's same bytes ---- */
 
 static void unhex(uint8_t *dst, const char *h)
@@ -1402,6 +1483,7 @@ int main(void)
 		cmocka_unit_test(random_frames),
 		cmocka_unit_test_teardown(large_zone, zone_restore),
 		cmocka_unit_test_teardown(deep_names, zone_restore),
+		cmocka_unit_test_teardown(unbuilt, zone_restore),
 		cmocka_unit_test_setup_teardown(cookies, config_save,
 						config_restore),
 		cmocka_unit_test_setup_teardown(rrl, config_save,
