@@ -375,7 +375,9 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	 * pointer's offset grows by delta with its top bits untouched (no
 	 * offset reaches 0x3f00, asserted below), so the checksum changes by
 	 * delta as a big-endian word: at an even offset its bytes swap,
-	 * which an 8-bit shift does modulo 0xffff. */
+	 * which an 8-bit shift does modulo 0xffff. The moved value comes
+	 * from the template's own (struct xd_xreloc), not from the reply:
+	 * reading back bytes just stored, across two stores, stalls. */
 	_Static_assert(12 + XD_NAME_MAX + 4 + XD_TMPL_MAX_BYTES + 255 < 0x3f00,
 		       "a moved pointer keeps its top bits");
 	if (delta) {
@@ -384,18 +386,18 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		for (__u32 i = 0; i < XD_TMPL_MAX_RELOCS; i++) {
 			if (i >= nrelocs)
 				break;
-			__u32 at = roff + 2 * i;
+			__u32 at = roff + 4 * i;
 			if (!(rc = tmpl_chunk(rc, tb, at)))
 				return DROP(drop_unbuilt);
-			/* 2-aligned in an 8-aligned chunk: one load. */
-			__u32 pos = load16(rc->b + (at & (XD_CHUNK - 2)));
+			/* 4-aligned in an 8-aligned chunk: one load. */
+			__u32 r = load32(rc->b + (at & (XD_CHUNK - 4)));
+			__u32 pos = r & 0xffff;
 			if (pos + 2 > rl)
 				break;
 			__u8 *ptr = data + ((qend + pos) & 0x7ff);
 			if ((void *)(ptr + 2) > end)
 				return DROP(drop_unbuilt);
-			__u16 v = bpf_ntohs(load16(ptr)) + (__u16)delta;
-			*(__u16 *)ptr = bpf_htons(v);
+			*(__u16 *)ptr = bpf_htons((__u16)((r >> 16) + delta));
 			rsum += (__u32)delta << (8 * (~pos & 1));
 		}
 		s->rsum = rsum;

@@ -304,10 +304,22 @@ struct xd_xtmpl {
 	__u16 len; /* section bytes after the relocations */
 };
 
+/*
+ * A relocation: a compression pointer at pos in the section bytes that
+ * moves with the query name's length, and its value as the template
+ * holds it (for a name of base_len bytes). The program writes the moved
+ * value without reading the pointer back from the reply it just wrote.
+ * Read as one little-endian word: pos low, ptr high.
+ */
+struct xd_xreloc {
+	__u16 pos;
+	__u16 ptr; /* host order: offset | 0xc000 */
+};
+
 /* Offset of the section bytes within a template. */
 static inline __u32 xd_xtmpl_bytes_off(__u32 ncuts, __u32 nrelocs)
 {
-	return (__u32)(8 + 8 * ncuts + ((2 * nrelocs + 7) & ~7u));
+	return (__u32)(8 + 8 * ncuts + ((4 * nrelocs + 7) & ~7u));
 }
 
 /* ---- response rate limiting ------------------------------------------ */

@@ -19,6 +19,7 @@ _Static_assert(sizeof(struct xd_slot) == 8, "slot layout");
 _Static_assert(sizeof(struct xd_tslot) == 16, "overflow slot layout");
 _Static_assert(sizeof(struct xd_config) == 176, "config layout");
 _Static_assert(sizeof(struct xd_xtmpl) == 8, "template header layout");
+_Static_assert(sizeof(struct xd_xreloc) == 4, "relocation layout");
 _Static_assert(sizeof(struct xd_xcut) == 8, "cut layout");
 
 /* ---- templates ------------------------------------------------------ */
@@ -111,7 +112,15 @@ static uint32_t convert(const struct xd_tmpl *t, struct chunks *ch)
 		};
 		memcpy(o + 8 + 8 * i, &x, sizeof(x));
 	}
-	memcpy(o + 8 + 8 * ncuts, relocs, 2 * nrel);
+	const uint8_t *bytes = xd_tmpl_bytes(t);
+	for (unsigned i = 0; i < nrel; i++) {
+		struct xd_xreloc r = {
+			.pos = relocs[i],
+			.ptr = (uint16_t)(bytes[relocs[i]] << 8 |
+					  bytes[relocs[i] + 1]),
+		};
+		memcpy(o + 8 + 8 * ncuts + 4 * i, &r, sizeof(r));
+	}
 	memcpy(o + off, xd_tmpl_bytes(t), len);
 	uint32_t ref = (uint32_t)ch->n;
 	ch->n += need;
