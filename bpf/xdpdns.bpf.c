@@ -381,15 +381,41 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	_Static_assert(12 + XD_NAME_MAX + 4 + XD_TMPL_MAX_BYTES + 255 < 0x3f00,
 		       "a moved pointer keeps its top bits");
 	if (delta) {
-		__u32 roff = 8 + 8 * ncuts, rsum = 0, rl = cut_len(s);
-		const struct xd_chunk *rc = NULL;
-		for (__u32 i = 0; i < XD_TMPL_MAX_RELOCS; i++) {
+		__u32 roff = 8 + 8 * ncuts, rl = cut_len(s), i = 0, odd = 0;
+		int more = 1;
+		/* The relocations in the chunk they start in, with no lookup
+		 * in the loop (a helper call there, inlined or not, makes
+		 * clang keep every value the loop carries on the stack);
+		 * those past that chunk, for large templates, after. */
+		const struct xd_chunk *rc = tmpl_chunk(NULL, tb, roff);
+		if (!rc)
+			return DROP(drop_unbuilt);
+		__u32 first = (XD_CHUNK - (roff & (XD_CHUNK - 4))) / 4;
+		if (first > nrelocs)
+			first = nrelocs;
+		for (; i < XD_CHUNK / 4; i++) {
+			if (i >= first)
+				break;
+			/* 4-aligned in an 8-aligned chunk: one load. */
+			__u32 r = load32(rc->b +
+					 ((roff + 4 * i) & (XD_CHUNK - 4)));
+			__u32 pos = r & 0xffff;
+			if (pos + 2 > rl) {
+				more = 0;
+				break;
+			}
+			__u8 *ptr = data + ((qend + pos) & 0x7ff);
+			if ((void *)(ptr + 2) > end)
+				return DROP(drop_unbuilt);
+			*(__u16 *)ptr = bpf_htons((__u16)((r >> 16) + delta));
+			odd += pos & 1;
+		}
+		for (; more && i < XD_TMPL_MAX_RELOCS; i++) {
 			if (i >= nrelocs)
 				break;
 			__u32 at = roff + 4 * i;
 			if (!(rc = tmpl_chunk(rc, tb, at)))
 				return DROP(drop_unbuilt);
-			/* 4-aligned in an 8-aligned chunk: one load. */
 			__u32 r = load32(rc->b + (at & (XD_CHUNK - 4)));
 			__u32 pos = r & 0xffff;
 			if (pos + 2 > rl)
@@ -398,9 +424,10 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			if ((void *)(ptr + 2) > end)
 				return DROP(drop_unbuilt);
 			*(__u16 *)ptr = bpf_htons((__u16)((r >> 16) + delta));
-			rsum += (__u32)delta << (8 * (~pos & 1));
+			odd += pos & 1;
 		}
-		s->rsum = rsum;
+		/* delta for each: shifted 8 bits at an even offset. */
+		s->rsum = (__u32)delta * ((i - odd) * 256 + odd);
 	}
 
 	clen = cut_len(s);
