@@ -37,6 +37,23 @@ static __always_inline void store64(void *p, __u64 v)
 }
 
 /*
+ * The same at a constant offset from p, folded into the instruction (the
+ * functions above take the address whole: one more register copy and
+ * add for each).
+ */
+#define LOAD_AT(size, p, off)                                            \
+	({                                                               \
+		__u##size v_;                                            \
+		asm volatile("%0 = *(u" #size " *)(%1 + %2)"             \
+			     : "=r"(v_)                                  \
+			     : "r"(p), "i"(off));                        \
+		v_;                                                      \
+	})
+#define STORE64_AT(p, off, v)                                         \
+	asm volatile("*(u64 *)(%0 + %1) = %2" ::"r"(p), "i"(off), "r"(v) \
+		     : "memory")
+
+/*
  * The name being looked up is given by offset and length in memory, read
  * afresh where needed: loop exits that narrow the length's range would
  * otherwise give the verifier one state per word count to explore.

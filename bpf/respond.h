@@ -112,9 +112,9 @@ static __always_inline int headers(struct xdp_md *ctx, struct xd_scratch *s,
 	 * header, rewritten after it). */
 	if ((void *)(old + 22) > end)
 		return -1;
-	__u64 a = load64(old), tags = load64(old + 14);
-	__u32 b = load32(old + 8);
-	__u16 type = load16(old + 12);
+	__u64 a = load64(old), tags = LOAD_AT(64, old, 14);
+	__u32 b = LOAD_AT(32, old, 8);
+	__u16 type = LOAD_AT(16, old, 12);
 	__u8 *u = old + l4;
 	if ((void *)(u + 8) > end)
 		return -1;
@@ -127,14 +127,17 @@ static __always_inline int headers(struct xdp_md *ctx, struct xd_scratch *s,
 	__u32 ipv6 = p->ipv6;
 	__u32 v0 = load32(ip), sa[4], da[4];
 	if (ipv6) {
-#pragma unroll
-		for (int i = 0; i < 4; i++) {
-			sa[i] = load32(ip + 8 + 4 * i);
-			da[i] = load32(ip + 24 + 4 * i);
-		}
+		sa[0] = LOAD_AT(32, ip, 8);
+		sa[1] = LOAD_AT(32, ip, 12);
+		sa[2] = LOAD_AT(32, ip, 16);
+		sa[3] = LOAD_AT(32, ip, 20);
+		da[0] = LOAD_AT(32, ip, 24);
+		da[1] = LOAD_AT(32, ip, 28);
+		da[2] = LOAD_AT(32, ip, 32);
+		da[3] = LOAD_AT(32, ip, 36);
 	} else {
-		sa[0] = load32(ip + 12);
-		da[0] = load32(ip + 16);
+		sa[0] = LOAD_AT(32, ip, 12);
+		da[0] = LOAD_AT(32, ip, 16);
 	}
 	__u8 *d = old + dns;
 	if ((void *)(d + 2) > end)
@@ -166,7 +169,7 @@ static __always_inline int headers(struct xdp_md *ctx, struct xd_scratch *s,
 	if ((void *)(eth + 22) > end)
 		return -1;
 	if (l3 > ETH_HLEN)
-		store64(eth + 14, tags);
+		STORE64_AT(eth, 14, tags);
 	store64(eth, a >> 48 | (__u64)b << 16 | a << 48);
 	*(__u32 *)(eth + 8) = (__u32)(a >> 16);
 	*(__u16 *)(eth + 12) = type;
