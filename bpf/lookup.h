@@ -41,15 +41,15 @@ static __always_inline void store64(void *p, __u64 v)
  * functions above take the address whole: one more register copy and
  * add for each).
  */
-#define LOAD_AT(size, p, off)                                            \
-	({                                                               \
-		__u##size v_;                                            \
-		asm volatile("%0 = *(u" #size " *)(%1 + %2)"             \
-			     : "=r"(v_)                                  \
-			     : "r"(p), "i"(off));                        \
-		v_;                                                      \
+#define LOAD_AT(size, p, off)                                \
+	({                                                   \
+		__u##size v_;                                \
+		asm volatile("%0 = *(u" #size " *)(%1 + %2)" \
+			     : "=r"(v_)                      \
+			     : "r"(p), "i"(off));            \
+		v_;                                          \
 	})
-#define STORE64_AT(p, off, v)                                         \
+#define STORE64_AT(p, off, v)                                            \
 	asm volatile("*(u64 *)(%0 + %1) = %2" ::"r"(p), "i"(off), "r"(v) \
 		     : "memory")
 

@@ -56,6 +56,16 @@ struct pkt {
 	__u64 qsum;
 };
 
+/* The parse sets udp_size to name_len with one 8-byte store. */
+_Static_assert(__builtin_offsetof(struct pkt, udp_size) % 8 == 0 &&
+		       __builtin_offsetof(struct pkt, ipv6) ==
+			       __builtin_offsetof(struct pkt, udp_size) + 2 &&
+		       __builtin_offsetof(struct pkt, rd_cd) ==
+			       __builtin_offsetof(struct pkt, udp_size) + 5 &&
+		       __builtin_offsetof(struct pkt, name_len) ==
+			       __builtin_offsetof(struct pkt, udp_size) + 7,
+	       "pkt flags layout");
+
 /* Source ports that no DNS client uses: replies would hit a service. */
 static __always_inline int reflection_port(__u16 port)
 {

@@ -13,6 +13,14 @@
 
 #define OPT_LEN 11
 
+/* The same for a sum of at most 65537 16-bit words (under 2^32). */
+static __always_inline __u16 csum_fold32(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
 static __always_inline __u16 csum_fold(__u64 sum)
 {
 	sum = (sum & 0xffffffff) + (sum >> 32);
@@ -198,7 +206,7 @@ static __always_inline int headers(struct xdp_md *ctx, struct xd_scratch *s,
 		__u64 isum = (v0 & 0xffff) + tot + bpf_htons(0x4000) +
 			     (64 | IPPROTO_UDP << 8) + (sa[0] & 0xffff) +
 			     (sa[0] >> 16) + (da[0] & 0xffff) + (da[0] >> 16);
-		__u32 check = (__u16)~csum_fold(isum);
+		__u32 check = (__u16)~csum_fold32((__u32)isum);
 		sum += (__u64)sa[0] + da[0];
 		*(__u32 *)nip = (v0 & 0xffff) | tot << 16;
 		*(__u32 *)(nip + 4) = bpf_htons(0x4000) << 16;

@@ -543,7 +543,11 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	struct dns_hdr *dh = data + dns;
 	if ((void *)(dh + 1) > end || sizeof(*dh) > ulen - sizeof(*udp))
 		return DROP(drop_malformed);
-	if (dh->flags1 & 0x80)
+	/* Flags in one load (flags1 low, flags2 high), the four counts in
+	 * another, as they lie in memory. */
+	__u16 flags = LOAD_AT(16, dh, 2);
+	__u64 counts = LOAD_AT(64, dh, 4);
+	if (flags & 0x80)
 		return DROP(drop_response);
 
 	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
@@ -556,12 +560,10 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	pk->l4 = udp_at;
 	pk->dns = dns;
 	pk->end = udp_at + ulen;
-	pk->ipv6 = ipv6;
-	pk->edns = 0;
-	pk->do_bit = 0;
-	pk->udp_size = 0;
-	pk->rd_cd[0] = dh->flags1 & 0x01;
-	pk->rd_cd[1] = dh->flags2 & 0x10;
+	/* udp_size, ipv6, edns, do_bit, rd_cd and name_len in one store:
+	 * no EDNS yet, RD and CD as the query has them. */
+	store64(&pk->udp_size, (__u64)ipv6 << 16 | (__u64)(flags & 0x01) << 40 |
+				       (__u64)((flags >> 8) & 0x10) << 48);
 	/* Nothing loaded, or the fast path switched off: everything to the
 	 * kernel stack, unlimited. */
 	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
@@ -569,12 +571,13 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		return PASS(pass_not_loaded);
 	if (cfg->disabled)
 		return PASS(pass_disabled);
-	if (dh->flags1 & 0x78)
+	if (flags & 0x78)
 		return PASS_E(pass_opcode); /* NOTIMP */
-	if (dh->qdcount != bpf_htons(1) || dh->ancount || dh->nscount ||
-	    bpf_ntohs(dh->arcount) > 1)
+	/* QDCOUNT 1, ANCOUNT and NSCOUNT 0, ARCOUNT 0 or 1 (big-endian). */
+	__u16 arcount = counts >> 48;
+	if ((counts & 0xffffffffffffull) != bpf_htons(1) ||
+	    (arcount != 0 && arcount != bpf_htons(1)))
 		return PASS_Q(pass_shape);
-	__u16 arcount = bpf_ntohs(dh->arcount);
 	/* Through memory: the verifier then checks what follows once, not
 	 * once per layer-2 and layer-3 combination. */
 	asm volatile("" ::: "memory");
