@@ -182,33 +182,29 @@ static __noinline int rrl_check(struct xdp_md *ctx, struct xd_scratch *s,
  * query's parse is in s, the settings in cfg; the subprogram is called
  * only when the class has a rate, so the limiter costs nothing while it
  * is off.) */
-#define PASS_Q(f)                                                           \
-	({                                                                  \
-		int _v = XDP_PASS;                                          \
-		if (cfg->rrl_rate[XD_RRL_PASSED] &&                         \
-		    rrl_check(ctx, s, cfg, XD_RRL_PASSED, 0) == RRL_DROP) { \
-			count(FIELD(drop_pass_limit));                      \
-			_v = XDP_DROP;                                      \
-		} else {                                                    \
-			count(FIELD(f));                                    \
-		}                                                           \
-		_v;                                                         \
+#define PASS_Q(f)                                                         \
+	({                                                                \
+		int _v;                                                   \
+		if (cfg->rrl_rate[XD_RRL_PASSED] &&                       \
+		    rrl_check(ctx, s, cfg, XD_RRL_PASSED, 0) == RRL_DROP) \
+			_v = DROP(drop_pass_limit);                       \
+		else                                                      \
+			_v = PASS(f);                                     \
+		_v;                                                       \
 	})
 
 /* Pass a query that xdpdns-server will answer with an error (REFUSED,
  * NOTIMP, FORMERR, BADVERS): limited first as error responses are, per
  * prefix, dropped when over (never slipped), then as any passed query. */
-#define PASS_E(f)                                                          \
-	({                                                                 \
-		int _e = XDP_PASS;                                         \
-		if (cfg->rrl_rate[XD_RRL_ERROR] &&                         \
-		    rrl_check(ctx, s, cfg, XD_RRL_ERROR, 0) == RRL_DROP) { \
-			count(FIELD(drop_rrl_error));                      \
-			_e = XDP_DROP;                                     \
-		} else {                                                   \
-			_e = PASS_Q(f);                                    \
-		}                                                          \
-		_e;                                                        \
+#define PASS_E(f)                                                        \
+	({                                                               \
+		int _e;                                                  \
+		if (cfg->rrl_rate[XD_RRL_ERROR] &&                       \
+		    rrl_check(ctx, s, cfg, XD_RRL_ERROR, 0) == RRL_DROP) \
+			_e = DROP(drop_rrl_error);                       \
+		else                                                     \
+			_e = PASS_Q(f);                                  \
+		_e;                                                      \
 	})
 
 #endif

@@ -23,7 +23,8 @@ static __always_inline void count(size_t field)
  * give up call, so that their code (and clang's idea of where the
  * program goes) stays out of the way of the answers.
  */
-static __noinline int verdict(__u32 field, int v)
+static __noinline __attribute__((cold, section(".text"))) int
+verdict(__u32 field, int v)
 {
 	count(field);
 	return v;
