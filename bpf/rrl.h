@@ -178,33 +178,27 @@ static __noinline int rrl_check(struct xdp_md *ctx, struct xd_scratch *s,
 	return slip && n % slip == 0 ? RRL_SLIP : RRL_DROP;
 }
 
-/* Pass a query to userspace, unless its prefix passes too many. (The
- * query's parse is in s, the settings in cfg; the subprogram is called
- * only when the class has a rate, so the limiter costs nothing while it
- * is off.) */
-#define PASS_Q(f)                                                         \
-	({                                                                \
-		int _v;                                                   \
-		if (cfg->rrl_rate[XD_RRL_PASSED] &&                       \
-		    rrl_check(ctx, s, cfg, XD_RRL_PASSED, 0) == RRL_DROP) \
-			_v = DROP(drop_pass_limit);                       \
-		else                                                      \
-			_v = PASS(f);                                     \
-		_v;                                                       \
+/* The verdict `otherwise`, unless the client's prefix is over the rate of
+ * class cls: then dropped and counted as field dropf. (The query's parse
+ * is in s, the settings in cfg; the subprogram is called only when the
+ * class has a rate, so the limiter costs nothing while it is off.) */
+#define LIMITED(cls, dropf, otherwise)                          \
+	({                                                      \
+		int _v;                                         \
+		if (cfg->rrl_rate[cls] &&                       \
+		    rrl_check(ctx, s, cfg, cls, 0) == RRL_DROP) \
+			_v = DROP(dropf);                       \
+		else                                            \
+			_v = (otherwise);                       \
+		_v;                                             \
 	})
+
+/* Pass a query to userspace, unless its prefix passes too many. */
+#define PASS_Q(f) LIMITED(XD_RRL_PASSED, drop_pass_limit, PASS(f))
 
 /* Pass a query that xdpdns-server will answer with an error (REFUSED,
  * NOTIMP, FORMERR, BADVERS): limited first as error responses are, per
  * prefix, dropped when over (never slipped), then as any passed query. */
-#define PASS_E(f)                                                        \
-	({                                                               \
-		int _e;                                                  \
-		if (cfg->rrl_rate[XD_RRL_ERROR] &&                       \
-		    rrl_check(ctx, s, cfg, XD_RRL_ERROR, 0) == RRL_DROP) \
-			_e = DROP(drop_rrl_error);                       \
-		else                                                     \
-			_e = PASS_Q(f);                                  \
-		_e;                                                      \
-	})
+#define PASS_E(f) LIMITED(XD_RRL_ERROR, drop_rrl_error, PASS_Q(f))
 
 #endif

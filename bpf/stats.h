@@ -21,7 +21,9 @@ static __always_inline void count(size_t field)
 /*
  * A pass or a drop: counted in one subprogram that the many places that
  * give up call, so that their code (and clang's idea of where the
- * program goes) stays out of the way of the answers.
+ * program goes) stays out of the way of the answers. Cold: clang lays
+ * the paths that call it out of line. In .text, where libbpf looks for
+ * subprograms (cold functions otherwise go to .text.unlikely).
  */
 static __noinline __attribute__((cold, section(".text"))) int
 verdict(__u32 field, int v)

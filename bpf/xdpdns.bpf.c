@@ -171,6 +171,27 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 	return 0;
 }
 
+/*
+ * Move one compression pointer (relocation r: struct xd_xreloc as a
+ * word) by delta, in the reply's sections at qend, cut to rl bytes.
+ * Returns its offset's parity (1 odd, 0 even: the checksum's change
+ * depends on it), 2 when it lies past the cut (and so do those after
+ * it), -1 when outside the frame.
+ */
+static __always_inline int move_ptr(void *data, void *end, __u32 qend, __u32 rl,
+				    __u32 r, int delta)
+{
+	__u32 pos = r & 0xffff;
+
+	if (pos + 2 > rl)
+		return 2;
+	__u8 *ptr = data + ((qend + pos) & 0x7ff);
+	if ((void *)(ptr + 2) > end)
+		return -1;
+	*(__u16 *)ptr = bpf_htons((__u16)((r >> 16) + delta));
+	return pos & 1;
+}
+
 /* The chosen cut's length, read afresh (see key_len in lookup.h). */
 static __always_inline __u32 cut_len(const struct xd_scratch *s)
 {
@@ -292,9 +313,8 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	 * its headers soon rewritten): what fails now cannot be handed to
 	 * the stack as the query it was, and is dropped. Only a template
 	 * table the loader wrote wrong gets there; the bounds checks are
-	 * the verifier's. */
-	/* From here on, values come back from memory: the branches taken so
-	 * far (flags, relocation, resizing) leave one state, not dozens. */
+	 * the verifier's. Values come back from memory: the branches taken
+	 * so far (flags, relocation, resizing) leave one state, not dozens. */
 	s->from = from;
 	asm volatile("" ::: "memory");
 	frame = s->frame & 0x7ff;
@@ -399,16 +419,14 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			/* 4-aligned in an 8-aligned chunk: one load. */
 			__u32 r = load32(rc->b +
 					 ((roff + 4 * i) & (XD_CHUNK - 4)));
-			__u32 pos = r & 0xffff;
-			if (pos + 2 > rl) {
+			int m = move_ptr(data, end, qend, rl, r, delta);
+			if (m < 0)
+				return DROP(drop_unbuilt);
+			if (m == 2) {
 				more = 0;
 				break;
 			}
-			__u8 *ptr = data + ((qend + pos) & 0x7ff);
-			if ((void *)(ptr + 2) > end)
-				return DROP(drop_unbuilt);
-			*(__u16 *)ptr = bpf_htons((__u16)((r >> 16) + delta));
-			odd += pos & 1;
+			odd += m;
 		}
 		for (; more && i < XD_TMPL_MAX_RELOCS; i++) {
 			if (i >= nrelocs)
@@ -417,14 +435,12 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			if (!(rc = tmpl_chunk(rc, tb, at)))
 				return DROP(drop_unbuilt);
 			__u32 r = load32(rc->b + (at & (XD_CHUNK - 4)));
-			__u32 pos = r & 0xffff;
-			if (pos + 2 > rl)
-				break;
-			__u8 *ptr = data + ((qend + pos) & 0x7ff);
-			if ((void *)(ptr + 2) > end)
+			int m = move_ptr(data, end, qend, rl, r, delta);
+			if (m < 0)
 				return DROP(drop_unbuilt);
-			*(__u16 *)ptr = bpf_htons((__u16)((r >> 16) + delta));
-			odd += pos & 1;
+			if (m == 2)
+				break;
+			odd += m;
 		}
 		/* delta for each: shifted 8 bits at an even offset. */
 		s->rsum = (__u32)delta * ((i - odd) * 256 + odd);

@@ -121,7 +121,7 @@ static uint32_t convert(const struct xd_tmpl *t, struct chunks *ch)
 		};
 		memcpy(o + 8 + 8 * ncuts + 4 * i, &r, sizeof(r));
 	}
-	memcpy(o + off, xd_tmpl_bytes(t), len);
+	memcpy(o + off, bytes, len);
 	uint32_t ref = (uint32_t)ch->n;
 	ch->n += need;
 	return ref;
