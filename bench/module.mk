@@ -35,3 +35,8 @@ $(REFLECT_OBJ): bench/reflect.bpf.c
 
 $(BUILD)/obj/bench/xdp_livegen.o: $(LIVEGEN_SKEL)
 all: $(LIVEGEN_OBJ) $(LIVEGEN_SKEL) $(REFLECT_OBJ)
+
+# Profiling aid (bench/tools/README.md): the JITed code of a loaded program
+# and its line info.
+PROGS += bench/xdp-jitinfo
+bench/xdp-jitinfo_SRCS := bench/tools/jitinfo.c
