@@ -17,6 +17,7 @@
 #include <linux/bpf.h>
 #include <xdp/libxdp.h>
 
+#include "attached.h"
 #include "pins.h"
 
 #define ETH_LEN 14
@@ -104,21 +105,14 @@ int hp_xdp_attached(const char *dev, int prog_fd, int *run_fd, char *why,
 		return -1;
 	}
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-	bool found = false;
+	bool found = false, legacy;
 	uint32_t run_id = info.id;
 	if (!libxdp_get_error(mp)) {
-		if (xdp_multiprog__is_legacy(mp)) {
-			struct xdp_program *p = xdp_multiprog__main_prog(mp);
-			found = p && xdp_program__id(p) == info.id;
-		} else {
-			for (struct xdp_program *p =
-				     xdp_multiprog__next_prog(NULL, mp);
-			     p && !found; p = xdp_multiprog__next_prog(p, mp))
-				found = xdp_program__id(p) == info.id;
-			struct xdp_program *d = xdp_multiprog__main_prog(mp);
-			if (d)
-				run_id = xdp_program__id(d);
-		}
+		found = xd_find_attached(mp, info.id, &legacy) != NULL;
+		/* Behind the dispatcher, the dispatcher is what runs. */
+		struct xdp_program *d = xdp_multiprog__main_prog(mp);
+		if (found && !legacy && d)
+			run_id = xdp_program__id(d);
 		xdp_multiprog__close(mp);
 	}
 	if (!found) {

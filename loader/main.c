@@ -29,6 +29,7 @@
 #include <linux/magic.h>
 #include <xdp/libxdp.h>
 
+#include "attached.h"
 #include "cli.h"
 #include "parse.h"
 #include "pins.h"
@@ -314,23 +315,6 @@ static uint32_t prog_id_of(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
-/* The libxdp program handle of prog id on ifindex, or NULL. Sets
- * *legacy when it is attached alone rather than behind the dispatcher. */
-static struct xdp_program *find_attached(struct xdp_multiprog *mp, uint32_t id,
-					 bool *legacy)
-{
-	*legacy = xdp_multiprog__is_legacy(mp);
-	if (*legacy) {
-		struct xdp_program *p = xdp_multiprog__main_prog(mp);
-		return p && xdp_program__id(p) == id ? p : NULL;
-	}
-	for (struct xdp_program *p = xdp_multiprog__next_prog(NULL, mp); p;
-	     p = xdp_multiprog__next_prog(p, mp))
-		if (xdp_program__id(p) == id)
-			return p;
-	return NULL;
-}
-
 struct attached {
 	bool attached, legacy;
 	enum xdp_attach_mode mode;
@@ -354,7 +338,7 @@ static void attached_state(const char *dir, int ifindex, struct attached *a)
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp))
 		return;
-	a->attached = find_attached(mp, a->id, &a->legacy) != NULL;
+	a->attached = xd_find_attached(mp, a->id, &a->legacy) != NULL;
 	a->mode = xdp_multiprog__attach_mode(mp);
 	xdp_multiprog__close(mp);
 }
@@ -644,8 +628,9 @@ static int cmd_detach(int argc, char **argv)
 			xdp_multiprog__get_from_ifindex(ifindex);
 		bool legacy;
 		struct xdp_program *p =
-			libxdp_get_error(mp) ? NULL :
-					       find_attached(mp, a.id, &legacy);
+			libxdp_get_error(mp) ?
+				NULL :
+				xd_find_attached(mp, a.id, &legacy);
 		int r = !p ? -ENOENT :
 			legacy ?
 			     xdp_multiprog__detach(mp) :

@@ -98,8 +98,7 @@ int main(int argc, char **argv)
 		const char *base = file ? strrchr(file, '/') : NULL;
 		printf("%llx %s:%u %s\n", (unsigned long long)(jli[i] - ks[0]),
 		       base ? base + 1 : (file ? file : "?"),
-		       BPF_LINE_INFO_LINE_NUM(li[i].line_col),
-		       src ? src : "");
+		       BPF_LINE_INFO_LINE_NUM(li[i].line_col), src ? src : "");
 	}
 	btf__free(btf);
 	free(li);
