@@ -667,6 +667,11 @@ static void every_entry(void **state)
 	assert_true(passed * 20 < tx);
 }
 
+/* How far counter f moved between the readings before and after. */
+#define DELTA(f)                                   \
+	(after[offsetof(struct xd_stats, f) / 8] - \
+	 before[offsetof(struct xd_stats, f) / 8])
+
 /* How many counts the counters moved by between two readings. */
 static uint64_t moved(const uint64_t *before, const uint64_t *after, size_t nf)
 {
@@ -699,9 +704,6 @@ static void counters(void **state)
 	assert_int_equal(xdp_stats(&env, after, nf), 0);
 
 	assert_int_equal(moved(before, after, nf), 5);
-#define DELTA(f)                                   \
-	(after[offsetof(struct xd_stats, f) / 8] - \
-	 before[offsetof(struct xd_stats, f) / 8])
 	assert_int_equal(DELTA(answer_positive), 1);
 	assert_int_equal(DELTA(answer_nxdomain), 2);
 	assert_int_equal(DELTA(drop_response), 1);
