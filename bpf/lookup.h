@@ -145,6 +145,77 @@ static __always_inline int name_equal(const struct xd_scratch *s,
 
 enum lookup_result { LOOKUP_ABSENT, LOOKUP_FOUND, LOOKUP_UNSURE };
 
+/* name_probe() found nothing, and the labels end elsewhere than guessed. */
+#define PROBE_MISMATCH 3
+
+/*
+ * The query name itself (nlen bytes, hash qhash), looked for before its
+ * labels are known: a hit proves the name well formed, as it equals a
+ * name the compiler stored.
+ */
+static __always_inline int name_probe(struct xd_scratch *s,
+				      const struct xd_config *cfg, __u32 gen,
+				      __u32 nlen, __u64 qhash)
+{
+	__u32 base = gen ? cfg->slots / XD_BUCKET : 0;
+	__u32 nb = cfg->gen[gen & 1].buckets;
+	__u32 tag = (__u32)(qhash >> 32) | 1;
+	__u32 b = xd_bucket1(qhash, nb);
+
+	s->key_off = 0;
+	s->key_len = nlen;
+	s->hit = 0;
+	for (__u32 pass = 0; pass < 2; pass++) {
+		__u32 full = 1, idx = base + b;
+		const struct xd_sbucket *bk =
+			bpf_map_lookup_elem(&xd_slots, &idx);
+		if (!bk) {
+			s->hit = XD_TREF_PASS;
+			break;
+		}
+		for (__u32 j = 0; j < XD_BUCKET; j++) {
+			const struct xd_slot *sl = &bk->s[j];
+			if (!sl->node) {
+				full = 0;
+				break;
+			}
+			if (sl->tag == tag) {
+				s->hit = sl->node;
+				break;
+			}
+		}
+		if (s->hit || !full)
+			break;
+		b = xd_bucket2(qhash, nb);
+	}
+	asm volatile("" ::: "memory");
+	__u32 hit = s->hit;
+	if (!hit)
+		return LOOKUP_ABSENT;
+	if (hit == XD_TREF_PASS)
+		return LOOKUP_UNSURE;
+	__u32 ni = (gen ? cfg->nodes : 0) + hit - 1;
+	const struct xd_xnode *n = bpf_map_lookup_elem(&xd_nodes, &ni);
+	/* Names in their node only (the long ones are walked first). The
+	 * length is read back from memory: the comparisons below narrow
+	 * that copy, not the caller's, which the verifier would otherwise
+	 * follow as one more state through all that comes after. */
+	if (!n || n->nlen > XD_NODE_INAME || n->nlen != key_len(s))
+		return LOOKUP_UNSURE;
+	const __u8 *q = XD_QNAME(s);
+	__u32 len = n->nlen;
+	for (__u32 i = 0; i < XD_NODE_INAME / 8; i++) {
+		__u32 at = i * 8;
+		if (at >= len)
+			break;
+		if (load64(n->iname + at) != load64(q + at))
+			return LOOKUP_UNSURE;
+	}
+	s->found_k = 0;
+	s->fhash = qhash;
+	return LOOKUP_FOUND;
+}
+
 /*
  * The longest suffix of the query name that is a node: the name itself
  * (s->found_k = 0) or its closest existing ancestor (s->found_k labels
@@ -155,11 +226,10 @@ enum lookup_result { LOOKUP_ABSENT, LOOKUP_FOUND, LOOKUP_UNSURE };
  * to userspace rather than risk a wrong answer. On LOOKUP_FOUND, *node is
  * the node and *index its index + 1.
  */
-static __always_inline int suffix_lookup(struct xd_scratch *s,
-					 const struct xd_config *cfg, __u32 gen,
-					 __u32 nl, __u32 nlen, __u64 qhash,
-					 const struct xd_xnode **node,
-					 __u32 *index)
+static __always_inline int
+suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
+	      __u32 nl, __u32 nlen, __u64 qhash, __u64 kstart,
+	      const struct xd_xnode **node, __u32 *index)
 {
 	const struct xd_gen *g = &cfg->gen[gen & 1];
 	__u32 base = gen ? cfg->slots / XD_BUCKET : 0;
@@ -171,7 +241,7 @@ static __always_inline int suffix_lookup(struct xd_scratch *s,
 		if (k > nl)
 			break;
 		/* No name has this suffix's label count: not here. */
-		if (!(g->depths & xd_depth_bit(nl - k)))
+		if (!(g->depths & ~s->kstart & xd_depth_bit(nl - k)))
 			continue;
 		__u32 koff = k < nl ? s->labels[k & XD_MAX_LABELS] : nlen - 1;
 		if (koff >= nlen)

@@ -483,6 +483,44 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 
 /* ---- the query ------------------------------------------------------- */
 
+/*
+ * The question name's labels, from its first byte at qname: their starts
+ * in s->labels, their count in s->nl and the name's length in s->nlen
+ * (read back through memory, so that every label count is one state).
+ * -1 when malformed: a label over 63 bytes or a compression pointer, a
+ * name over 255 bytes, or one that runs past the frame.
+ */
+static __always_inline int walk_labels(struct xd_scratch *s, void *data,
+				       void *end, __u32 qname)
+{
+	__u32 pos, nl = 0;
+	/* The walk's chain from one label to the next is a load and an
+	 * add on a pointer: nothing else between a length and the next. */
+	__u8 *q0 = data + (qname & 0xfff), *lp = q0;
+
+	for (int i = 0; i < XD_MAX_LABELS + 1; i++) {
+		if ((void *)(lp + 1) > end)
+			return -1;
+		__u8 l = *lp;
+		if (l == 0)
+			break;
+		if (l > 63) /* compression pointer or reserved label type */
+			return -1;
+		pos = lp - q0;
+		if (pos > XD_NAME_MAX - 2)
+			return -1;
+		s->labels[nl & XD_MAX_LABELS] = (__u8)pos;
+		nl++;
+		lp += l + 1;
+	}
+	pos = lp - q0;
+	if (pos > XD_NAME_MAX - 1)
+		return -1;
+	s->nlen = pos + 1;
+	s->nl = nl;
+	return 0;
+}
+
 SEC("xdp")
 int xdpdns_xdp(struct xdp_md *ctx)
 {
@@ -602,36 +640,58 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	if (pk->dns > pk->end)
 		return DROP(drop_malformed);
 
-	/* The question name: its labels, then its bytes lowercased. */
-	__u32 qname = pk->dns + sizeof(*dh);
-	__u32 pos = 0, nl = 0;
-	/* The walk's chain from one label to the next is a load and an
-	 * add on a pointer: nothing else between a length and the next. */
-	__u8 *q0 = data + (qname & 0xfff), *lp = q0;
-	for (int i = 0; i < XD_MAX_LABELS + 1; i++) {
-		if ((void *)(lp + 1) > end)
-			return DROP(drop_malformed);
-		__u8 l = *lp;
-		if (l == 0)
-			break;
-		if (l > 63) /* compression pointer or reserved label type */
-			return DROP(drop_malformed);
-		pos = lp - q0;
-		if (pos > XD_NAME_MAX - 2)
-			return DROP(drop_malformed);
-		s->labels[nl & XD_MAX_LABELS] = (__u8)pos;
-		nl++;
-		lp += l + 1;
+	/* The question name's length, guessed from the message's: the
+	 * question ends the message (no EDNS), or an OPT record does, with
+	 * no option or a DNS cookie, as in most queries. When the byte the
+	 * name would end with is a root label, the labels are not walked
+	 * yet: if the lookup finds the name, it equals a well-formed name
+	 * the compiler stored, so a parse from the front ends where the
+	 * guess did. Any other name is walked before a verdict is taken
+	 * (name_probe() below). This spares the answers the walk, a chain
+	 * of loads, one per label. */
+	__u32 qname = pk->dns + sizeof(*dh), guess = 0, tail = 4;
+	if (arcount) {
+		/* The OPT record's type and options' length where they would
+		 * lie with no option, a client cookie, or a client and a
+		 * server cookie (its last 11, 23 or 39 bytes). */
+		__u32 e = pk->end;
+		__u8 *o = data + ((e - 40) & 0xfff);
+		if (e < 40 || (void *)(o + 40) > end)
+			tail = 0;
+		else if (LOAD_AT(16, o, 30) == bpf_htons(TYPE_OPT) &&
+			 LOAD_AT(16, o, 38) == 0)
+			tail = 4 + OPT_LEN;
+		else if (LOAD_AT(16, o, 18) == bpf_htons(TYPE_OPT) &&
+			 LOAD_AT(16, o, 26) == bpf_htons(12))
+			tail = 4 + OPT_LEN + 12;
+		else if (LOAD_AT(16, o, 2) == bpf_htons(TYPE_OPT) &&
+			 LOAD_AT(16, o, 10) == bpf_htons(28))
+			tail = 4 + OPT_LEN + 28;
+		else
+			tail = 0;
 	}
-	pos = lp - q0;
-	if (pos > XD_NAME_MAX - 1)
+	__u32 spec = pk->end - qname - tail;
+	if (tail && spec - 1 < XD_NAME_MAX) {
+		/* Kept masked: the verifier does not see spec's bounds. */
+		__u32 at = qname + spec - 1;
+		asm volatile("" : "+r"(at));
+		__u8 *root = data + (at & 0xfff);
+		if ((void *)(root + 1) > end)
+			return DROP(drop_malformed);
+		if (*root == 0)
+			guess = spec;
+	}
+	/* Through memory from here on, like the name's length: whether it
+	 * was guessed is not a second state for the verifier to follow. */
+	s->guessed = guess != 0;
+	if (guess) {
+		s->nlen = guess;
+		s->nl = 0;
+	} else if (walk_labels(s, data, end, qname) < 0) {
 		return DROP(drop_malformed);
-	/* Through memory, so that every label count is one state. */
-	s->nlen = pos + 1;
-	s->nl = nl;
+	}
 	asm volatile("" ::: "memory");
 	__u32 nlen = s->nlen & 0x1ff;
-	nl = s->nl & 0xff;
 	if (nlen > XD_NAME_MAX || nlen == 0)
 		return DROP(drop_malformed);
 	pk->name_len = (__u8)nlen;
@@ -671,6 +731,40 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	/* A zero word after the name: name_equal() compares whole words
 	 * that may end up to 7 bytes past it. */
 	store64(XD_QNAME(s) + nlen, 0);
+
+	/* A guessed length: the name itself is looked for now, before any
+	 * check of what follows it, and if it is not found, the labels are
+	 * walked. When they end where the guess did, everything computed so
+	 * far stands (and the name is known absent, unless a tag matched
+	 * another name: the suffixes' walk then looks at it again). When
+	 * not, the question does not end where the message's length says,
+	 * and the query is passed (dropped if the question runs past the
+	 * message), whatever else is wrong with it. What was found goes
+	 * through memory (s->probe, s->kstart), so that the checks below
+	 * are one state for the verifier, not three. */
+	s->probe = LOOKUP_ABSENT;
+	s->kstart = 0;
+	asm volatile("" ::: "memory");
+	if (s->guessed) {
+		int pf = name_probe(s, cfg, gen, nlen, qhash);
+		s->probe = pf;
+		if (pf != LOOKUP_FOUND) {
+			if (walk_labels(s, data, end, qname) < 0)
+				return DROP(drop_malformed);
+			asm volatile("" ::: "memory");
+			if ((s->nlen & 0x1ff) != nlen)
+				s->probe = PROBE_MISMATCH;
+			else if (pf == LOOKUP_ABSENT)
+				s->kstart = xd_depth_bit(s->nl & 0xff);
+		}
+	}
+	/* The verdicts from here on, once whichever way led here. */
+	asm volatile("" ::: "memory");
+	if (s->probe == PROBE_MISMATCH)
+		return qname + (s->nlen & 0x1ff) + 4 > pk->end ?
+			       DROP(drop_malformed) :
+			       PASS_Q(pass_shape);
+	__u32 nl = s->nl & 0xff;
 
 	__u8 *qt = data + ((qname + nlen) & 0xfff);
 	if ((void *)(qt + 4) > end)
@@ -740,11 +834,22 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	 * encloser. */
 	__u32 tref, index = 0;
 	const struct xd_xnode *n = NULL;
-	int found = suffix_lookup(s, cfg, gen, nl, nlen, qhash, &n, &index);
+	asm volatile("" ::: "memory");
+	int found = s->probe;
+	if (found != LOOKUP_FOUND) {
+		found = suffix_lookup(s, cfg, gen, nl, nlen, qhash, s->kstart,
+				      &n, &index);
+	}
 	if (found == LOOKUP_UNSURE)
 		return PASS_Q(pass_long_name);
-	if (found == LOOKUP_ABSENT || !n)
+	if (found != LOOKUP_FOUND)
 		return PASS_E(pass_miss); /* REFUSED */
+	/* The node afresh, whichever way it was found: one state. */
+	asm volatile("" ::: "memory");
+	index = s->hit;
+	n = node_at(cfg, gen, index);
+	if (!n)
+		return PASS_Q(pass_long_name);
 	if (pk->do_bit && (n->flags & XD_NF_SIGNED))
 		return PASS_Q(pass_signed_do);
 	int walked = s->key_off != 0;
