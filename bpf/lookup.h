@@ -149,21 +149,18 @@ enum lookup_result { LOOKUP_ABSENT, LOOKUP_FOUND, LOOKUP_UNSURE };
 #define PROBE_MISMATCH 3
 
 /*
- * The query name itself (nlen bytes, hash qhash), looked for before its
- * labels are known: a hit proves the name well formed, as it equals a
- * name the compiler stored.
+ * The slot for hash h among nb buckets from base: looked for in its
+ * primary bucket and, if that is full, in its secondary one
+ * (bpf/xdpdns.h). s->hit is the node index + 1 of the first slot with
+ * h's tag, 0 when none has it, XD_TREF_PASS when a bucket lies outside
+ * the array (a loader bug).
  */
-static __always_inline int name_probe(struct xd_scratch *s,
-				      const struct xd_config *cfg, __u32 gen,
-				      __u32 nlen, __u64 qhash)
+static __always_inline void find_slot(struct xd_scratch *s, __u32 base,
+				      __u32 nb, __u64 h)
 {
-	__u32 base = gen ? cfg->slots / XD_BUCKET : 0;
-	__u32 nb = cfg->gen[gen & 1].buckets;
-	__u32 tag = (__u32)(qhash >> 32) | 1;
-	__u32 b = xd_bucket1(qhash, nb);
+	__u32 tag = (__u32)(h >> 32) | 1;
+	__u32 b = xd_bucket1(h, nb);
 
-	s->key_off = 0;
-	s->key_len = nlen;
 	s->hit = 0;
 	for (__u32 pass = 0; pass < 2; pass++) {
 		__u32 full = 1, idx = base + b;
@@ -186,8 +183,23 @@ static __always_inline int name_probe(struct xd_scratch *s,
 		}
 		if (s->hit || !full)
 			break;
-		b = xd_bucket2(qhash, nb);
+		b = xd_bucket2(h, nb);
 	}
+}
+
+/*
+ * The query name itself (nlen bytes, hash qhash), looked for before its
+ * labels are known: a hit proves the name well formed, as it equals a
+ * name the compiler stored.
+ */
+static __always_inline int name_probe(struct xd_scratch *s,
+				      const struct xd_config *cfg, __u32 gen,
+				      __u32 nlen, __u64 qhash)
+{
+	s->key_off = 0;
+	s->key_len = nlen;
+	find_slot(s, gen ? cfg->slots / XD_BUCKET : 0,
+		  cfg->gen[gen & 1].buckets, qhash);
 	asm volatile("" ::: "memory");
 	__u32 hit = s->hit;
 	if (!hit)
@@ -223,13 +235,15 @@ static __always_inline int name_probe(struct xd_scratch *s,
  * is full, in its secondary one (bpf/xdpdns.h). Only the first slot with
  * the right tag is compared byte for byte; if that is another name (a
  * 32-bit tag collision), the answer is LOOKUP_UNSURE and the query goes
- * to userspace rather than risk a wrong answer. On LOOKUP_FOUND, *node is
- * the node and *index its index + 1.
+ * to userspace rather than risk a wrong answer. Label counts in
+ * s->skip_depths are left out (the name's own, when name_probe() found it
+ * absent). On LOOKUP_FOUND, *node is the node and *index its index + 1.
  */
-static __always_inline int
-suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
-	      __u32 nl, __u32 nlen, __u64 qhash, __u64 kstart,
-	      const struct xd_xnode **node, __u32 *index)
+static __always_inline int suffix_lookup(struct xd_scratch *s,
+					 const struct xd_config *cfg, __u32 gen,
+					 __u32 nl, __u32 nlen, __u64 qhash,
+					 const struct xd_xnode **node,
+					 __u32 *index)
 {
 	const struct xd_gen *g = &cfg->gen[gen & 1];
 	__u32 base = gen ? cfg->slots / XD_BUCKET : 0;
@@ -241,38 +255,14 @@ suffix_lookup(struct xd_scratch *s, const struct xd_config *cfg, __u32 gen,
 		if (k > nl)
 			break;
 		/* No name has this suffix's label count: not here. */
-		if (!(g->depths & ~s->kstart & xd_depth_bit(nl - k)))
+		if (!(g->depths & ~s->skip_depths & xd_depth_bit(nl - k)))
 			continue;
 		__u32 koff = k < nl ? s->labels[k & XD_MAX_LABELS] : nlen - 1;
 		if (koff >= nlen)
 			break;
 		/* The whole name's hash came out of the parse's pass. */
 		__u64 h = k ? suffix_hash(s, nlen, koff) : qhash;
-		__u32 tag = (__u32)(h >> 32) | 1;
-		__u32 b = xd_bucket1(h, nb);
-		for (__u32 pass = 0; pass < 2; pass++) {
-			__u32 full = 1, idx = base + b;
-			const struct xd_sbucket *bk =
-				bpf_map_lookup_elem(&xd_slots, &idx);
-			if (!bk) {
-				s->hit = XD_TREF_PASS;
-				break;
-			}
-			for (__u32 j = 0; j < XD_BUCKET; j++) {
-				const struct xd_slot *sl = &bk->s[j];
-				if (!sl->node) {
-					full = 0;
-					break;
-				}
-				if (sl->tag == tag) {
-					s->hit = sl->node;
-					break;
-				}
-			}
-			if (s->hit || !full)
-				break;
-			b = xd_bucket2(h, nb);
-		}
+		find_slot(s, base, nb, h);
 		if (s->hit) {
 			s->found_k = k;
 			s->fhash = h;

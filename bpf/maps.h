@@ -80,8 +80,9 @@ struct xd_scratch {
 	__u64 fhash; /* the hash of the name found */
 	__u32 hit, found_k; /* the lookup's result */
 	__u32 guessed; /* the name's length was guessed, its labels not walked */
-	__u32 probe, pad_probe;
-	__u64 kstart; /* name_probe()'s result; where the walk starts */
+	__u32 probe; /* name_probe()'s result, or PROBE_MISMATCH */
+	__u32 pad_probe;
+	__u64 skip_depths; /* label counts suffix_lookup() leaves out */
 	__u64 cut; /* the chosen cut: struct xd_xcut as one word */
 	__u64 th; /* the template's header: struct xd_xtmpl as one word */
 	__u32 found; /* a cut was chosen */

@@ -740,10 +740,10 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	 * not, the question does not end where the message's length says,
 	 * and the query is passed (dropped if the question runs past the
 	 * message), whatever else is wrong with it. What was found goes
-	 * through memory (s->probe, s->kstart), so that the checks below
+	 * through memory (s->probe, s->skip_depths), so that the checks below
 	 * are one state for the verifier, not three. */
 	s->probe = LOOKUP_ABSENT;
-	s->kstart = 0;
+	s->skip_depths = 0;
 	asm volatile("" ::: "memory");
 	if (s->guessed) {
 		int pf = name_probe(s, cfg, gen, nlen, qhash);
@@ -755,7 +755,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 			if ((s->nlen & 0x1ff) != nlen)
 				s->probe = PROBE_MISMATCH;
 			else if (pf == LOOKUP_ABSENT)
-				s->kstart = xd_depth_bit(s->nl & 0xff);
+				s->skip_depths = xd_depth_bit(s->nl & 0xff);
 		}
 	}
 	/* The verdicts from here on, once whichever way led here. */
@@ -837,8 +837,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	asm volatile("" ::: "memory");
 	int found = s->probe;
 	if (found != LOOKUP_FOUND) {
-		found = suffix_lookup(s, cfg, gen, nl, nlen, qhash, s->kstart,
-				      &n, &index);
+		found = suffix_lookup(s, cfg, gen, nl, nlen, qhash, &n, &index);
 	}
 	if (found == LOOKUP_UNSURE)
 		return PASS_Q(pass_long_name);

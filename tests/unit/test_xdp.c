@@ -710,6 +710,21 @@ static void counters(void **state)
 	assert_int_equal(DELTA(pass_miss), 1);
 }
 
+/* Run a case; exactly one counter moves, and it is field f. */
+static void run_counted(const char *what, const struct buf *q,
+			const struct frame_opts *fo, int want, size_t f)
+{
+	uint64_t before[sizeof(struct xd_stats) / 8],
+		after[sizeof(struct xd_stats) / 8];
+	size_t nf = sizeof(struct xd_stats) / 8;
+
+	assert_int_equal(xdp_stats(&env, before, nf), 0);
+	run_case(what, q->b, q->n, fo, want);
+	assert_int_equal(xdp_stats(&env, after, nf), 0);
+	assert_int_equal(moved(before, after, nf), 1);
+	assert_int_equal(after[f / 8] - before[f / 8], 1);
+}
+
 /*
  * The name's length guessed from the message's end (bpf/xdpdns.bpf.c):
  * messages whose guess ends on a zero byte but not where the question
@@ -718,9 +733,6 @@ static void counters(void **state)
 static void guessed_length(void **state)
 {
 	NEED_ENV();
-	uint64_t before[sizeof(struct xd_stats) / 8],
-		after[sizeof(struct xd_stats) / 8];
-	size_t nf = sizeof(struct xd_stats) / 8;
 	struct buf q;
 	struct frame_opts fo = { 0 };
 
@@ -729,29 +741,25 @@ static void guessed_length(void **state)
 	 * earlier. Passed, as any question with bytes after it. */
 	make_query(&q, 1, 0, "www.basic.example.", 1, -1, false);
 	bhex(&q, "00 0001 0001");
-	assert_int_equal(xdp_stats(&env, before, nf), 0);
-	run_case("bytes after the question (passed)", q.b, q.n, &fo, XDP_PASS);
-	assert_int_equal(xdp_stats(&env, after, nf), 0);
-	assert_int_equal(moved(before, after, nf), 1);
-	assert_int_equal(DELTA(pass_shape), 1);
+	run_counted("bytes after the question (passed)", &q, &fo, XDP_PASS,
+		    offsetof(struct xd_stats, pass_shape));
 
 	/* A label that runs past the message, a zero where the guess looks
 	 * for the root label: dropped, as a question past the message. */
 	q.n = 0;
 	bhex(&q, "0002 0000 0001 0000 0000 0000 05616200 0001 0001");
-	assert_int_equal(xdp_stats(&env, before, nf), 0);
-	run_case("label past the message (dropped)", q.b, q.n, &fo, XDP_DROP);
-	assert_int_equal(xdp_stats(&env, after, nf), 0);
-	assert_int_equal(moved(before, after, nf), 1);
-	assert_int_equal(DELTA(drop_malformed), 1);
+	run_counted("label past the message (dropped)", &q, &fo, XDP_DROP,
+		    offsetof(struct xd_stats, drop_malformed));
 
 	/* With EDNS, the guess from the OPT record's end; NXDOMAIN and a
 	 * hit over IPv6 both through it, answered as the engine answers. */
 	fo.ipv6 = true;
 	make_query(&q, 3, 0, "a.b.nope.basic.example.", 1, 1232, false);
-	run_case("NXDOMAIN, EDNS", q.b, q.n, &fo, XDP_TX);
+	run_counted("NXDOMAIN, EDNS", &q, &fo, XDP_TX,
+		    offsetof(struct xd_stats, answer_nxdomain));
 	make_query(&q, 4, 0, "WwW.Basic.Example.", 28, 4096, true);
-	run_case("AAAA, EDNS, DO, mixed case", q.b, q.n, &fo, XDP_TX);
+	run_counted("AAAA, EDNS, DO, mixed case", &q, &fo, XDP_TX,
+		    offsetof(struct xd_stats, answer_positive));
 }
 
 /* Random and mutated frames: any reply is well formed and the engine's. */
