@@ -20,7 +20,7 @@ import tempfile
 
 ANCHORS = {
     1: "\tstruct pkt *pk = &s->pk;\n\tpk->l3 = l3;",  # Ethernet to the DNS header
-    2: "\tpos = lp - q0;\n\tif (pos > XD_NAME_MAX - 1)",  # scratch, settings, labels
+    2: "\t__u32 nlen = s->nlen & 0x1ff;\n\tif (nlen > XD_NAME_MAX",  # scratch, settings, length guessed or walked
     3: "\t__u64 qhash = xd_hash_end(h);",  # the name's pass
     4: "\t/* The name itself, else its closest existing ancestor",  # type, class, EDNS
     5: "\treturn respond(ctx, s, cfg, gen, tref, walked);",  # lookup, node, template
