@@ -237,13 +237,11 @@ static __always_inline int name_probe(struct xd_scratch *s,
  * 32-bit tag collision), the answer is LOOKUP_UNSURE and the query goes
  * to userspace rather than risk a wrong answer. Label counts in
  * s->skip_depths are left out (the name's own, when name_probe() found it
- * absent). On LOOKUP_FOUND, *node is the node and *index its index + 1.
+ * absent). On LOOKUP_FOUND, s->hit is the node's index + 1.
  */
 static __always_inline int suffix_lookup(struct xd_scratch *s,
 					 const struct xd_config *cfg, __u32 gen,
-					 __u32 nl, __u32 nlen, __u64 qhash,
-					 const struct xd_xnode **node,
-					 __u32 *index)
+					 __u32 nl, __u32 nlen, __u64 qhash)
 {
 	const struct xd_gen *g = &cfg->gen[gen & 1];
 	__u32 base = gen ? cfg->slots / XD_BUCKET : 0;
@@ -286,8 +284,6 @@ static __always_inline int suffix_lookup(struct xd_scratch *s,
 	const struct xd_xnode *n = bpf_map_lookup_elem(&xd_nodes, &ni);
 	if (!n || !name_equal(s, n, cfg, gen, XD_QNAME(s)))
 		return LOOKUP_UNSURE;
-	*node = n;
-	*index = hit;
 	return LOOKUP_FOUND;
 }
 

@@ -676,9 +676,8 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		__u32 at = qname + spec - 1;
 		asm volatile("" : "+r"(at));
 		__u8 *root = data + (at & 0xfff);
-		if ((void *)(root + 1) > end)
-			return DROP(drop_malformed);
-		if (*root == 0)
+		/* A guess takes no verdict: out of the frame, no guess. */
+		if ((void *)(root + 1) <= end && *root == 0)
 			guess = spec;
 	}
 	/* Through memory from here on, like the name's length: whether it
@@ -832,21 +831,19 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	 * ancestor of a name in a zone down to the apex is a node (empty
 	 * non-terminals too), so the longest suffix found is the closest
 	 * encloser. */
-	__u32 tref, index = 0;
-	const struct xd_xnode *n = NULL;
+	__u32 tref;
 	asm volatile("" ::: "memory");
 	int found = s->probe;
-	if (found != LOOKUP_FOUND) {
-		found = suffix_lookup(s, cfg, gen, nl, nlen, qhash, &n, &index);
-	}
+	if (found != LOOKUP_FOUND)
+		found = suffix_lookup(s, cfg, gen, nl, nlen, qhash);
 	if (found == LOOKUP_UNSURE)
 		return PASS_Q(pass_long_name);
 	if (found != LOOKUP_FOUND)
 		return PASS_E(pass_miss); /* REFUSED */
 	/* The node afresh, whichever way it was found: one state. */
 	asm volatile("" ::: "memory");
-	index = s->hit;
-	n = node_at(cfg, gen, index);
+	__u32 index = s->hit;
+	const struct xd_xnode *n = node_at(cfg, gen, index);
 	if (!n)
 		return PASS_Q(pass_long_name);
 	if (pk->do_bit && (n->flags & XD_NF_SIGNED))
