@@ -35,10 +35,15 @@ static __always_inline __u16 csum_fold(__u64 sum)
  * what growing at the tail does (the tail's new bytes are zeroed first),
  * and veth often refuses the tail for frames that came from a socket:
  * grow into the headroom, and at the tail when the headroom is short
- * (large answers) or the frame shrinks. Returns how many bytes the front
- * grew (the query's bytes now start that far in; headers() moves what is
- * kept), or -1 when neither end has the room.
+ * (large answers), the frame shrinks, or it grows by less than
+ * XD_FRONT_MIN bytes (headers() relies on that; only a frame with bytes
+ * after its datagram, such as Ethernet padding, can grow by so little).
+ * Returns how many bytes the front grew (the query's bytes now start that
+ * far in; headers() moves what is kept), or -1 when neither end has the
+ * room.
  */
+#define XD_FRONT_MIN 8
+
 static __always_inline int resize(struct xdp_md *ctx, __u32 want)
 {
 	void *data = (void *)(long)ctx->data;
@@ -48,7 +53,7 @@ static __always_inline int resize(struct xdp_md *ctx, __u32 want)
 
 	if (grow == 0)
 		return 0;
-	if (grow > 0 && bpf_xdp_adjust_head(ctx, -grow) == 0)
+	if (grow >= XD_FRONT_MIN && bpf_xdp_adjust_head(ctx, -grow) == 0)
 		return grow;
 	return bpf_xdp_adjust_tail(ctx, grow) == 0 ? 0 : -1;
 }
@@ -94,139 +99,149 @@ static __always_inline __u16 udp_csum(const struct xd_scratch *s)
 
 /*
  * The reply's headers and question, in front of where its sections go:
- * the query's bytes start `from` bytes in (resize() grew the front). Every
- * header field kept is read first, then the question moves down (8 bytes
- * a step from its start, so each word is read before anything lands on
- * it; its last word read first, as a move under 8 puts it in the way),
- * then the headers are written whole at their place: MACs, addresses and
- * ports swapped, lengths, TTL 64, the IPv4 checksum, the DNS header from
- * the values. The UDP checksum's part of all this goes to s->hsum; the
+ * the query's bytes start `from` bytes in (resize() grew the front by 0 or
+ * at least XD_FRONT_MIN bytes). The headers are written whole at their
+ * place, one after the other, each from its own fields read just before:
+ * MACs, addresses and ports swapped, lengths, TTL 64, the IPv4 checksum,
+ * the DNS header from the values. A store of at most 8 bytes lands `from`
+ * bytes before the query's bytes at the same offset, on bytes read already.
+ * The question moves down before the DNS header is written, 8 bytes a
+ * step from its start and its last 8 bytes. The UDP checksum's part of all this goes to s->hsum; the
  * checksum itself is stored last, by respond().
  */
-static __always_inline int headers(struct xdp_md *ctx, struct xd_scratch *s,
-				   __u32 from, __u32 frame_len, __u64 w0,
-				   __u32 w1)
+static __always_inline int build_headers(struct xdp_md *ctx,
+					 struct xd_scratch *s, __u32 from,
+					 __u32 frame_len, __u64 w0, __u32 w1,
+					 __u32 l3, __u32 ipv6)
 {
+	_Static_assert(XD_FRONT_MIN >= 8, "headers() stores 8 bytes at most");
 	const struct pkt *p = &s->pk;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 l3 = p->l3 & 0x1f, l4 = p->l4 & 0x7f, dns = p->dns & 0x7f;
-	__u32 qsize = p->qsize & 0x1ff;
+	__u32 l4 = l3 + (ipv6 ? 40 : 20), dns = l4 + 8;
 	__u8 *old = data + (from & 0x7ff);
+	/* With the layer-2 and layer-3 lengths known here, every header
+	 * lies at a fixed offset: one bounds check each for the query's
+	 * and the reply's. */
+	int fixed = __builtin_constant_p(l3) && __builtin_constant_p(ipv6);
+#define CHECK(ptr, n)                                      \
+	do {                                               \
+		if (!fixed && (void *)((ptr) + (n)) > end) \
+			return -1;                         \
+	} while (0)
+	if (fixed && ((void *)(old + dns + 12) > end ||
+		      (void *)((__u8 *)data + dns + 12) > end))
+		return -1;
 
 	/* Ethernet: the MACs in two loads (a holds the destination and the
 	 * source's first two bytes, b the rest), the type and up to two VLAN
 	 * tags after them in two more (the second also reads into the IP
-	 * header, rewritten after it). */
-	if ((void *)(old + 22) > end)
-		return -1;
-	__u64 a = load64(old), tags = LOAD_AT(64, old, 14);
+	 * header, written after it). */
+	CHECK(old, 22);
+	__u64 a = load64(old);
 	__u32 b = LOAD_AT(32, old, 8);
 	__u16 type = LOAD_AT(16, old, 12);
-	__u8 *u = old + l4;
-	if ((void *)(u + 8) > end)
-		return -1;
-	__u32 ports = load32(u);
-	__u8 *ip = old + l3;
-	if ((void *)(ip + 40) > end)
-		return -1;
-	/* The family read once: a second read, after the stores below,
-	 * would be a path the verifier takes with sa[1..3] unset. */
-	__u32 ipv6 = p->ipv6;
-	__u32 v0 = load32(ip), sa[4], da[4];
-	if (ipv6) {
-		sa[0] = LOAD_AT(32, ip, 8);
-		sa[1] = LOAD_AT(32, ip, 12);
-		sa[2] = LOAD_AT(32, ip, 16);
-		sa[3] = LOAD_AT(32, ip, 20);
-		da[0] = LOAD_AT(32, ip, 24);
-		da[1] = LOAD_AT(32, ip, 28);
-		da[2] = LOAD_AT(32, ip, 32);
-		da[3] = LOAD_AT(32, ip, 36);
-	} else {
-		sa[0] = LOAD_AT(32, ip, 12);
-		da[0] = LOAD_AT(32, ip, 16);
-	}
-	__u8 *d = old + dns;
-	if ((void *)(d + 2) > end)
-		return -1;
-	w0 |= load16(d); /* the client's ID */
-
-	if (from) {
-		__u32 q = dns + 12, last = (q + qsize - 8) & 0x1ff;
-		__u8 *ls = old + last;
-		if ((void *)(ls + 8) > end)
-			return -1;
-		__u64 lw = load64(ls);
-		for (__u32 i = 0; i < (XD_NAME_MAX + 4) / 8; i++) {
-			if (8 * i + 8 > qsize)
-				break;
-			__u8 *src = old + q + 8 * i;
-			__u8 *dst = data + q + 8 * i;
-			if ((void *)(src + 8) > end || (void *)(dst + 8) > end)
-				return -1;
-			store64(dst, load64(src));
-		}
-		__u8 *ld = data + last;
-		if ((void *)(ld + 8) > end)
-			return -1;
-		store64(ld, lw);
-	}
-
 	__u8 *eth = data;
-	if ((void *)(eth + 22) > end)
-		return -1;
+	CHECK(eth, 22);
 	if (l3 > ETH_HLEN)
-		STORE64_AT(eth, 14, tags);
+		STORE64_AT(eth, 14, LOAD_AT(64, old, 14));
 	store64(eth, a >> 48 | (__u64)b << 16 | a << 48);
 	*(__u32 *)(eth + 8) = (__u32)(a >> 16);
 	*(__u16 *)(eth + 12) = type;
 
 	__u32 ulen = frame_len - l4;
 	__u32 be_ulen = bpf_htons((__u16)ulen);
-	/* Pseudo header's protocol and length; ports and length. */
-	__u64 sum = bpf_htons(IPPROTO_UDP) + be_ulen + (ports & 0xffff) +
-		    (ports >> 16) + be_ulen;
-	__u8 *nip = data + l3;
-	if ((void *)(nip + 40) > end)
-		return -1;
+	/* Pseudo header's protocol and length, and the UDP length. */
+	__u64 sum = bpf_htons(IPPROTO_UDP) + be_ulen + be_ulen;
+	__u8 *ip = old + l3, *nip = (__u8 *)data + l3;
+	CHECK(ip, 40);
+	CHECK(nip, 40);
+	__u32 v0 = load32(ip);
 	if (ipv6) {
+		__u64 s0 = LOAD_AT(64, ip, 8), s1 = LOAD_AT(64, ip, 16);
+		__u64 d0 = LOAD_AT(64, ip, 24), d1 = LOAD_AT(64, ip, 32);
+		sum += (s0 & 0xffffffff) + (s0 >> 32) + (s1 & 0xffffffff) +
+		       (s1 >> 32) + (d0 & 0xffffffff) + (d0 >> 32) +
+		       (d1 & 0xffffffff) + (d1 >> 32);
 		*(__u32 *)nip = v0;
 		/* Payload length, next header UDP, hop limit 64. */
 		*(__u32 *)(nip + 4) = be_ulen | IPPROTO_UDP << 16 | 64 << 24;
-#pragma unroll
-		for (int i = 0; i < 4; i++) {
-			sum += (__u64)sa[i] + da[i];
-			*(__u32 *)(nip + 8 + 4 * i) = da[i];
-			*(__u32 *)(nip + 24 + 4 * i) = sa[i];
-		}
+		STORE64_AT(nip, 8, d0);
+		STORE64_AT(nip, 16, d1);
+		STORE64_AT(nip, 24, s0);
+		STORE64_AT(nip, 32, s1);
 	} else {
+		__u32 sa = LOAD_AT(32, ip, 12), da = LOAD_AT(32, ip, 16);
 		__u32 tot = bpf_htons((__u16)(frame_len - l3));
 		/* ID 0, DF; TTL 64, protocol UDP. */
 		__u64 isum = (v0 & 0xffff) + tot + bpf_htons(0x4000) +
-			     (64 | IPPROTO_UDP << 8) + (sa[0] & 0xffff) +
-			     (sa[0] >> 16) + (da[0] & 0xffff) + (da[0] >> 16);
+			     (64 | IPPROTO_UDP << 8) + (sa & 0xffff) +
+			     (sa >> 16) + (da & 0xffff) + (da >> 16);
 		__u32 check = (__u16)~csum_fold32((__u32)isum);
-		sum += (__u64)sa[0] + da[0];
+		sum += (__u64)sa + da;
 		*(__u32 *)nip = (v0 & 0xffff) | tot << 16;
 		*(__u32 *)(nip + 4) = bpf_htons(0x4000) << 16;
 		*(__u32 *)(nip + 8) = 64 | IPPROTO_UDP << 8 | check << 16;
-		*(__u32 *)(nip + 12) = da[0];
-		*(__u32 *)(nip + 16) = sa[0];
+		*(__u32 *)(nip + 12) = da;
+		*(__u32 *)(nip + 16) = sa;
 	}
-	__u8 *nu = data + l4;
-	if ((void *)(nu + 8) > end)
-		return -1;
+
+	__u8 *u = old + l4, *nu = (__u8 *)data + l4;
+	CHECK(u, 8);
+	CHECK(nu, 8);
+	__u32 ports = load32(u);
+	sum += (ports & 0xffff) + (ports >> 16);
 	*(__u32 *)nu = ports >> 16 | ports << 16;
 	*(__u32 *)(nu + 4) = be_ulen; /* and a zero checksum, for now */
 
-	__u8 *nd = data + dns;
-	if ((void *)(nd + 12) > end)
-		return -1;
+	__u8 *d = old + dns;
+	CHECK(d, 2);
+	w0 |= load16(d); /* the client's ID */
+
+	if (from) {
+		__u32 qsize = p->qsize & 0x1ff;
+		__u8 *qs = old + dns + 12, *qd = (__u8 *)data + dns + 12;
+		for (__u32 i = 0; i < (XD_NAME_MAX + 4) / 8; i++) {
+			if (8 * i + 8 > qsize)
+				break;
+			__u8 *src = qs + 8 * i, *dst = qd + 8 * i;
+			if ((void *)(src + 8) > end || (void *)(dst + 8) > end)
+				return -1;
+			store64(dst, load64(src));
+		}
+		/* From the header's start: a question under 8 bytes. */
+		__u32 last = (dns + 12 + qsize - 8) & 0x1ff;
+		__u8 *ls = old + last, *ld = (__u8 *)data + last;
+		if ((void *)(ls + 8) > end || (void *)(ld + 8) > end)
+			return -1;
+		store64(ld, load64(ls));
+	}
+	/* The DNS header after the question: a question under 8 bytes has
+	 * its last 8 start in the header. */
+	__u8 *nd = (__u8 *)data + dns;
+	CHECK(nd, 12);
 	store64(nd, w0);
 	*(__u32 *)(nd + 8) = w1;
 	s->hsum = sum + (w0 & 0xffffffff) + (w0 >> 32) + w1;
 	return 0;
+#undef CHECK
+}
+
+/* build_headers() with fixed offsets for untagged frames, the common
+ * case, and with the parse's for the rest. */
+static __always_inline int headers(struct xdp_md *ctx, struct xd_scratch *s,
+				   __u32 from, __u32 frame_len, __u64 w0,
+				   __u32 w1)
+{
+	__u32 l3 = s->pk.l3 & 0x1f, ipv6 = s->pk.ipv6;
+
+	if (l3 == ETH_HLEN && !ipv6)
+		return build_headers(ctx, s, from, frame_len, w0, w1, ETH_HLEN,
+				     0);
+	if (l3 == ETH_HLEN)
+		return build_headers(ctx, s, from, frame_len, w0, w1, ETH_HLEN,
+				     1);
+	return build_headers(ctx, s, from, frame_len, w0, w1, l3, ipv6);
 }
 
 #endif
