@@ -762,6 +762,69 @@ static void guessed_length(void **state)
 		    offsetof(struct xd_stats, answer_positive));
 }
 
+/*
+ * Frames with bytes after their datagram (Ethernet pads frames under 60
+ * bytes): the reply is the engine's whatever the frame must grow by. An A
+ * answer adds 16 bytes, so padding of 0 to 24 bytes makes the frame grow
+ * at the front (by 8 or more), at the tail (by 1 to 7), not at all, or
+ * shrink; with and without VLAN tags, over IPv4 and IPv6, for questions
+ * of every length modulo 8 (the question moves in 8-byte steps).
+ */
+static void padded_frames(void **state)
+{
+	NEED_ENV();
+	size_t answered = 0;
+
+	for (int pad = 0; pad <= 24; pad++)
+		for (int vl = 0; vl < 3; vl++)
+			for (int v6 = 0; v6 < 2; v6++)
+				for (int len = 1; len <= 8; len++) {
+					struct frame_opts fo = { .vlans = vl,
+								 .ipv6 = v6 };
+					struct buf q;
+					char qn[32];
+					snprintf(qn, sizeof(qn),
+						 "%.*s.w.wildcard.example.",
+						 len, "abcdefgh");
+					make_query(&q, (uint16_t)pad, 0, qn, 1,
+						   pad & 1 ? 1232 : -1, false);
+					size_t flen = frame_build(frame, q.b,
+								  q.n, &fo);
+					memset(frame + flen, 0xee, (size_t)pad);
+					flen += (size_t)pad;
+					size_t olen;
+					int v = xdp_run(&env, frame, flen, out,
+							&olen);
+					if (v != XDP_TX)
+						fail_msg(
+							"%s, padding %d, %d tags, "
+							"IPv%d: verdict %d",
+							qn, pad, vl, v6 ? 6 : 4,
+							v);
+					const uint8_t *r;
+					size_t rlen;
+					const char *bad =
+						reply_check(frame, flen, out,
+							    olen, &r, &rlen);
+					if (bad)
+						fail_msg("%s, padding %d: %s",
+							 qn, pad, bad);
+					size_t elen = xd_answer(&env.db, q.b,
+								q.n, engine,
+								sizeof(engine),
+								NULL, NULL);
+					if (elen != rlen ||
+					    memcmp(engine, r, rlen))
+						fail_msg(
+							"%s, padding %d, %d tags, "
+							"IPv%d: not the engine's reply",
+							qn, pad, vl,
+							v6 ? 6 : 4);
+					answered++;
+				}
+	assert_int_equal(answered, 25 * 3 * 2 * 8);
+}
+
 /* Random and mutated frames: any reply is well formed and the engine's. */
 static void random_frames(void **state)
 {
@@ -1538,6 +1601,7 @@ int main(void)
 		cmocka_unit_test(counters),
 		cmocka_unit_test(guessed_length),
 		cmocka_unit_test(depth_mask),
+		cmocka_unit_test(padded_frames),
 		cmocka_unit_test(random_frames),
 		cmocka_unit_test_teardown(large_zone, zone_restore),
 		cmocka_unit_test_teardown(deep_names, zone_restore),
