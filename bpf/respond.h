@@ -139,8 +139,8 @@ static __always_inline int build_headers(struct xdp_md *ctx,
 	 * header, written after it). */
 	CHECK(old, 22);
 	__u64 a = load64(old);
-	__u32 b = LOAD_AT(32, old, 8);
-	__u16 type = LOAD_AT(16, old, 12);
+	__u32 b = *(const __u32 *)(old + 8);
+	__u16 type = *(const __u16 *)(old + 12);
 	__u8 *eth = data;
 	CHECK(eth, 22);
 	if (l3 > ETH_HLEN)
@@ -156,7 +156,7 @@ static __always_inline int build_headers(struct xdp_md *ctx,
 	__u8 *ip = old + l3, *nip = (__u8 *)data + l3;
 	CHECK(ip, 40);
 	CHECK(nip, 40);
-	__u32 v0 = load32(ip);
+	__u32 v0 = *(const __u32 *)ip;
 	if (ipv6) {
 		__u64 s0 = LOAD_AT(64, ip, 8), s1 = LOAD_AT(64, ip, 16);
 		__u64 d0 = LOAD_AT(64, ip, 24), d1 = LOAD_AT(64, ip, 32);
@@ -171,7 +171,7 @@ static __always_inline int build_headers(struct xdp_md *ctx,
 		STORE64_AT(nip, 24, s0);
 		STORE64_AT(nip, 32, s1);
 	} else {
-		__u32 sa = LOAD_AT(32, ip, 12), da = LOAD_AT(32, ip, 16);
+		__u32 sa = *(const __u32 *)(ip + 12), da = *(const __u32 *)(ip + 16);
 		__u32 tot = bpf_htons((__u16)(frame_len - l3));
 		/* ID 0, DF; TTL 64, protocol UDP. */
 		__u64 isum = (v0 & 0xffff) + tot + bpf_htons(0x4000) +
@@ -189,14 +189,14 @@ static __always_inline int build_headers(struct xdp_md *ctx,
 	__u8 *u = old + l4, *nu = (__u8 *)data + l4;
 	CHECK(u, 8);
 	CHECK(nu, 8);
-	__u32 ports = load32(u);
+	__u32 ports = *(const __u32 *)u;
 	sum += (ports & 0xffff) + (ports >> 16);
 	*(__u32 *)nu = ports >> 16 | ports << 16;
 	*(__u32 *)(nu + 4) = be_ulen; /* and a zero checksum, for now */
 
 	__u8 *d = old + dns;
 	CHECK(d, 2);
-	w0 |= load16(d); /* the client's ID */
+	w0 |= *(const __u16 *)d; /* the client's ID */
 
 	if (from) {
 		__u32 qsize = p->qsize & 0x1ff;
