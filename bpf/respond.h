@@ -171,7 +171,8 @@ static __always_inline int build_headers(struct xdp_md *ctx,
 		STORE64_AT(nip, 24, s0);
 		STORE64_AT(nip, 32, s1);
 	} else {
-		__u32 sa = *(const __u32 *)(ip + 12), da = *(const __u32 *)(ip + 16);
+		__u32 sa = *(const __u32 *)(ip + 12),
+		      da = *(const __u32 *)(ip + 16);
 		__u32 tot = bpf_htons((__u16)(frame_len - l3));
 		/* ID 0, DF; TTL 64, protocol UDP. */
 		__u64 isum = (v0 & 0xffff) + tot + bpf_htons(0x4000) +
