@@ -106,8 +106,10 @@ static __always_inline __u16 udp_csum(const struct xd_scratch *s)
  * the DNS header from the values. A store of at most 8 bytes lands `from`
  * bytes before the query's bytes at the same offset, on bytes read already.
  * The question moves down before the DNS header is written, 8 bytes a
- * step from its start and its last 8 bytes. The UDP checksum's part of all this goes to s->hsum; the
- * checksum itself is stored last, by respond().
+ * step from its start, then its last 8 bytes. The UDP checksum's part of
+ * all this goes to s->hsum; the checksum itself is stored last, by
+ * respond(). headers() below calls this with the offsets as constants
+ * for untagged frames.
  */
 static __always_inline int build_headers(struct xdp_md *ctx,
 					 struct xd_scratch *s, __u32 from,
