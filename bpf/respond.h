@@ -122,9 +122,10 @@ static __always_inline int build_headers(struct xdp_md *ctx,
 	void *end = (void *)(long)ctx->data_end;
 	__u32 l4 = l3 + (ipv6 ? 40 : 20), dns = l4 + 8;
 	__u8 *old = data + (from & 0x7ff);
-	/* With the layer-2 and layer-3 lengths known here, every header
-	 * lies at a fixed offset: one bounds check each for the query's
-	 * and the reply's. */
+	/* When l3 and ipv6 are constants (headers() passes them so for
+	 * untagged frames), every header lies at a fixed offset: one bounds
+	 * check each for the query's bytes and the reply's covers them all.
+	 * Otherwise each pointer is checked before its use. */
 	int fixed = __builtin_constant_p(l3) && __builtin_constant_p(ipv6);
 #define CHECK(ptr, n)                                      \
 	do {                                               \
