@@ -213,7 +213,8 @@ static __always_inline int build_headers(struct xdp_md *ctx,
 				return -1;
 			store64(dst, load64(src));
 		}
-		/* From the header's start: a question under 8 bytes. */
+		/* Its last 8 bytes, as an offset from the frame's start: for
+		 * a question under 8 bytes they begin in the DNS header. */
 		__u32 last = (dns + 12 + qsize - 8) & 0x1ff;
 		__u8 *ls = old + last, *ld = (__u8 *)data + last;
 		if ((void *)(ls + 8) > end || (void *)(ld + 8) > end)
