@@ -98,6 +98,21 @@ static __always_inline const struct xd_chunk *names_chunk(__u32 gen_base,
 	return bpf_map_lookup_elem(&xd_names, &idx);
 }
 
+/* The name held in node n itself (len bytes, at most XD_NODE_INAME),
+ * against buf from off: both are zero-padded to whole words. */
+static __always_inline int iname_equal(const struct xd_xnode *n,
+				       const __u8 *buf, __u32 off, __u32 len)
+{
+	for (__u32 i = 0; i < XD_NODE_INAME / 8; i++) {
+		__u32 at = i * 8;
+		if (at >= len)
+			break;
+		if (load64(n->iname + at) != load64(buf + ((off + at) & 0xff)))
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Compare the stored name of node n with the key name in buf. Stored names
  * are zero-padded to whole words, and so is the query's name in s->nbuf
@@ -115,18 +130,8 @@ static __always_inline int name_equal(const struct xd_scratch *s,
 
 	if (n->nlen != len)
 		return 0;
-	if (len <= XD_NODE_INAME) {
-		/* In the node itself, zero-padded like the key. */
-		for (__u32 i = 0; i < XD_NODE_INAME / 8; i++) {
-			__u32 at = i * 8;
-			if (at >= len)
-				break;
-			if (load64(n->iname + at) !=
-			    load64(buf + ((off + at) & 0xff)))
-				return 0;
-		}
-		return 1;
-	}
+	if (len <= XD_NODE_INAME)
+		return iname_equal(n, buf, off, len);
 	for (__u32 i = 0; i < (XD_NAME_MAX + 8) / 8; i++) {
 		__u32 at = i * 8;
 		if (at >= len)
@@ -212,17 +217,9 @@ static __always_inline int name_probe(struct xd_scratch *s,
 	 * length is read back from memory: the comparisons below narrow
 	 * that copy, not the caller's, which the verifier would otherwise
 	 * follow as one more state through all that comes after. */
-	if (!n || n->nlen > XD_NODE_INAME || n->nlen != key_len(s))
+	if (!n || n->nlen > XD_NODE_INAME || n->nlen != key_len(s) ||
+	    !iname_equal(n, XD_QNAME(s), 0, n->nlen))
 		return LOOKUP_UNSURE;
-	const __u8 *q = XD_QNAME(s);
-	__u32 len = n->nlen;
-	for (__u32 i = 0; i < XD_NODE_INAME / 8; i++) {
-		__u32 at = i * 8;
-		if (at >= len)
-			break;
-		if (load64(n->iname + at) != load64(q + at))
-			return LOOKUP_UNSURE;
-	}
 	s->found_k = 0;
 	s->fhash = qhash;
 	return LOOKUP_FOUND;
