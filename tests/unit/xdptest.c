@@ -135,7 +135,8 @@ size_t frame_build(uint8_t *out, const uint8_t *dns, size_t dnslen,
 		uint16_t c = (uint16_t)~fold(sum16(l4, l4len, s));
 		put16(l4 + 6, c ? c : 0xffff);
 	}
-	return (size_t)(l4 + l4len - out);
+	memset(l4 + l4len, 0xee, (size_t)o->pad);
+	return (size_t)(l4 + l4len + o->pad - out);
 }
 
 int xdp_run(struct xdp_env *env, const uint8_t *in, size_t inlen, uint8_t *out,

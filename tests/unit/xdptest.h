@@ -35,6 +35,7 @@ struct frame_opts {
 	uint16_t sport; /* source port, 0 means 40000 */
 	uint16_t dport; /* destination port, 0 means 53 */
 	int udp_len_skew; /* added to the UDP length field */
+	int pad; /* bytes after the datagram, as Ethernet padding leaves */
 	const uint8_t *src; /* the client's address (4 or 16 bytes); NULL:
 			     * 198.18.0.2 or 2001:db8::2 */
 };
