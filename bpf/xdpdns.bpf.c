@@ -342,33 +342,16 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 
-	/* The section bytes, 8 at a time: first those in the chunk they
-	 * start in, with no lookup in the loop (a helper call there, inlined
-	 * or not, makes clang keep every value the loop carries on the
-	 * stack), then any in further chunks, each looked up once for all
+	/* The section bytes, 8 at a time, a chunk looked up once for all
 	 * its words; then the last few. */
 	__u32 ncuts = (s->th >> 32) & 0x1f, nrelocs = (s->th >> 40) & 0x7f;
 	__u32 bytes = xd_xtmpl_bytes_off(ncuts, nrelocs) & 0x3ff;
 	__u32 tb = s->tbase;
-	__u32 at = 0, i = 0;
+	__u32 at = 0;
 	__u64 w = 0;
-	const struct xd_chunk *c = tmpl_chunk(NULL, tb, bytes);
-	if (!c)
-		return DROP(drop_unbuilt);
-	/* bytes is a multiple of 8 (xd_xtmpl_bytes_off()). */
-	__u32 infirst = (XD_CHUNK - (bytes & (XD_CHUNK - 1))) / 8;
+	const struct xd_chunk *c = NULL;
 	clen = cut_len(s);
-	for (; i < XD_CHUNK / 8; i++) {
-		at = i * 8;
-		if (i >= infirst || at + 8 > clen)
-			break;
-		w = load64(c->b + ((bytes + at) & (XD_CHUNK - 8)));
-		__u8 *d = data + ((qend + at) & 0x7ff);
-		if ((void *)(d + 8) > end)
-			return DROP(drop_unbuilt);
-		store64(d, w);
-	}
-	for (; i < XD_TMPL_MAX_BYTES / 8; i++) {
+	for (__u32 i = 0; i < XD_TMPL_MAX_BYTES / 8; i++) {
 		at = i * 8;
 		if (at + 8 > clen)
 			break;
