@@ -66,6 +66,20 @@ _Static_assert(__builtin_offsetof(struct pkt, udp_size) % 8 == 0 &&
 			       __builtin_offsetof(struct pkt, udp_size) + 7,
 	       "pkt flags layout");
 
+/* Whether an IPv4 header without options sums to all ones, as its
+ * checksum makes a header that arrived intact. */
+static __always_inline int ipv4_csum_ok(const struct iphdr *ip)
+{
+	const __u32 *w = (const __u32 *)ip;
+	__u64 sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
 /* Source ports that no DNS client uses: replies would hit a service. */
 static __always_inline int reflection_port(__u16 port)
 {

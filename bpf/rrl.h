@@ -3,7 +3,8 @@
  * Response rate limiting as BIND does it, and the shedding of queries
  * passed to userspace: a bucket per (client prefix, class, name or zone)
  * whose balance earns `rate` responses a second, pays one per response,
- * may fall to -window x rate, and limits while it is below zero.
+ * may fall to -window x rate, and limits while it is below zero (the
+ * arithmetic is xd_rrl_spend(), shared with xdpdns-server).
  */
 #ifndef XDPDNS_BPF_RRL_H
 #define XDPDNS_BPF_RRL_H
@@ -32,34 +33,25 @@ static __always_inline __u64 rrl_hz(void)
 	return CONFIG_HZ ? CONFIG_HZ : 1000;
 }
 
-/* A 64-bit finaliser (the multiply-xorshift of splitmix64's output). */
-static __always_inline __u64 rrl_mix(__u64 x)
-{
-	x ^= x >> 31;
-	x *= 0x7fb5d329728ea185ull;
-	x ^= x >> 27;
-	x *= 0x81dadef4bc2dd44dull;
-	x ^= x >> 33;
-	return x;
-}
-
 /*
  * What to do with a response (or passed query) of class cls keyed by id
- * for the client of the packet being answered (its parse in s, the
- * settings in cfg): RRL_ANSWER, RRL_DROP or RRL_SLIP. One subprogram,
- * called from every place that needs it.
+ * for the client of the packet being answered (its parse in scratch
+ * memory): RRL_ANSWER, RRL_DROP or RRL_SLIP. A global function: the
+ * verifier checks it once, not at each of the many places that call it.
  */
-static __noinline int rrl_check(struct xdp_md *ctx, struct xd_scratch *s,
-				const struct xd_config *cfg, __u32 cls,
-				__u64 id)
+__noinline int xd_limit(struct xdp_md *ctx, __u64 cls, __u64 id)
 {
+	__u32 zero = 0;
+	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
+	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
+
 	if (!s || !cfg || cls >= XD_RRL_CLASSES)
 		return RRL_ANSWER;
 	__u64 rate = cfg->rrl_rate[cls];
 	if (!rate)
 		return RRL_ANSWER;
-	if (rate > 1000000)
-		rate = 1000000;
+	if (rate > XD_RRL_RATE_MAX)
+		rate = XD_RRL_RATE_MAX;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	const struct pkt *p = &s->pk;
@@ -79,91 +71,29 @@ static __noinline int rrl_check(struct xdp_md *ctx, struct xd_scratch *s,
 		__builtin_memcpy(ek.addr + 12, ip, 4);
 		plen = 96 + (__u32)cfg->rrl_v4_prefix;
 	}
-	/* The bucket's tag: the address cut to the prefix, the class and
-	 * the id, hashed with the table's seed. */
 	__u64 a0, a1;
 	__builtin_memcpy(&a0, ek.addr, 8);
 	__builtin_memcpy(&a1, ek.addr + 8, 8);
-	a0 = __builtin_bswap64(a0);
-	a1 = __builtin_bswap64(a1);
-	if (plen < 64) {
-		a0 = plen ? a0 & ~0ull << (64 - plen) : 0;
-		a1 = 0;
-	} else if (plen < 128) {
-		a1 = plen > 64 ? a1 & ~0ull << (128 - plen) : 0;
-	}
-	__u64 h = rrl_mix(cfg->rrl_seed ^ a0) ^ a1;
-	h = rrl_mix(h) ^ id;
-	h = rrl_mix(h ^ (__u64)cls << 56);
-	__u64 tag = h | 1;
+	__u64 tag = xd_rrl_tag(cfg->rrl_seed, __builtin_bswap64(a0),
+			       __builtin_bswap64(a1), plen, cls, id);
 
-	__u32 i0 = (__u32)(h >> 32) & cfg->rrl_mask, i1 = i0 ^ 1;
-	struct xd_rrl_bucket *b = bpf_map_lookup_elem(&xd_rrl, &i0);
+	__u32 i0 = (__u32)(tag >> 32) & cfg->rrl_mask, i1 = i0 ^ 1;
+	struct xd_rrl_bucket *b0 = bpf_map_lookup_elem(&xd_rrl, &i0);
 	struct xd_rrl_bucket *b1 = bpf_map_lookup_elem(&xd_rrl, &i1);
-	if (!b || !b1)
+	if (!b0 || !b1)
 		return RRL_ANSWER;
-	__u64 now = rrl_now(), hz = rrl_hz();
-	__s64 full = (__s64)(rate * 1000);
-	__u64 k = s->rrl_k[cls];
+	/* The credit a tick earns, computed once per CPU when the rate
+	 * changes, not once per query. */
+	__u64 hz = rrl_hz(), k = s->rrl_k[cls];
 	if (s->rrl_rate_seen[cls] != rate) {
-		k = (rate * 1000 << 30) / hz;
+		k = xd_rrl_credit(rate, hz);
 		s->rrl_k[cls] = k;
 		s->rrl_rate_seen[cls] = (__u32)rate;
 	}
-	if (b->tag != tag) {
-		if (b1->tag == tag) {
-			b = b1;
-		} else {
-			/* A new bucket, in the slot idle longer. */
-			if (b1->last < b->last)
-				b = b1;
-			b->tag = tag;
-			b->balance = full - 1000;
-			b->last = now;
-			b->limited = 0;
-			b->frac = 0;
-			return RRL_ANSWER;
-		}
-	}
-	/* Credit since the last response, in thousandths of a response:
-	 * ticks elapsed x k, k = rate x 1000 x 2^30 / HZ, the remainder kept
-	 * in the bucket, whole seconds as a second's worth each (a division
-	 * only after a second idle). Idle longer than the window and one
-	 * second: every debt forgiven, as BIND does. A tick's resolution is
-	 * enough (nothing is lost to rounding), and reading the tick
-	 * counter costs a fraction of a clock's read. */
-	__u64 el = now - b->last;
-	if ((__s64)el < 0)
-		el = 0;
-	b->last = now;
-	__s64 floor = -(__s64)cfg->rrl_window * full;
-	__s64 bal;
-	if (el > ((__u64)cfg->rrl_window + 1) * hz) {
-		b->frac = 0;
-		b->limited = 0;
-		bal = full;
-	} else {
-		__u64 secs = 0;
-		if (el >= hz) {
-			secs = el / hz;
-			el -= secs * hz;
-		}
-		__u64 credit = el * k + b->frac;
-		b->frac = (__u32)(credit & ((1u << 30) - 1));
-		bal = b->balance + (__s64)secs * full + (__s64)(credit >> 30);
-	}
-	if (bal > full)
-		bal = full;
-	bal -= 1000;
-	if (bal < floor)
-		bal = floor;
-	b->balance = bal;
-	if (bal >= 0) {
-		/* Out of debt: the slip count starts again. */
-		if (b->limited)
-			b->limited = 0;
+	struct xd_rrl_bucket *b;
+	if (!xd_rrl_spend(b0, b1, tag, rrl_now(), hz, k, rate, cfg->rrl_window,
+			  &b))
 		return RRL_ANSWER;
-	}
 
 	/* Limited, unless the client is exempt or only counted. */
 	if (bpf_map_lookup_elem(&xd_rrl_exempt, &ek))
@@ -174,31 +104,48 @@ static __noinline int rrl_check(struct xdp_md *ctx, struct xd_scratch *s,
 	}
 	if (cls >= XD_RRL_ERROR)
 		return RRL_DROP;
-	__u32 slip = cfg->rrl_slip, n = ++b->limited;
-	return slip && n % slip == 0 ? RRL_SLIP : RRL_DROP;
+	return xd_rrl_slips(cfg->rrl_slip, ++b->limited) ? RRL_SLIP : RRL_DROP;
 }
 
-/* The verdict `otherwise`, unless the client's prefix is over the rate of
- * class cls: then dropped and counted as field dropf. (The query's parse
- * is in s, the settings in cfg; the subprogram is called only when the
- * class has a rate, so the limiter costs nothing while it is off.) */
-#define LIMITED(cls, dropf, otherwise)                          \
-	({                                                      \
-		int _v;                                         \
-		if (cfg->rrl_rate[cls] &&                       \
-		    rrl_check(ctx, s, cfg, cls, 0) == RRL_DROP) \
-			_v = DROP(dropf);                       \
-		else                                            \
-			_v = (otherwise);                       \
-		_v;                                             \
-	})
+/*
+ * Hand a query to the kernel stack (xdpdns-server), counted as field,
+ * unless its client's prefix is over a limit: with error set (the server
+ * will answer it with an error: REFUSED, NOTIMP, FORMERR, BADVERS), first
+ * the error responses' rate, per prefix, then, for every query, the rate
+ * of queries a prefix may pass. Over either, it is dropped and counted
+ * as such (drop_rrl_error, drop_pass_limit). Every pass of something
+ * that may be a DNS query over UDP leaves through here; only what is not
+ * one (pass_not_dns) and TCP, whose handshake proves the source and
+ * whose segments must not be lost mid-connection (the server limits its
+ * connections), do not. The parse's l3 and ipv6 must be set.
+ */
+__noinline __attribute__((cold, section(".text"))) int
+xd_pass_query(struct xdp_md *ctx, __u64 field, __u32 error)
+{
+	__u32 zero = 0;
+	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
 
-/* Pass a query to userspace, unless its prefix passes too many. */
-#define PASS_Q(f) LIMITED(XD_RRL_PASSED, drop_pass_limit, PASS(f))
+	if (cfg && error && cfg->rrl_rate[XD_RRL_ERROR] &&
+	    xd_limit(ctx, XD_RRL_ERROR, 0) == RRL_DROP) {
+		count(FIELD(drop_rrl_error));
+		return XDP_DROP;
+	}
+	if (cfg && cfg->rrl_rate[XD_RRL_PASSED] &&
+	    xd_limit(ctx, XD_RRL_PASSED, 0) == RRL_DROP) {
+		count(FIELD(drop_pass_limit));
+		return XDP_DROP;
+	}
+	barrier_var(field); /* keeps count()'s bound for the verifier */
+	count(field);
+	return XDP_PASS;
+}
 
-/* Pass a query that xdpdns-server will answer with an error (REFUSED,
- * NOTIMP, FORMERR, BADVERS): limited first as error responses are, per
- * prefix, dropped when over (never slipped), then as any passed query. */
-#define PASS_E(f) LIMITED(XD_RRL_ERROR, drop_rrl_error, PASS_Q(f))
+/* Pass a query, limited as any passed query. */
+#define PASS_Q(f) xd_pass_query(ctx, FIELD(f), 0)
+
+/* Pass a query that xdpdns-server will answer with an error: limited as
+ * error responses are (dropped when over, never slipped), then as any
+ * passed query. */
+#define PASS_E(f) xd_pass_query(ctx, FIELD(f), 1)
 
 #endif

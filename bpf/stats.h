@@ -32,7 +32,11 @@ verdict(__u32 field, int v)
 	return v;
 }
 
-#define PASS(f) verdict(FIELD(f), XDP_PASS)
+/* A pass that no limit applies to: only what is not a DNS query over UDP
+ * (pass_not_dns, pass_tcp). Every other pass is PASS_Q() or PASS_E()
+ * (rrl.h), which limit it per client prefix; test_xdp's every_reason
+ * proves each reason limited but these. */
+#define PASS_UNLIMITED(f) verdict(FIELD(f), XDP_PASS)
 #define DROP(f) verdict(FIELD(f), XDP_DROP)
 
 #endif

@@ -214,20 +214,20 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 
 	const struct xd_chunk *c0 = chunk(cfg, gen, tref);
 	if (!c0)
-		return PASS(pass_template);
+		return PASS_Q(pass_template);
 	__u64 th = load64(c0->b); /* struct xd_xtmpl, kept as a word */
 	struct xd_xtmpl h;
 	__builtin_memcpy(&h, &th, sizeof(h));
 	if (h.len > XD_TMPL_MAX_BYTES || h.ncuts > XD_TMPL_MAX_CUTS ||
 	    h.nrelocs > XD_TMPL_MAX_RELOCS)
-		return PASS(pass_template);
+		return PASS_Q(pass_template);
 	int delta = 0;
 	if (h.flags & XD_XT_RELOC) {
 		if (p->name_len < h.base_len)
-			return PASS(pass_template);
+			return PASS_Q(pass_template);
 		delta = p->name_len - h.base_len;
 	} else if (walked) {
-		return PASS(pass_template);
+		return PASS_Q(pass_template);
 	}
 
 	/* The client's limit, as the engine computes it. */
@@ -254,7 +254,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			off < XD_CHUNK ? c0 :
 					 chunk(cfg, gen, tref + off / XD_CHUNK);
 		if (!c)
-			return PASS(pass_template);
+			return PASS_Q(pass_template);
 		/* struct xd_xcut in one load: len, an, ns, ar, pad, sum. */
 		__u64 x = load64(c->b + (off & (XD_CHUNK - 8)));
 		__u32 len = x & (0xffff & ~XD_XCUT_TC);
@@ -268,16 +268,16 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	asm volatile("" ::: "memory");
 	__u32 clen = cut_len(s);
 	if ((h.flags & XD_XT_CUTS_PART) && !s->found)
-		return PASS(pass_template);
+		return PASS_Q(pass_template);
 	if (clen > h.len)
-		return PASS(pass_template);
+		return PASS_Q(pass_template);
 
 	s->optlen = 0;
 	s->osum = 0;
 	s->slipped = 0;
 	s->cookie_valid = 0;
 	if (optlen && make_opt(ctx, s, cfg) < 0)
-		return PASS(pass_template);
+		return PASS_Q(pass_template);
 
 	/* Response rate limiting; a valid cookie of ours exempts. */
 	__u32 cls = kind_of(th);
@@ -290,7 +290,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		__u64 name = s->fhash ^ (walked ? 0x2a : 0);
 		__u64 id = cls <= XD_RRL_NODATA ? name ^ (__u64)p->qtype << 48 :
 						  (__u64)gen << 32 | tref;
-		int r = rrl_check(ctx, s, cfg, cls, id);
+		int r = xd_limit(ctx, cls, id);
 		if (r == RRL_DROP)
 			return DROP(drop_rrl);
 		if (r == RRL_SLIP) {
@@ -308,7 +308,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	s->tbase = (gen ? cfg->chunks : 0) + tref;
 	int from = resize(ctx, frame);
 	if (from < 0)
-		return PASS(pass_no_room);
+		return PASS_Q(pass_no_room);
 	/* The frame is the reply's from here on (its front may be headroom,
 	 * its headers soon rewritten): what fails now cannot be handed to
 	 * the stack as the query it was, and is dropped. Only a template
@@ -529,10 +529,17 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	__u32 l3, udp_at, ipv6 = 0;
 	__u32 zero = 0;
 
+	/* Working memory; the parse is kept there from the IP header on, for
+	 * the limiter that every pass goes through and for respond(). */
+	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
+	if (!s)
+		return PASS_Q(pass_not_loaded); /* never: an array */
+	struct pkt *pk = &s->pk;
+
 	/* Ethernet and up to two VLAN tags (802.1Q, 802.1ad). */
 	struct ethhdr *eth = data;
 	if ((void *)(eth + 1) > end)
-		return PASS(pass_not_dns);
+		return PASS_UNLIMITED(pass_not_dns);
 	__u16 proto = load16(&eth->h_proto); /* packed: one load anyway */
 	__u32 off = sizeof(*eth);
 #pragma unroll
@@ -542,22 +549,27 @@ int xdpdns_xdp(struct xdp_md *ctx)
 			break;
 		struct vlan_hdr *v = data + off;
 		if ((void *)(v + 1) > end)
-			return PASS(pass_not_dns);
+			return PASS_UNLIMITED(pass_not_dns);
 		proto = v->encap_proto;
 		off += sizeof(*v);
 	}
 	l3 = off;
+	pk->l3 = l3;
 
-	__u32 ip_payload;
+	__u32 ip_payload, ip_bad = 0;
 	__u8 l4;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = data + off;
 		if ((void *)(ip + 1) > end || ip->version != 4)
-			return PASS(pass_not_dns);
+			return PASS_UNLIMITED(pass_not_dns);
+		pk->ipv6 = 0;
+		/* Whatever may carry a query is limited as it is passed, from
+		 * here on: the source address is known. */
 		if (ip->ihl != 5)
-			return PASS(pass_ip_options);
+			return PASS_Q(pass_ip_options);
 		if (ip->frag_off & bpf_htons(0x3fff))
-			return PASS(pass_fragment);
+			return PASS_Q(pass_fragment);
+		ip_bad = !ipv4_csum_ok(ip);
 		__u16 tot = bpf_ntohs(ip->tot_len);
 		l4 = ip->protocol;
 		ip_payload = tot >= sizeof(*ip) ? tot - sizeof(*ip) : 0;
@@ -565,26 +577,32 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data + off;
 		if ((void *)(ip6 + 1) > end || ip6->version != 6)
-			return PASS(pass_not_dns);
+			return PASS_UNLIMITED(pass_not_dns);
+		pk->ipv6 = 1;
 		l4 = ip6->nexthdr;
 		if (ipv6_ext(l4))
-			return PASS(pass_ipv6_ext);
+			return PASS_Q(pass_ipv6_ext);
 		ip_payload = bpf_ntohs(ip6->payload_len);
 		udp_at = off + sizeof(*ip6);
 		ipv6 = 1;
 	} else {
-		return PASS(pass_not_dns);
+		return PASS_UNLIMITED(pass_not_dns);
 	}
 
 	/* TCP and UDP keep their ports at the same place. */
 	struct udphdr *udp = data + udp_at;
 	if ((void *)(udp + 1) > end)
-		return PASS(pass_not_dns);
+		return PASS_UNLIMITED(pass_not_dns);
 	if (udp->dest != bpf_htons(53) ||
 	    (l4 != IPPROTO_UDP && l4 != IPPROTO_TCP))
-		return PASS(pass_not_dns);
+		return PASS_UNLIMITED(pass_not_dns);
 	if (l4 == IPPROTO_TCP)
-		return PASS(pass_tcp);
+		return PASS_UNLIMITED(pass_tcp);
+	/* The kernel drops what fails the IPv4 header checksum; so do we,
+	 * rather than answer a corrupt query. (The UDP checksum is left to
+	 * the kernel, unchecked here: docs/abuse.md says why.) */
+	if (ip_bad)
+		return DROP(drop_ip_checksum);
 
 	/* A UDP datagram to port 53: from here on, a DNS query. */
 	__u32 ulen = bpf_ntohs(udp->len);
@@ -604,13 +622,8 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	if (flags & 0x80)
 		return DROP(drop_response);
 
-	struct xd_scratch *s = bpf_map_lookup_elem(&xd_scratch, &zero);
-	if (!s)
-		return PASS(pass_not_loaded);
 	/* The parse lives in scratch memory from here on: respond() and the
 	 * rate limiter read it back whatever path led to them. */
-	struct pkt *pk = &s->pk;
-	pk->l3 = l3;
 	pk->l4 = udp_at;
 	pk->dns = dns;
 	pk->end = udp_at + ulen;
@@ -618,13 +631,13 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	 * no EDNS yet, RD and CD as the query has them. */
 	store64(&pk->udp_size, (__u64)ipv6 << 16 | (__u64)(flags & 0x01) << 40 |
 				       (__u64)((flags >> 8) & 0x10) << 48);
-	/* Nothing loaded, or the fast path switched off: everything to the
-	 * kernel stack, unlimited. */
+	/* Nothing loaded, or the fast path switched off: every query to the
+	 * kernel stack, limited as passed queries are. */
 	const struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);
 	if (!cfg || !cfg->enabled)
-		return PASS(pass_not_loaded);
+		return PASS_Q(pass_not_loaded);
 	if (cfg->disabled)
-		return PASS(pass_disabled);
+		return PASS_Q(pass_disabled);
 	if (flags & 0x78)
 		return PASS_E(pass_opcode); /* NOTIMP */
 	/* QDCOUNT 1, ANCOUNT and NSCOUNT 0, ARCOUNT 0 or 1 (big-endian). */

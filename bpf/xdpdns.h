@@ -357,6 +357,142 @@ struct xd_rrl_bucket {
 	__u32 frac; /* credit short of a thousandth, in 2^-30ths */
 };
 
+/*
+ * Defaults, on from the start (BIND's advice for an authoritative server:
+ * 5 to 10 responses a second per prefix and response, slip 2, window
+ * 15): xdpdns-loader attach writes them, xdpdns-server starts with them.
+ * Real resolvers stay well under them, and what they lose to a slip
+ * they get over TCP. Queries passed to xdpdns-server are limited per
+ * prefix at a higher rate, to shed floods rather than to bound replies
+ * (the server limits its own replies).
+ */
+#define XD_RRL_DEFAULT_RATE 10
+#define XD_RRL_DEFAULT_PASSED 1000
+#define XD_RRL_DEFAULT_WINDOW 15
+#define XD_RRL_DEFAULT_SLIP 2
+#define XD_RRL_DEFAULT_V4_PREFIX 24
+#define XD_RRL_DEFAULT_V6_PREFIX 56
+#define XD_RRL_RATE_MAX 1000000
+
+/* A 64-bit finaliser (the multiply-xorshift of splitmix64's output). */
+static inline __u64 xd_rrl_mix(__u64 x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	x *= 0x81dadef4bc2dd44dull;
+	x ^= x >> 33;
+	return x;
+}
+
+/*
+ * The tag of the bucket of a client, class cls and id (what the class
+ * is keyed by): the client's IPv6 address (IPv4 mapped) as two
+ * big-endian halves a0 and a1, cut to plen bits, hashed with the table's
+ * seed. Never 0 (a free bucket); its upper half picks the bucket pair.
+ */
+static inline __u64 xd_rrl_tag(__u64 seed, __u64 a0, __u64 a1, __u32 plen,
+			       __u32 cls, __u64 id)
+{
+	if (plen < 64) {
+		a0 = plen ? a0 & ~0ull << (64 - plen) : 0;
+		a1 = 0;
+	} else if (plen < 128) {
+		a1 = plen > 64 ? a1 & ~0ull << (128 - plen) : 0;
+	}
+	__u64 h = xd_rrl_mix(seed ^ a0) ^ a1;
+	h = xd_rrl_mix(h) ^ id;
+	h = xd_rrl_mix(h ^ (__u64)cls << 56);
+	return h | 1;
+}
+
+/* The credit a clock tick earns at rate responses a second, in 2^-30
+ * thousandths of a response, for a clock of hz ticks a second. */
+static inline __u64 xd_rrl_credit(__u64 rate, __u64 hz)
+{
+	return (rate * 1000 << 30) / hz;
+}
+
+/*
+ * Spend one response from the bucket of tag, which lives in b0 or its
+ * neighbour b1, at time now (ticks of a clock of hz a second), with k
+ * from xd_rrl_credit(rate, hz) and a debt of at most window seconds'
+ * worth. A new bucket takes the slot idle longer, full but for this
+ * response. Returns 1 when the balance is below zero (the response is
+ * over the rate: limited, unless exempt), else 0; *hit gets the bucket.
+ * The XDP program and xdpdns-server both decide with this one routine.
+ */
+static inline int xd_rrl_spend(struct xd_rrl_bucket *b0,
+			       struct xd_rrl_bucket *b1, __u64 tag, __u64 now,
+			       __u64 hz, __u64 k, __u64 rate, __u32 window,
+			       struct xd_rrl_bucket **hit)
+{
+	struct xd_rrl_bucket *b = b0;
+	__s64 full = (__s64)(rate * 1000);
+
+	if (b->tag != tag) {
+		if (b1->tag == tag) {
+			b = b1;
+		} else {
+			if (b1->last < b->last)
+				b = b1;
+			b->tag = tag;
+			b->balance = full - 1000;
+			b->last = now;
+			b->limited = 0;
+			b->frac = 0;
+			*hit = b;
+			return 0;
+		}
+	}
+	*hit = b;
+	/* Credit since the last response, in thousandths of a response:
+	 * ticks elapsed x k, the remainder kept in the bucket, whole
+	 * seconds as a second's worth each (a division only after a second
+	 * idle). Idle longer than the window and one second: every debt
+	 * forgiven, as BIND does. */
+	__u64 el = now - b->last;
+	if ((__s64)el < 0)
+		el = 0;
+	b->last = now;
+	__s64 floor = -(__s64)window * full;
+	__s64 bal;
+	if (el > ((__u64)window + 1) * hz) {
+		b->frac = 0;
+		b->limited = 0;
+		bal = full;
+	} else {
+		__u64 secs = 0;
+		if (el >= hz) {
+			secs = el / hz;
+			el -= secs * hz;
+		}
+		__u64 credit = el * k + b->frac;
+		b->frac = (__u32)(credit & ((1u << 30) - 1));
+		bal = b->balance + (__s64)secs * full + (__s64)(credit >> 30);
+	}
+	if (bal > full)
+		bal = full;
+	bal -= 1000;
+	if (bal < floor)
+		bal = floor;
+	b->balance = bal;
+	if (bal >= 0) {
+		/* Out of debt: the slip count starts again. */
+		if (b->limited)
+			b->limited = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/* Whether the n-th limited response in a row (from 1) slips out as
+ * TC=1, for slip 0 (never), 1 (always) or every slip-th. */
+static inline int xd_rrl_slips(__u32 slip, __u32 n)
+{
+	return slip && n % slip == 0;
+}
+
 /* Prefixes never limited: an LPM trie over IPv6 addresses, IPv4 ones
  * mapped (::ffff:a.b.c.d, prefix length + 96). */
 struct xd_rrl_exempt_key {
@@ -452,6 +588,7 @@ struct xd_stats {
 	/* dropped */
 	__u64 drop_response; /* QR=1: never answer a response */
 	__u64 drop_malformed; /* truncated header, bad name, bad lengths */
+	__u64 drop_ip_checksum; /* IPv4 header checksum wrong */
 	__u64 drop_reflection; /* from a port no client uses (0, 7, 19...) */
 	__u64 drop_rrl; /* response rate limiting */
 	__u64 drop_rrl_error; /* the same, for queries that get an error */

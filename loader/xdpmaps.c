@@ -291,12 +291,18 @@ int xd_xdp_init(const struct xd_xdp_maps *m, const struct xd_xdp_sizes *sz)
 		.chunks = sz->chunks,
 		.tslots = sz->tslots,
 		.clock_offset_ns = xd_clock_offset(),
-		/* Rate limiting off (no rate) until the operator sets one;
-		 * BIND's defaults for the rest. */
-		.rrl_window = 15,
-		.rrl_slip = 2,
-		.rrl_v4_prefix = 24,
-		.rrl_v6_prefix = 56,
+		/* Rate limiting on from the start (xdpdns.h says why these
+		 * values); the operator may turn it off, rate by rate. */
+		.rrl_rate = { [XD_RRL_POSITIVE] = XD_RRL_DEFAULT_RATE,
+			      [XD_RRL_NODATA] = XD_RRL_DEFAULT_RATE,
+			      [XD_RRL_NXDOMAIN] = XD_RRL_DEFAULT_RATE,
+			      [XD_RRL_REFERRAL] = XD_RRL_DEFAULT_RATE,
+			      [XD_RRL_ERROR] = XD_RRL_DEFAULT_RATE,
+			      [XD_RRL_PASSED] = XD_RRL_DEFAULT_PASSED },
+		.rrl_window = XD_RRL_DEFAULT_WINDOW,
+		.rrl_slip = XD_RRL_DEFAULT_SLIP,
+		.rrl_v4_prefix = XD_RRL_DEFAULT_V4_PREFIX,
+		.rrl_v6_prefix = XD_RRL_DEFAULT_V6_PREFIX,
 	};
 
 	/* The rate limiter's table: its size (a power of two) and a fresh

@@ -15,8 +15,11 @@
 #include <time.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <ctype.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <libknot/libknot.h>
 
@@ -552,6 +555,9 @@ static void query_table(void **state)
 	}
 }
 
+static void run_counted(const char *what, const struct buf *q,
+			const struct frame_opts *fo, int want, size_t f);
+
 static void malformed_table(void **state)
 {
 	NEED_ENV();
@@ -614,6 +620,13 @@ static void malformed_table(void **state)
 	make_query(&q, 12, 0, "www.basic.example.", 1, -1, false);
 	q.b[5] = 2;
 	run_case("QDCOUNT 2 (passed)", q.b, q.n, &fo, XDP_PASS);
+
+	/* As the kernel would: a hit is not answered from a corrupt
+	 * header. */
+	make_query(&q, 13, 0, "www.basic.example.", 1, -1, false);
+	struct frame_opts bad = { .bad_ip_csum = true };
+	run_counted("IPv4 header checksum wrong (dropped)", &q, &bad, XDP_DROP,
+		    offsetof(struct xd_stats, drop_ip_checksum));
 }
 
 /* Every compiled entry, with and without EDNS, and the names below. */
@@ -1605,6 +1618,420 @@ static void rrl(void **state)
 	assert_int_equal(rrl_send(&q2, e3, &slip), XDP_PASS);
 }
 
+/* ---- every pass and answer limited ------------------------------------ */
+
+/*
+ * How a reason is limited. LIMITED: a case below sends its query three
+ * times from a fresh prefix with every rate at 1 a second: the first
+ * gets the reason's verdict, the next two are dropped by the limit that
+ * applies (drop_rrl for answers, drop_rrl_error then drop_pass_limit for
+ * passes). UNLIMITED: not a DNS query over UDP, so no limit applies;
+ * three in a row all pass. BY_LIMITER: the limiter's own reply. And the
+ * source rule below holds for every pass reason, including the one
+ * BPF_PROG_TEST_RUN cannot reach (pass_no_room: its frames always have
+ * room; tests/e2e/test_xdp_veth.py sees it on veth).
+ */
+enum reach { LIMITED, UNLIMITED, BY_LIMITER, IN_SOURCE };
+
+/* What a case does besides sending its query. */
+enum mangle {
+	M_NONE,
+	M_CLASS_CH, /* the question's class CH */
+	M_QDCOUNT2,
+	M_EDNS_V1, /* EDNS version 1 */
+	M_NSID, /* an NSID option in the OPT */
+	M_NOT_LOADED, /* the config says no zones are loaded */
+	M_DISABLED, /* the operator turned the fast path off */
+	M_WRONG_NODE, /* the name's slot points at another name's node */
+	M_PARTIAL, /* the apex marked as not having all its children */
+};
+
+struct reason_case {
+	const char *field;
+	enum reach how;
+	const char *name;
+	uint16_t type;
+	int edns;
+	bool do_bit;
+	uint16_t flags;
+	struct frame_opts fo;
+	enum mangle m;
+	int want;
+	const char *limit; /* the counter of the limit that drops repeats */
+};
+
+/* One case a line: what, how, the query (name, type, EDNS size or -1,
+ * DO, header flags), the frame, what else is done, the first verdict,
+ * the counter of the limit that drops the repeats. */
+/* clang-format off */
+static const struct reason_case reasons[] = {
+	{ "answer_positive", LIMITED, "www.basic.example.", 1, -1, false, 0, {}, M_NONE, XDP_TX, "drop_rrl" },
+	{ "answer_nodata", LIMITED, "www.basic.example.", 16, -1, false, 0, {}, M_NONE, XDP_TX, "drop_rrl" },
+	{ "answer_nxdomain", LIMITED, "nope.basic.example.", 1, -1, false, 0, {}, M_NONE, XDP_TX, "drop_rrl" },
+	{ "answer_referral", LIMITED, "www.child.delegation.example.", 1, -1, false, 0, {}, M_NONE, XDP_TX, "drop_rrl" },
+	{ "answer_truncated", LIMITED, "many.trunc.example.", 1, -1, false, 0, {}, M_NONE, XDP_TX, "drop_rrl" },
+	{ "answer_slipped", BY_LIMITER },
+	{ "pass_not_dns", UNLIMITED, "www.basic.example.", 1, -1, false, 0, { .dport = 54 }, M_NONE, XDP_PASS },
+	{ "pass_tcp", UNLIMITED, "www.basic.example.", 1, -1, false, 0, { .tcp = true }, M_NONE, XDP_PASS },
+	{ "pass_fragment", LIMITED, "www.basic.example.", 1, -1, false, 0, { .fragment = true }, M_NONE, XDP_PASS, "drop_pass_limit" },
+	{ "pass_ip_options", LIMITED, "www.basic.example.", 1, -1, false, 0, { .ip_options = true }, M_NONE, XDP_PASS, "drop_pass_limit" },
+	{ "pass_ipv6_ext", LIMITED, "www.basic.example.", 1, -1, false, 0, { .ipv6 = true, .ipv6_ext = true }, M_NONE, XDP_PASS, "drop_pass_limit" },
+	{ "pass_not_loaded", LIMITED, "www.basic.example.", 1, -1, false, 0, {}, M_NOT_LOADED, XDP_PASS, "drop_pass_limit" },
+	{ "pass_disabled", LIMITED, "www.basic.example.", 1, -1, false, 0, {}, M_DISABLED, XDP_PASS, "drop_pass_limit" },
+	{ "pass_miss", LIMITED, "www.example.org.", 1, -1, false, 0, {}, M_NONE, XDP_PASS, "drop_rrl_error" },
+	{ "pass_opcode", LIMITED, "www.basic.example.", 1, -1, false, 2 << 11, {}, M_NONE, XDP_PASS, "drop_rrl_error" },
+	{ "pass_shape", LIMITED, "www.basic.example.", 1, -1, false, 0, {}, M_QDCOUNT2, XDP_PASS, "drop_pass_limit" },
+	{ "pass_class", LIMITED, "www.basic.example.", 1, -1, false, 0, {}, M_CLASS_CH, XDP_PASS, "drop_rrl_error" },
+	{ "pass_qtype", LIMITED, "basic.example.", 252, -1, false, 0, {}, M_NONE, XDP_PASS, "drop_rrl_error" },
+	{ "pass_edns_version", LIMITED, "www.basic.example.", 1, 1232, false, 0, {}, M_EDNS_V1, XDP_PASS, "drop_rrl_error" },
+	{ "pass_edns_option", LIMITED, "www.basic.example.", 1, 1232, false, 0, {}, M_NSID, XDP_PASS, "drop_pass_limit" },
+	{ "pass_signed_do", LIMITED, "www.signed.example.", 1, 1232, true, 0, {}, M_NONE, XDP_PASS, "drop_pass_limit" },
+	{ "pass_long_name", LIMITED, "www.reason.example.", 1, -1, false, 0, {}, M_WRONG_NODE, XDP_PASS, "drop_pass_limit" },
+	{ "pass_partial", LIMITED, "x.nope.reason.example.", 1, -1, false, 0, {}, M_PARTIAL, XDP_PASS, "drop_pass_limit" },
+	/* The bypass once found: an answer too big for the fast path. */
+	{ "pass_template", LIMITED, "mx.trunc.example.", 15, -1, false, 0, {}, M_NONE, XDP_PASS, "drop_pass_limit" },
+	{ "pass_no_room", IN_SOURCE },
+};
+/* clang-format on */
+
+/* The counter named f: its offset in struct xd_stats, from the program's
+ * BTF (the names bpftool prints). */
+static size_t stat_field(const char *f)
+{
+	const struct btf *btf = bpf_object__btf(env.skel->obj);
+	int id = btf__find_by_name_kind(btf, "xd_stats", BTF_KIND_STRUCT);
+	assert_true(id > 0);
+	const struct btf_type *t = btf__type_by_id(btf, (__u32)id);
+	const struct btf_member *m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(btf, m[i].name_off), f))
+			return m[i].offset / 8;
+	fail_msg("no counter %s", f);
+	return 0;
+}
+
+/* The generation served, its slot bucket of the name (lowercase wire
+ * form in q's question) and the slot's index in it; the bucket's bytes
+ * in *bk. */
+static void name_slot(const char *name, uint32_t *idx, int *j,
+		      struct xd_sbucket *bk)
+{
+	struct xd_config cfg;
+	struct buf nb = { 0 };
+	assert_int_equal(config_rw(&cfg, false), 0);
+	bname(&nb, name);
+	unsigned gen = cfg.generation & 1;
+	uint64_t h = xd_xdp_hash(nb.b, nb.n, cfg.gen[gen].seed);
+	uint32_t tag = (uint32_t)(h >> 32) | 1,
+		 base = gen ? cfg.slots / XD_BUCKET : 0;
+	uint32_t b[2] = { xd_bucket1(h, cfg.gen[gen].buckets),
+			  xd_bucket2(h, cfg.gen[gen].buckets) };
+	for (int pass = 0; pass < 2; pass++) {
+		*idx = base + b[pass];
+		assert_int_equal(bpf_map_lookup_elem(env.maps.slots, idx, bk),
+				 0);
+		for (*j = 0; *j < XD_BUCKET; (*j)++)
+			if (bk->s[*j].tag == tag)
+				return;
+	}
+	fail_msg("no slot for %s", name);
+}
+
+/* The node of name, as an index into the nodes map, and its bytes. */
+static uint32_t name_node(const char *name, struct xd_xnode *n)
+{
+	struct xd_config cfg;
+	struct xd_sbucket bk;
+	uint32_t idx;
+	int j;
+	assert_int_equal(config_rw(&cfg, false), 0);
+	name_slot(name, &idx, &j, &bk);
+	uint32_t ni = ((cfg.generation & 1) ? cfg.nodes : 0) + bk.s[j].node - 1;
+	assert_int_equal(bpf_map_lookup_elem(env.maps.nodes, &ni, n), 0);
+	return ni;
+}
+
+/* Every rate at 1 a second, window 1, no slip: the second of two
+ * queries in a row to one bucket is over. */
+static void rates_at_one(uint32_t slip)
+{
+	struct xd_config cfg;
+	assert_int_equal(config_rw(&cfg, false), 0);
+	for (int c = 0; c < XD_RRL_CLASSES; c++)
+		cfg.rrl_rate[c] = 1;
+	cfg.rrl_window = 1;
+	cfg.rrl_slip = slip;
+	cfg.rrl_log_only = 0;
+	cfg.cookie_flags = 0;
+	assert_int_equal(config_rw(&cfg, true), 0);
+}
+
+/* Case c's query, as its frame options say, from prefix number i. */
+static void reason_run(const struct reason_case *c, int i)
+{
+	struct buf q;
+	uint8_t src4[4] = { 198, 18, (uint8_t)(100 + i), 1 };
+	uint8_t src6[16] = {
+		0x20, 0x01, 0x0d, 0xb8, 0, (uint8_t)(100 + i), [15] = 1
+	};
+	struct frame_opts fo = c->fo;
+	fo.src = fo.ipv6 ? src6 : src4;
+	make_query(&q, (uint16_t)i, c->flags, c->name, c->type, c->edns,
+		   c->do_bit);
+	size_t qend = q.n - (c->edns >= 0 ? 11 : 0);
+	switch (c->m) {
+	case M_CLASS_CH:
+		q.b[qend - 1] = 3;
+		break;
+	case M_QDCOUNT2:
+		q.b[5] = 2;
+		break;
+	case M_EDNS_V1:
+		q.b[q.n - 5] = 1;
+		break;
+	case M_NSID:
+		q.b[q.n - 1] = 4;
+		bhex(&q, "0003 0000");
+		break;
+	default:
+		break;
+	}
+	size_t nf = sizeof(struct xd_stats) / 8;
+	uint64_t before[sizeof(struct xd_stats) / 8],
+		after[sizeof(struct xd_stats) / 8];
+	size_t field = stat_field(c->field) / 8;
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(xdp_stats(&env, before, nf), 0);
+		size_t flen = frame_build(frame, q.b, q.n, &fo), olen;
+		int v = xdp_run(&env, frame, flen, out, &olen);
+		assert_int_equal(xdp_stats(&env, after, nf), 0);
+		size_t want_f = field;
+		int want_v = c->want;
+		if (c->how == LIMITED && k > 0) {
+			want_f = stat_field(c->limit) / 8;
+			/* Dropped, or a slip sent (TC=1, no records). */
+			want_v = strcmp(c->limit, "answer_slipped") ? XDP_DROP :
+								      XDP_TX;
+		}
+		if (v != want_v || moved(before, after, nf) != 1 ||
+		    after[want_f] - before[want_f] != 1)
+			fail_msg("%s: query %d: verdict %d, expected %d, "
+				 "counted as %s: %s",
+				 c->field, k + 1, v, want_v,
+				 k && c->how == LIMITED ? c->limit : c->field,
+				 after[want_f] - before[want_f] == 1 ? "yes" :
+								       "no");
+	}
+}
+
+/* The mangling of the maps or settings a case needs, done. */
+static void reason_prepare(const struct reason_case *c)
+{
+	struct xd_config cfg;
+	struct xd_xnode n;
+	assert_int_equal(config_rw(&cfg, false), 0);
+	if (c->m == M_NOT_LOADED || c->m == M_DISABLED) {
+		cfg.enabled = c->m != M_NOT_LOADED;
+		cfg.disabled = c->m == M_DISABLED;
+		assert_int_equal(config_rw(&cfg, true), 0);
+	} else if (c->m == M_WRONG_NODE) {
+		/* A 32-bit tag that matches another name's: compared byte
+		 * for byte, found to differ, and left to userspace. */
+		struct xd_sbucket bk;
+		uint32_t idx;
+		int j;
+		name_slot("www.reason.example.", &idx, &j, &bk);
+		uint32_t other = name_node("mail.reason.example.", &n);
+		bk.s[j].node =
+			other - ((cfg.generation & 1) ? cfg.nodes : 0) + 1;
+		assert_int_equal(bpf_map_update_elem(env.maps.slots, &idx, &bk,
+						     BPF_ANY),
+				 0);
+	} else if (c->m == M_PARTIAL) {
+		uint32_t ni = name_node("reason.example.", &n);
+		n.flags |= XD_NF_PARTIAL;
+		assert_int_equal(bpf_map_update_elem(env.maps.nodes, &ni, &n,
+						     BPF_ANY),
+				 0);
+	}
+}
+
+/* The settings as a case found them. */
+static void reason_unprepare(const struct reason_case *c)
+{
+	struct xd_config cfg;
+	assert_int_equal(config_rw(&cfg, false), 0);
+	cfg.enabled = 1;
+	cfg.disabled = 0;
+	assert_int_equal(config_rw(&cfg, true), 0);
+}
+
+/* A file's text with its comments blanked out; NULL when unreadable. */
+static char *code_of(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	int c, prev = 0;
+	bool block = false, line = false;
+	while ((c = fgetc(f)) != EOF) {
+		if (block) {
+			if (prev == '*' && c == '/')
+				block = false;
+			prev = c;
+			fputc(c == '\n' ? '\n' : ' ', m);
+			continue;
+		}
+		if (line) {
+			line = c != '\n';
+			fputc(c == '\n' ? '\n' : ' ', m);
+			continue;
+		}
+		if (prev == '/' && (c == '*' || c == '/')) {
+			block = c == '*';
+			line = c == '/';
+			fputc(' ', m);
+			prev = 0;
+			continue;
+		}
+		fputc(c, m);
+		prev = c;
+	}
+	fclose(f);
+	fclose(m);
+	return text;
+}
+
+/*
+ * In the program's source, each pass reason appears only as what
+ * PASS_Q(), PASS_E() (limited) or, for the unlimited ones alone,
+ * PASS_UNLIMITED() count: a pass that skips the limits would have to be
+ * written some other way, and this fails.
+ */
+static void reason_in_source(const char *field, bool unlimited)
+{
+	static const char *files[] = { "bpf/xdpdns.bpf.c", "bpf/respond.h",
+				       "bpf/lookup.h",	   "bpf/rrl.h",
+				       "bpf/parse.h",	   "bpf/stats.h",
+				       "bpf/maps.h" };
+	const char *how[] = { "PASS_Q(", "PASS_E(" };
+	const char *one[] = { "PASS_UNLIMITED(" };
+	const char **ok = unlimited ? one : how;
+	size_t nok = unlimited ? 1 : 2, uses = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *text = code_of(files[i]);
+		if (!text)
+			fail_msg("%s: %m (run from the source tree)", files[i]);
+		for (char *p = strstr(text, field); p;
+		     p = strstr(p + 1, field)) {
+			char next = p[strlen(field)];
+			if (isalnum((unsigned char)next) || next == '_' ||
+			    (p > text &&
+			     (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+				continue; /* part of a longer name */
+			bool good = false;
+			for (size_t k = 0; k < nok; k++) {
+				size_t l = strlen(ok[k]);
+				good |= p - text >= (long)l &&
+					!strncmp(p - l, ok[k], l);
+			}
+			if (!good) {
+				free(text);
+				fail_msg("%s: %s used other than in %s%s",
+					 files[i], field, ok[0],
+					 unlimited ? "" : " or PASS_E(");
+			}
+			uses++;
+		}
+		free(text);
+	}
+	if (!uses)
+		fail_msg("%s: never passed in the program's source", field);
+}
+
+static void every_reason(void **state)
+{
+	NEED_ENV();
+	const struct btf *btf = bpf_object__btf(env.skel->obj);
+	int id = btf__find_by_name_kind(btf, "xd_stats", BTF_KIND_STRUCT);
+	assert_true(id > 0);
+	const struct btf_type *t = btf__type_by_id(btf, (__u32)id);
+	const struct btf_member *m = btf_members(t);
+	size_t nr = sizeof(reasons) / sizeof(reasons[0]);
+	int checked = 0;
+
+	/* Every answer and pass reason has a case. */
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const char *f = btf__name_by_offset(btf, m[i].name_off);
+		if (strncmp(f, "answer_", 7) && strncmp(f, "pass_", 5))
+			continue;
+		size_t k = 0;
+		while (k < nr && strcmp(reasons[k].field, f))
+			k++;
+		if (k == nr)
+			fail_msg("counter %s has no case in every_reason: "
+				 "add one that proves it limited",
+				 f);
+		if (!strncmp(f, "pass_", 5))
+			reason_in_source(f, reasons[k].how == UNLIMITED);
+		checked++;
+	}
+	assert_int_equal(checked, (int)nr);
+
+	/* Each in turn from its own prefix, with the test zones... */
+	rates_at_one(0);
+	for (size_t k = 0; k < nr; k++) {
+		const struct reason_case *c = &reasons[k];
+		if ((c->how != LIMITED && c->how != UNLIMITED) ||
+		    c->m == M_WRONG_NODE || c->m == M_PARTIAL)
+			continue;
+		reason_prepare(c);
+		reason_run(c, (int)k);
+		reason_unprepare(c);
+	}
+	/* ...the limiter's own reply: with slip 1, every limited answer
+	 * goes out as TC=1 without records... */
+	rates_at_one(1);
+	static const struct reason_case slip = { "answer_positive",
+						 LIMITED,
+						 "www.basic.example.",
+						 1,
+						 -1,
+						 false,
+						 0,
+						 {},
+						 M_NONE,
+						 XDP_TX,
+						 "answer_slipped" };
+	reason_run(&slip, 60);
+
+	/* ...and the cases that damage the maps, in a zone set of their
+	 * own. */
+	char path[] = "/tmp/xdpdns-test-reason-XXXXXX";
+	FILE *f = temp_zone(path, "reason.example.");
+	fprintf(f, "www A 198.18.0.80\nmail A 198.18.0.25\n");
+	fclose(f);
+	use_zone("reason.example.", path);
+	rates_at_one(0);
+	for (size_t k = 0; k < nr; k++) {
+		const struct reason_case *c = &reasons[k];
+		if (c->m != M_WRONG_NODE && c->m != M_PARTIAL)
+			continue;
+		reason_prepare(c);
+		reason_run(c, (int)k);
+	}
+}
+
+static int reason_restore(void **state)
+{
+	zone_restore(state);
+	return config_restore(state);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1624,6 +2051,8 @@ int main(void)
 						config_restore),
 		cmocka_unit_test_setup_teardown(rrl, config_save,
 						config_restore),
+		cmocka_unit_test_setup_teardown(every_reason, config_save,
+						reason_restore),
 	};
 	return cmocka_run_group_tests_name("xdp", tests, setup, teardown);
 }

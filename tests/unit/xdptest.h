@@ -32,6 +32,7 @@ struct frame_opts {
 	bool fragment; /* IPv4 MF set */
 	bool ipv6_ext; /* IPv6 hop-by-hop header before UDP */
 	bool tcp; /* a TCP segment instead of UDP */
+	bool bad_ip_csum; /* the IPv4 header checksum off by one bit */
 	uint16_t sport; /* source port, 0 means 40000 */
 	uint16_t dport; /* destination port, 0 means 53 */
 	int udp_len_skew; /* added to the UDP length field */
