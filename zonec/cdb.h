@@ -65,8 +65,8 @@ struct xd_cdb {
 	size_t nzones, zones_cap;
 	uint32_t *index; /* open addressing; entry index + 1, 0 empty */
 	size_t index_size;
-	void *map; /* when loaded from a file */
-	size_t map_len;
+	void *file; /* the file's bytes, when loaded from one */
+	size_t file_len;
 	bool no_index; /* set before compiling when no lookups will follow */
 };
 
@@ -113,8 +113,12 @@ int xd_cdb_write(const struct xd_cdb *db, const char *path, bool durable);
 
 /*
  * Load a compiled file, checking its header, sizes, XXH3 checksum and that
- * every offset stays inside it. Returns 0, -errno, or -EINVAL with a
- * reason in err (when not NULL).
+ * every offset stays inside it. The file is read once into memory of db's
+ * own (its size in RAM, on top of the lookup index): what happens to the
+ * file afterwards does not change db. A file being written while read is
+ * refused. The database loaded is read-only: nothing may be added to it.
+ * Returns 0, -errno, or -EINVAL (bad file) or -EAGAIN (changed while
+ * read) with a reason in err (when not NULL).
  */
 int xd_cdb_load(struct xd_cdb *db, const char *path, const char **err);
 

@@ -2,7 +2,8 @@
 """xdpdns-server on loopback: the same bytes as the answer engine over UDP
 and TCP, RFC 8906 behaviour, TCP per RFC 7766 (pipelining, idle timeout,
 connection cap), truncation over UDP completed over TCP, NSID, SIGHUP
-reloads that keep the old zones when the new ones are refused, and the pid
+reloads that keep the old zones when the new ones are refused, a compiled
+file written over in place that changes nothing until SIGHUP, and the pid
 file removed at a clean stop after the drop to --user."""
 import os
 import pwd
@@ -12,6 +13,7 @@ import shutil
 import signal
 import socket
 import struct
+import subprocess
 import tempfile
 import time
 
@@ -22,7 +24,7 @@ import dns.rcode
 import pytest
 
 import rfc8906
-from conftest import Server, _recv_all, need, zone_files
+from conftest import ZONEC, Server, _recv_all, need, zone_files
 from test_differential import make_wire, queries
 
 
@@ -147,6 +149,102 @@ def test_sighup_reload():
             # Done when it says so (it logs refusals even with --quiet).
             assert "reload refused" in stderr_until(s.proc, "reload refused")
             assert serial() == 2, "a refused reload changed what is served"
+            assert s.proc.poll() is None
+        finally:
+            s.close()
+    finally:
+        shutil.rmtree(d)
+
+
+def compiled_zone(path, serial, hosts, extra=""):
+    """Compile a zone of hosts A records (serial given) into path, through
+    a file renamed over it; path's bytes."""
+    text = ("$ORIGIN inplace.test.\n$TTL 300\n@ SOA ns hm %d 1 1 1 1\n"
+            "@ NS ns\nns A 198.18.0.1\n" % serial +
+            "".join("h%d A 198.18.7.%d\n" % (i, i % 250)
+                    for i in range(hosts)) + extra)
+    with open(path + ".zone", "w") as f:
+        f.write(text)
+    subprocess.run([ZONEC, "compile", "-q", "-o", path,
+                    "inplace.test.=" + path + ".zone"], check=True)
+    os.unlink(path + ".zone")
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write_in_place(path, data, truncate=True):
+    """Write data over the file at path as cp (truncate first) or rsync
+    --inplace (no truncation) do: the same inode, new bytes."""
+    ino = os.stat(path).st_ino
+    fd = os.open(path, os.O_WRONLY | (os.O_TRUNC if truncate else 0))
+    try:
+        os.write(fd, data)
+        os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
+    assert os.stat(path).st_ino == ino
+
+
+def test_compiled_file_written_over_in_place():
+    """A compiled file written over in place while served: shorter, same
+    size with another serial, longer. The server answers the zone it
+    loaded, byte for byte, until SIGHUP loads the new file; a damaged
+    file is refused at SIGHUP and the zone loaded before still served."""
+    d = tempfile.mkdtemp(prefix="xdpdns-inplace-")
+    try:
+        path = os.path.join(d, "z.xdc")
+        other = os.path.join(d, "other.xdc")
+        first = compiled_zone(path, 1, 1000)
+        assert len(first) > 16 * 4096  # many pages: SIGBUS when mapped
+        s = Server([path])
+        try:
+            wires = [make_wire(n, t, None, 7)
+                     for n, t in (("inplace.test.", "SOA"),
+                                  ("h0.inplace.test.", "A"),
+                                  ("h999.inplace.test.", "A"),
+                                  ("nope.inplace.test.", "A"))]
+
+            def answers():
+                return [s.ask(w) for w in wires]
+
+            def serial():
+                r = s.ask(wires[0])
+                return r and dns.message.from_wire(r).answer[0][0].serial
+
+            before = answers()
+            assert serial() == 1
+            versions = [
+                ("shorter", compiled_zone(other, 2, 3), True),
+                ("same size", compiled_zone(other, 3, 1000), False),
+                ("longer", compiled_zone(other, 4, 1000,
+                                         "more A 198.18.7.1\n"), True),
+            ]
+            assert len(versions[0][1]) < len(first)
+            assert len(versions[1][1]) == len(first)
+            assert versions[1][1] != first
+            assert len(versions[2][1]) > len(first)
+            for what, data, truncate in versions:
+                write_in_place(path, data, truncate)
+                assert answers() == before, "answers changed: " + what
+                assert s.proc.poll() is None, "server died: " + what
+            # SIGHUP: now the file as it is, the longer one, serial 4.
+            s.signal(signal.SIGHUP)
+            assert until(lambda: serial() == 4), "not reloaded"
+            # Damaged files written in place are refused at SIGHUP.
+            good = versions[2][1]
+            damaged = [
+                ("checksum mismatch",
+                 good[:-10] + bytes([good[-10] ^ 0x5a]) + good[-9:]),
+                ("file size does not match its header",
+                 good[:len(good) // 2]),
+            ]
+            for why, data in damaged:
+                write_in_place(path, data)
+                s.signal(signal.SIGHUP)
+                log = stderr_until(s.proc, "reload refused")
+                assert "%s: %s" % (path, why) in log, log
+                assert "reload refused" in log, log
+                assert serial() == 4
             assert s.proc.poll() is None
         finally:
             s.close()
