@@ -60,6 +60,8 @@ def main():
         mib = max(64, a.records * 600 // (1 << 20))
         timed(LOADER, "attach", "--dev", pair.node, "--memory", str(mib))
         attached = True
+        # One client streams queries through the swap: limits off.
+        timed(LOADER, "config", "--dev", pair.node, "set", "rrl=off")
         first = timed(ZONEC, "apply", "--dev", pair.node, "-q",
                       ORIGIN + "=" + v1)
         # To a file: a pipe nobody reads while apply runs would stall

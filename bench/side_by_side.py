@@ -801,6 +801,10 @@ def attach_xdpdns(bed, zone, records):
     mib = max(64, records * 600 // (1 << 20))
     run(*bed.in_node(loader, "attach", "--dev", bed.node, "--memory",
                      str(mib)))
+    # The generators send from a handful of addresses: limits off, as
+    # the peers run (knotd's rrl-rate-limit 0); the limiter's own cost
+    # is xdp_bench's RRL rows.
+    run(*bed.in_node(loader, "config", "--dev", bed.node, "set", "rrl=off"))
     t0 = time.monotonic()
     run(*bed.in_node(os.path.join(BUILD, "xdpdns-zonec"), "apply", "--dev",
                      bed.node, "-q", ORIGIN + "=" + zone), timeout=300)
@@ -920,7 +924,8 @@ def socket_row(bed, engine, queries, share, a, proc, exact, end, plain_mix):
 def row_xdpdns_server(bed, engine, queries, share, zone, tmp, a, end, t_dns,
                       t_ref, text_mix, plain_mix):
     args = [os.path.join(BUILD, "xdpdns-server"), "--workers", "1",
-            "--quiet", "--listen", NODE4 + ":53", "--listen",
+            "--quiet", "--option", "rrl=off", "--listen", NODE4 + ":53",
+            "--listen",
             "[%s]:53" % NODE6, "--user", "root", ORIGIN + "=" + zone]
     p = bed.spawn(bed.in_node("taskset", "-c", str(OTHER_CPU), *args),
                   stdout=subprocess.DEVNULL)

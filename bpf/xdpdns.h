@@ -374,6 +374,15 @@ struct xd_rrl_bucket {
 #define XD_RRL_DEFAULT_V6_PREFIX 56
 #define XD_RRL_RATE_MAX 1000000
 
+/* Every class's rate: the defaults (on), or 0 (off). */
+static inline void xd_rrl_rates(__u32 rate[XD_RRL_CLASSES], int on)
+{
+	for (int i = 0; i < XD_RRL_CLASSES; i++)
+		rate[i] = !on		     ? 0 :
+			  i == XD_RRL_PASSED ? XD_RRL_DEFAULT_PASSED :
+					       XD_RRL_DEFAULT_RATE;
+}
+
 /* A 64-bit finaliser (the multiply-xorshift of splitmix64's output). */
 static inline __u64 xd_rrl_mix(__u64 x)
 {

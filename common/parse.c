@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xdpdns.h"
+
 int xd_parse_sockaddr(const char *spec, struct sockaddr_storage *ss,
 		      socklen_t *len)
 {
@@ -100,6 +102,54 @@ int xd_parse_hex16(const char *hex, uint8_t out[16])
 		if (!strchr(digits, pair[0]) || !strchr(digits, pair[1]))
 			return -1;
 		out[i] = (uint8_t)strtoul(pair, NULL, 16);
+	}
+	return 0;
+}
+
+int xd_parse_prefix(const char *text, struct xd_rrl_exempt_key *k)
+{
+	char addr[64];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	long len = -1;
+
+	if (n >= sizeof(addr))
+		return -1;
+	memcpy(addr, text, n);
+	addr[n] = 0;
+	if (slash) {
+		char *e;
+		len = strtol(slash + 1, &e, 10);
+		if (*e || slash[1] < '0' || slash[1] > '9')
+			return -1;
+	}
+	memset(k, 0, sizeof(*k));
+	uint8_t v4[4];
+	if (inet_pton(AF_INET, addr, v4) == 1) {
+		if (len < 0)
+			len = 32;
+		if (len > 32)
+			return -1;
+		k->addr[10] = k->addr[11] = 0xff;
+		memcpy(k->addr + 12, v4, 4);
+		k->prefixlen = 96 + (uint32_t)len;
+	} else if (inet_pton(AF_INET6, addr, k->addr) == 1) {
+		if (len < 0)
+			len = 128;
+		if (len > 128)
+			return -1;
+		k->prefixlen = (uint32_t)len;
+	} else {
+		return -1;
+	}
+	/* Bits past the prefix cleared, as the trie compares them. */
+	for (int i = 0; i < 16; i++) {
+		uint32_t first = 8 * (uint32_t)i;
+		if (k->prefixlen <= first)
+			k->addr[i] = 0;
+		else if (k->prefixlen < first + 8)
+			k->addr[i] &=
+				(uint8_t)(0xff00 >> (k->prefixlen - first));
 	}
 	return 0;
 }

@@ -23,4 +23,11 @@ int xd_parse_seconds(const char *text, double lo, double hi, double *out);
 /* 32 hex digits, either case, into 16 bytes (a DNS cookie secret). */
 int xd_parse_hex16(const char *hex, uint8_t out[16]);
 
+struct xd_rrl_exempt_key;
+
+/* An IPv4 or IPv6 address, with or without /LENGTH, as the rate
+ * limiter's prefixes are kept: IPv4 mapped into IPv6 (prefix length +
+ * 96), the bits past the prefix cleared. */
+int xd_parse_prefix(const char *text, struct xd_rrl_exempt_key *k);
+
 #endif

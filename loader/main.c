@@ -179,9 +179,18 @@ static const char usage_config[] =
 	"zone's NXDOMAIN, a delegation's referral) that earns RATE responses\n"
 	"a second and may owe WINDOW seconds' worth; limited responses are\n"
 	"dropped (drop_rrl), every SLIP-th sent as TC=1 without records\n"
-	"(answer_slipped). Off while the rates are 0 (the default).\n"
-	"  rrl-responses-per-second  RATE for positive answers; also sets the\n"
-	"                            four below (set them after it to differ)\n"
+	"(answer_slipped). On from attach, at BIND's advice for an\n"
+	"authoritative server: 10 a second per prefix and response, errors\n"
+	"10, passed queries 1000, window 15, slip 2. A real resolver stays\n"
+	"under that, and what a slip costs it comes back over TCP; a spoofed\n"
+	"source cannot make this node a reflector. A valid DNS cookie of ours\n"
+	"and the exempt prefixes ('xdpdns-loader exempt') are never limited.\n"
+	"  rrl                       on | off: every rate below to its default,\n"
+	"                            or to 0 (nothing limited: only behind\n"
+	"                            another limiter, or on a test bed)\n"
+	"  rrl-responses-per-second  RATE for positive answers (10); also sets\n"
+	"                            the four below (set them after it to\n"
+	"                            differ)\n"
 	"  rrl-nodata-per-second     RATE for NODATA\n"
 	"  rrl-nxdomains-per-second  RATE for NXDOMAIN\n"
 	"  rrl-referrals-per-second  RATE for referrals\n"
@@ -192,8 +201,10 @@ static const char usage_config[] =
 	"                            over it they are dropped, never slipped\n"
 	"                            (drop_rrl_error)\n"
 	"  rrl-passed-per-second     queries a prefix may pass to xdpdns-server\n"
-	"                            a second (misses, options, ...); over it\n"
-	"                            they are dropped (drop_pass_limit)\n"
+	"                            a second (1000): misses, options, IP\n"
+	"                            fragments, options and extension headers,\n"
+	"                            all but TCP; over it they are dropped\n"
+	"                            (drop_pass_limit)\n"
 	"  rrl-window                seconds a bucket's debt can reach (15)\n"
 	"  rrl-slip                  0 never, 1 always, N every N-th (2)\n"
 	"  rrl-ipv4-prefix-length    bits of a client's IPv4 prefix (24)\n"
@@ -213,10 +224,8 @@ static const char usage_config[] =
 	"                            cookie timestamps) from this host's now\n"
 	"Read only: edns-udp-size (1232), generation, zones-loaded.\n"
 	"\n"
-	"Recommended for a public authoritative node (after BIND's advice):\n"
-	"rrl-responses-per-second=10 rrl-window=15 rrl-slip=2\n"
-	"rrl-passed-per-second=500, with rrl-log-only=on for a day first to\n"
-	"see who would be limited, and cookies=on with the servers' secret.\n"
+	"To tune the limits for a node's traffic, rrl-log-only=on for a day\n"
+	"shows who would be limited (seen_rrl_log_only) without limiting.\n"
 	"\n"
 	"Options:\n"
 	"  -d, --dev IF        the interface (required)\n"
@@ -549,14 +558,15 @@ static int cmd_attach(int argc, char **argv)
 	       "under %s\n"
 	       "capacity: %u names, %lu MiB for two generations; every query "
 	       "is passed until zones are applied\n"
-	       "rate limiting: off until a rate is set; %lu buckets, "
-	       "%.1f MiB\n",
+	       "rate limiting: on (%u a second per prefix and response, %u "
+	       "passed queries; 'config set rrl=off' turns it off); %lu "
+	       "buckets, %.1f MiB\n",
 	       dev, mode_name(mode), xdp_program__id(xp),
 	       legacy ? ", alone: this kernel does not let libxdp's "
 			"dispatcher chain XDP programs" :
 			", behind the libxdp dispatcher",
-	       dir, sz.nodes, mib, buckets,
-	       (double)buckets * (double)RRL_BUCKET_BYTES / 1048576.0);
+	       dir, sz.nodes, mib, XD_RRL_DEFAULT_RATE, XD_RRL_DEFAULT_PASSED,
+	       buckets, (double)buckets * (double)RRL_BUCKET_BYTES / 1048576.0);
 out:
 	if (r < 0) {
 		fail("%s on %s failed: %s", what ? what : "attach", dev,
@@ -1086,6 +1096,7 @@ static const struct key {
 	uint32_t min, max;
 } keys[] = {
 	{ "fast-path", K_ONOFF, offsetof(struct xd_config, disabled), 0, 1 },
+	{ "rrl", K_ONOFF, offsetof(struct xd_config, rrl_rate), 0, 1 },
 	{ "rrl-responses-per-second", K_U32,
 	  offsetof(struct xd_config, rrl_rate[XD_RRL_POSITIVE]), 0, 1000000 },
 	{ "rrl-nodata-per-second", K_U32,
@@ -1134,6 +1145,11 @@ static void show_key(const struct key *k, const struct xd_config *c)
 	printf("%s=", k->name);
 	if (!strcmp(k->name, "fast-path")) {
 		printf("%s\n", c->disabled ? "off" : "on");
+	} else if (!strcmp(k->name, "rrl")) {
+		bool any = false;
+		for (int i = 0; i < XD_RRL_CLASSES; i++)
+			any |= c->rrl_rate[i] != 0;
+		printf("%s\n", any ? "on" : "off");
 	} else if (!strcmp(k->name, "cookies")) {
 		printf("%s\n", (c->cookie_flags & XD_CK_ON) ? "on" : "off");
 	} else if (!strcmp(k->name, "cookie-secret-previous")) {
@@ -1205,6 +1221,8 @@ static const char *set_key(struct xd_config *c, char *arg)
 		}
 		if (!strcmp(name, "fast-path"))
 			c->disabled = !on;
+		else if (!strcmp(name, "rrl"))
+			xd_rrl_rates(c->rrl_rate, on);
 		else if (!strcmp(name, "cookies")) {
 			c->cookie_flags = on ? c->cookie_flags | XD_CK_ON :
 					       c->cookie_flags & ~XD_CK_ON;
@@ -1346,54 +1364,6 @@ static int cmd_config(int argc, char **argv)
 
 /* ---- exempt prefixes ----------------------------------------------------- */
 
-static int parse_prefix(const char *text, struct xd_rrl_exempt_key *k)
-{
-	char addr[64];
-	const char *slash = strchr(text, '/');
-	size_t n = slash ? (size_t)(slash - text) : strlen(text);
-	long len = -1;
-
-	if (n >= sizeof(addr))
-		return -1;
-	memcpy(addr, text, n);
-	addr[n] = 0;
-	if (slash) {
-		char *e;
-		len = strtol(slash + 1, &e, 10);
-		if (*e || slash[1] < '0' || slash[1] > '9')
-			return -1;
-	}
-	memset(k, 0, sizeof(*k));
-	uint8_t v4[4];
-	if (inet_pton(AF_INET, addr, v4) == 1) {
-		if (len < 0)
-			len = 32;
-		if (len > 32)
-			return -1;
-		k->addr[10] = k->addr[11] = 0xff;
-		memcpy(k->addr + 12, v4, 4);
-		k->prefixlen = 96 + (uint32_t)len;
-	} else if (inet_pton(AF_INET6, addr, k->addr) == 1) {
-		if (len < 0)
-			len = 128;
-		if (len > 128)
-			return -1;
-		k->prefixlen = (uint32_t)len;
-	} else {
-		return -1;
-	}
-	/* Bits past the prefix cleared, as the trie compares them. */
-	for (int i = 0; i < 16; i++) {
-		uint32_t first = 8 * (uint32_t)i;
-		if (k->prefixlen <= first)
-			k->addr[i] = 0;
-		else if (k->prefixlen < first + 8)
-			k->addr[i] &=
-				(uint8_t)(0xff00 >> (k->prefixlen - first));
-	}
-	return 0;
-}
-
 static void print_prefix(const struct xd_rrl_exempt_key *k)
 {
 	char text[INET6_ADDRSTRLEN];
@@ -1431,7 +1401,7 @@ static int cmd_exempt(int argc, char **argv)
 		if (n == 64)
 			xd_usage_error(prog_name, usage_exempt, "%s",
 				       "at most 64 at once");
-		if (parse_prefix(argv[i], &keys_in[n++]) < 0)
+		if (xd_parse_prefix(argv[i], &keys_in[n++]) < 0)
 			xd_usage_error(prog_name, usage_exempt,
 				       "'%s' is not a prefix", argv[i]);
 	}

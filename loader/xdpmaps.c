@@ -291,19 +291,15 @@ int xd_xdp_init(const struct xd_xdp_maps *m, const struct xd_xdp_sizes *sz)
 		.chunks = sz->chunks,
 		.tslots = sz->tslots,
 		.clock_offset_ns = xd_clock_offset(),
-		/* Rate limiting on from the start (xdpdns.h says why these
-		 * values); the operator may turn it off, rate by rate. */
-		.rrl_rate = { [XD_RRL_POSITIVE] = XD_RRL_DEFAULT_RATE,
-			      [XD_RRL_NODATA] = XD_RRL_DEFAULT_RATE,
-			      [XD_RRL_NXDOMAIN] = XD_RRL_DEFAULT_RATE,
-			      [XD_RRL_REFERRAL] = XD_RRL_DEFAULT_RATE,
-			      [XD_RRL_ERROR] = XD_RRL_DEFAULT_RATE,
-			      [XD_RRL_PASSED] = XD_RRL_DEFAULT_PASSED },
+		/* Rate limiting on from the start, rates below (xdpdns.h
+		 * says why these values); the operator may turn it off. */
 		.rrl_window = XD_RRL_DEFAULT_WINDOW,
 		.rrl_slip = XD_RRL_DEFAULT_SLIP,
 		.rrl_v4_prefix = XD_RRL_DEFAULT_V4_PREFIX,
 		.rrl_v6_prefix = XD_RRL_DEFAULT_V6_PREFIX,
 	};
+
+	xd_rrl_rates(c.rrl_rate, 1);
 
 	/* The rate limiter's table: its size (a power of two) and a fresh
 	 * key for its hash. */

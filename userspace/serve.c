@@ -180,6 +180,33 @@ static size_t cookie_formerr(const uint8_t *q, size_t qlen, size_t qopt,
 	return at + sizeof(opt);
 }
 
+/*
+ * Response out (n bytes) cut to a slip, as the XDP program sends one: the
+ * header with TC set, RCODE 0 and no records, the question, and the OPT
+ * record (with its options) when there is one. Returns its length, or 0
+ * when the response cannot be read (nothing is sent then).
+ */
+static size_t slip(uint8_t *out, size_t n)
+{
+	size_t at = 12, opt;
+	unsigned after;
+
+	if (n < 12 || out[4] != 0 || out[5] != 1 ||
+	    !skip_plain_name(out, n, &at) || at + 4 > n)
+		return 0;
+	at += 4;
+	bool has_opt = find_opt(out, n, &opt, &after) && after == 0;
+	if (has_opt) {
+		memmove(out + at, out + opt, n - opt);
+		at += n - opt;
+	}
+	out[2] |= 0x02; /* TC */
+	out[3] &= 0xf0; /* RCODE 0 */
+	memset(out + 6, 0, 6);
+	out[11] = has_opt;
+	return at;
+}
+
 /* The client's address bytes for the cookie hash; 0 when unknown. */
 static size_t client_ip(const struct sockaddr_storage *ss, const uint8_t **ip)
 {
@@ -220,7 +247,8 @@ size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
 		struct xd_serve_info *info)
 {
 	struct xd_serve_info seen = { 0 };
-	size_t qopt = 0, at = 0, olen = 0, nat, nlen;
+	struct xd_answer_info ai = { 0 };
+	size_t qopt = 0, at = 0, olen = 0, nat, nlen, n;
 	unsigned qafter;
 	bool has_opt = find_opt(q, qlen, &qopt, &qafter);
 	bool nsid = has_opt && c->nsid_len &&
@@ -236,9 +264,8 @@ size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
 		if (olen != XD_COOKIE_CLIENT &&
 		    (olen < XD_COOKIE_CLIENT + 8 ||
 		     olen > XD_COOKIE_CLIENT + 32)) {
-			if (info)
-				*info = seen;
-			return cookie_formerr(q, qlen, qopt, out, cap);
+			n = cookie_formerr(q, qlen, qopt, out, cap);
+			goto limit; /* an error (ai.kind 0) */
 		}
 		if (olen == XD_COOKIE_CLIENT + XD_COOKIE_SERVER && iplen) {
 			const uint8_t *cc = q + at, *sc = cc + XD_COOKIE_CLIENT;
@@ -264,7 +291,7 @@ size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
 		.tcp = tcp,
 		.reserve = (uint16_t)(cookie_len + nsid_len),
 	};
-	size_t n = xd_answer(db, q, qlen, out, cap, &o, NULL);
+	n = xd_answer(db, q, qlen, out, cap, &o, &ai);
 	size_t ropt;
 	unsigned rafter;
 	if (n && (cookie_len || nsid_len) && find_opt(out, n, &ropt, &rafter) &&
@@ -295,6 +322,16 @@ size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
 		if (nsid)
 			n = opt_append(out, n, ropt, XD_OPT_NSID,
 				       (const uint8_t *)c->nsid, c->nsid_len);
+	}
+limit:
+	if (n && !tcp && c->limit && !seen.cookie_valid && client) {
+		unsigned cls = ai.kind ? ai.kind - 1u : XD_RRL_ERROR;
+		seen.limited = xd_limit_check(c->limit, client, cls,
+					      ai.kind ? ai.rrl_key : 0);
+		if (seen.limited == XD_LIMIT_DROP)
+			n = 0;
+		else if (seen.limited == XD_LIMIT_SLIP)
+			n = slip(out, n);
 	}
 	if (info)
 		*info = seen;

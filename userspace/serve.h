@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "cdb.h"
+#include "limit.h"
 
 #define XD_OPT_NSID 3
 #define XD_COOKIE_SECRET 16
@@ -25,12 +26,15 @@ struct xd_serve_ctx {
 	uint8_t secret[XD_COOKIE_SECRET]; /* server cookies made with it */
 	uint8_t previous[XD_COOKIE_SECRET]; /* still accepted when set */
 	bool has_previous;
+	/* Response rate limiting of UDP responses; NULL: none. */
+	struct xd_limiter *limit;
 };
 
 /* What the handler saw, for counters and tests. */
 struct xd_serve_info {
 	bool cookie; /* the query carried a COOKIE option */
 	bool cookie_valid; /* with a server cookie of ours, in its lifetime */
+	enum xd_limit_verdict limited; /* what rate limiting did with it */
 };
 
 void xd_serve_init(struct xd_serve_ctx *c, const char *nsid, size_t len,
@@ -40,7 +44,10 @@ void xd_serve_init(struct xd_serve_ctx *c, const char *nsid, size_t len,
 /*
  * The response to query q (qlen bytes) from client at time now (seconds
  * since the epoch) into out (cap bytes: 65535 for TCP, at least 4096 for
- * UDP); 0 when nothing is to be sent. info may be NULL.
+ * UDP); 0 when nothing is to be sent. Over UDP, a response over its rate
+ * limit (c->limit) is not sent, or sent as TC=1 with the question and
+ * OPT record alone (a slip), as the XDP program does; a client with a
+ * valid cookie of ours is never limited. info may be NULL.
  */
 size_t xd_serve(const struct xd_serve_ctx *c, const struct xd_cdb *db,
 		const uint8_t *q, size_t qlen, uint8_t *out, size_t cap,

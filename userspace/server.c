@@ -34,6 +34,7 @@
 #include "cli.h"
 #include "compile.h"
 #include "conf.h"
+#include "limit.h"
 #include "parse.h"
 #include "serve.h"
 
@@ -97,8 +98,36 @@ static const char usage[] =
 	"                        clean stop, or empties it when FILE's\n"
 	"                        directory does not let USER remove it (a\n"
 	"                        directory of root's, such as /run)\n"
+	"  -o, --option NAME=VALUE\n"
+	"                        any setting of the config file, here\n"
+	"                        (repeatable; wins over the files)\n"
 	"  -q, --quiet           log errors only\n"
 	"  -h, --help            this help\n"
+	"\n"
+	"Response rate limiting (RRL) of UDP responses, as the XDP program\n"
+	"does it and by the same names as 'xdpdns-loader config' (config file\n"
+	"or --option; read at start): a bucket per client prefix and\n"
+	"response earns RATE responses a second and may owe WINDOW seconds'\n"
+	"worth; over it, a response is dropped, or every SLIP-th sent as TC=1\n"
+	"with no records so that a real client retries over TCP. Errors are\n"
+	"limited per prefix and never slipped. On by default, at BIND's advice:\n"
+	"  rrl                       on | off (every rate below to its default\n"
+	"                            or to 0)\n"
+	"  rrl-responses-per-second  answers (10); also sets the four below\n"
+	"  rrl-nodata-per-second     NODATA (10)\n"
+	"  rrl-nxdomains-per-second  NXDOMAIN, per zone (10)\n"
+	"  rrl-referrals-per-second  referrals, per delegation (10)\n"
+	"  rrl-errors-per-second     errors, per prefix (10)\n"
+	"  rrl-window                seconds of debt a bucket may owe (15)\n"
+	"  rrl-slip                  0 never, 1 always, N every N-th (2)\n"
+	"  rrl-ipv4-prefix-length    bits of an IPv4 client's prefix (24)\n"
+	"  rrl-ipv6-prefix-length    bits of an IPv6 client's prefix (56)\n"
+	"  rrl-log-only              on: limit nothing, log once a minute\n"
+	"                            how much would have been limited\n"
+	"  rrl-exempt                PREFIX never limited (repeatable, 64)\n"
+	"  rrl-table                 buckets (65536, 40 bytes each)\n"
+	"TCP and clients with a valid DNS cookie of ours are never limited.\n"
+	"What was limited is logged once a minute.\n"
 	"\n"
 	"It runs in the foreground and logs to standard error; under systemd\n"
 	"see userspace/xdpdns-server.service. SIGTERM or SIGINT stops it.\n"
@@ -125,6 +154,8 @@ struct config {
 	int tcp_max;
 	uint8_t secret[16], previous[16];
 	bool has_secret, has_previous;
+	struct xd_limit_settings limit;
+	bool limit_set; /* limit holds its defaults */
 };
 
 static int parse_listen(struct config *c, const char *spec)
@@ -184,6 +215,17 @@ static int set_option(struct config *c, const char *name, const char *val)
 	if (!strcmp(name, "cookie-secret-previous")) {
 		c->has_previous = true;
 		return xd_parse_hex16(val, c->previous);
+	}
+	if (!strncmp(name, "rrl", 3)) {
+		char why[160];
+		if (!c->limit_set) {
+			xd_limit_defaults(&c->limit);
+			c->limit_set = true;
+		}
+		int r = xd_limit_set(&c->limit, name, val, why, sizeof(why));
+		if (r == -1)
+			fprintf(stderr, "%s: %s\n", prog, why);
+		return r;
 	}
 	if (!strcmp(name, "quiet")) {
 		quiet = !strcmp(val, "yes") || !strcmp(val, "true") ||
@@ -295,6 +337,40 @@ static double since(const struct timespec *t)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - t->tv_sec) +
 	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static struct xd_limiter limiter;
+
+/*
+ * What rate limiting did, logged at most once a minute by whichever
+ * worker comes by first, as BIND and Knot summarise it: a flood shows
+ * in the log without a line per response.
+ */
+static void limit_report(void)
+{
+	static atomic_ulong last_s, dropped, slipped, log_only;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	unsigned long t = (unsigned long)now.tv_sec, was = atomic_load(&last_s);
+	if (t < was + 60 || !atomic_compare_exchange_strong(&last_s, &was, t))
+		return;
+	unsigned long d = atomic_load(&limiter.counts.dropped),
+		      sl = atomic_load(&limiter.counts.slipped),
+		      lo = atomic_load(&limiter.counts.log_only);
+	unsigned long dd = d - atomic_exchange(&dropped, d),
+		      ds = sl - atomic_exchange(&slipped, sl),
+		      dl = lo - atomic_exchange(&log_only, lo);
+	if (dd || ds)
+		xd_log(prog,
+		       "rate limiting: %lu responses dropped, %lu slipped "
+		       "(TC=1) since the last report",
+		       dd, ds);
+	if (dl)
+		xd_log(prog,
+		       "rate limiting (log only): %lu responses would have "
+		       "been limited since the last report",
+		       dl);
 }
 
 /* Answer one query under the read lock. */
@@ -520,6 +596,7 @@ static void *worker_main(void *arg)
 				serve_tcp(w, evs[i].data.ptr, evs[i].events);
 			}
 		}
+		limit_report();
 		/* Idle connections (RFC 7766 6.2.3). */
 		for (struct conn *c = w->conns, *next; c; c = next) {
 			next = c->next;
@@ -668,12 +745,13 @@ int main(int argc, char **argv)
 		{ "cookie-secret", required_argument, NULL, 'S' },
 		{ "cookie-secret-previous", required_argument, NULL, 'R' },
 		{ "pidfile", required_argument, NULL, 'p' },
+		{ "option", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct config flags = { 0 };
-	static const char shortopts[] = "c:l:w:u:n:p:qh";
+	static const char shortopts[] = "c:l:w:u:n:p:o:qh";
 	const char *pidfile = NULL;
 	int c;
 
@@ -720,6 +798,22 @@ int main(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			continue;
+		case 'o': {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				xd_usage_error(prog, usage,
+					       "--option wants NAME=VALUE, not "
+					       "'%s'",
+					       optarg);
+			*eq = 0;
+			int r = set_option(&cfg, optarg, eq + 1);
+			if (r < 0)
+				xd_usage_error(prog, usage, "%s '%s'",
+					       r == -2 ? "unknown option" :
+							 "bad value for",
+					       optarg);
+			continue;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -768,6 +862,12 @@ int main(int argc, char **argv)
 	db_current = load_db(cfg.sources, cfg.nsources);
 	if (!db_current)
 		return EXIT_FAIL;
+	if (!cfg.limit_set)
+		xd_limit_defaults(&cfg.limit);
+	if (xd_limit_init(&limiter, &cfg.limit) < 0) {
+		fprintf(stderr, "%s: no memory for the rate limiter\n", prog);
+		return EXIT_FAIL;
+	}
 
 	/* Every socket before dropping privileges (port 53). */
 	struct worker *ws = calloc((size_t)cfg.workers, sizeof(*ws));
@@ -782,6 +882,7 @@ int main(int argc, char **argv)
 		xd_serve_init(&w->sc, cfg.nsid_len ? cfg.nsid : NULL,
 			      cfg.nsid_len, cfg.secret,
 			      cfg.has_previous ? cfg.previous : NULL);
+		w->sc.limit = xd_limit_on(&limiter) ? &limiter : NULL;
 		for (int l = 0; l < cfg.nlisten; l++) {
 			char addr[INET6_ADDRSTRLEN + 8] = "?";
 			const struct sockaddr_storage *ss = &cfg.listen[l];

@@ -131,6 +131,7 @@ static bool found_tmpl(const struct xd_cdb *db, uint32_t off, size_t nlen,
 	const struct xd_tmpl *t = xd_cdb_tmpl(db, off);
 
 	out->tmpl = t;
+	out->tmpl_off = off;
 	out->via_walk = walk;
 	out->delta = 0;
 	if (t->flags & XD_TF_RELOC) {
@@ -271,6 +272,7 @@ size_t xd_render(const struct xd_query *q, const uint8_t *question,
 		info->rcode = rcode;
 		info->kind = t->kind;
 		info->truncated = cut->tc;
+		info->rrl_key = 0;
 	}
 	return len;
 }
@@ -297,8 +299,19 @@ static size_t error_response(const struct xd_query *q, const uint8_t *pkt,
 		info->rcode = (uint8_t)rcode;
 		info->kind = 0;
 		info->truncated = false;
+		info->rrl_key = 0;
 	}
 	return len;
+}
+
+/* The response's bucket key (struct xd_answer_info). */
+static uint64_t rrl_key(const struct xd_query *q, const struct xd_found *f)
+{
+	if (f->via_walk || f->tmpl->kind == XD_KIND_REFERRAL ||
+	    f->tmpl->kind == XD_KIND_NXDOMAIN)
+		return 1ull << 63 | f->tmpl_off;
+	return (xd_hash_bytes(q->lname, q->qname_len, 0) & ~(1ull << 63)) ^
+	       (uint64_t)q->qtype << 32;
 }
 
 static bool is_apex(const struct xd_cdb *db, const struct xd_query *q)
@@ -373,5 +386,7 @@ size_t xd_answer(const struct xd_cdb *db, const uint8_t *pkt, size_t len,
 	if (!n)
 		return error_response(&q, pkt, XD_RCODE_SERVFAIL, our_udp, out,
 				      cap, info);
+	if (info)
+		info->rrl_key = rrl_key(&q, &f);
 	return n;
 }

@@ -61,6 +61,7 @@ enum xd_parse xd_query_parse(const uint8_t *pkt, size_t len,
 /* Result of the lookup shared with the XDP program. */
 struct xd_found {
 	const struct xd_tmpl *tmpl; /* NULL: not in any zone (REFUSED) */
+	uint32_t tmpl_off; /* its offset in the database */
 	int delta; /* pointer relocation, bytes */
 	bool via_walk; /* found through an ancestor */
 };
@@ -85,6 +86,12 @@ struct xd_answer_info {
 	uint8_t rcode; /* full RCODE, extended included */
 	uint8_t kind; /* enum xd_kind, 0 for errors */
 	bool truncated;
+	/* What response rate limiting counts this response under, with
+	 * its kind: the name and type of an answer or NODATA, or the
+	 * template of a wildcard's answer, a zone's NXDOMAIN or a
+	 * delegation's referral (random names under one are one bucket,
+	 * as BIND counts them); 0 for errors (counted per client). */
+	uint64_t rrl_key;
 };
 
 /*

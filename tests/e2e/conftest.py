@@ -30,6 +30,15 @@ def loader_counters(dev):
     return json.loads(out)["counters"]
 
 
+def rrl_off(dev, prefix=()):
+    """Rate limiting off on dev's program (on from attach): for the tests
+    that send many queries from one address and are not about limits.
+    prefix: a command to run the loader under (a namespace's)."""
+    subprocess.run(list(prefix) + [LOADER, "config", "--dev", dev, "set",
+                                   "rrl=off"],
+                   check=True, capture_output=True)
+
+
 def attach_stats(attach):
     """The counters of a tests/xdp-attach process, by name (its "stats"
     command)."""
@@ -222,9 +231,10 @@ from netns import (CLIENT4, CLIENT6, NODE4, NODE6, VethPair, ask,  # noqa: E402,
 
 class Server:
     """xdpdns-server on loopback (or given addresses) with the test zones,
-    in the foreground, stopped at close()."""
+    in the foreground, stopped at close(). Rate limiting off unless rrl
+    (the tests send many queries from one address)."""
 
-    def __init__(self, sources, listen=None, extra=(), port=None):
+    def __init__(self, sources, listen=None, extra=(), port=None, rrl=False):
         exe = os.path.join(BUILD, "xdpdns-server")
         need(os.path.exists(exe), "build/xdpdns-server not built")
         self.port = port or free_port()
@@ -232,6 +242,8 @@ class Server:
         # Ready when its first address takes a TCP connection.
         self.addr = listen[0].rsplit(":", 1)[0].strip("[]")
         args = [exe, "--workers", "1", "--quiet"]
+        if not rrl:
+            args += ["--option", "rrl=off"]
         for a in listen:
             args += ["--listen", a]
         if os.geteuid() == 0:

@@ -274,6 +274,7 @@ class Anycast:
             d = self.dev[n]
             run(*self.nsx(n, LOADER, "attach", "--dev", d, "--memory", "16"))
             self.attached.append(n)
+            run(*self.nsx(n, LOADER, "config", "--dev", d, "set", "rrl=off"))
             self.write_zone(self.zone_file(n), 1)
             run(*self.nsx(n, ZONEC, "apply", "--dev", d, "-q",
                           "%s=%s" % (ZONE, self.zone_file(n))))
@@ -297,7 +298,7 @@ class Anycast:
     def start_server(self, n):
         self.start("server-" + n, self.nsx(
             n, SERVER, "--workers", "1", "--quiet", "--user", "root",
-            "--nsid", "node-" + n,
+            "--nsid", "node-" + n, "--option", "rrl=off",
             "%s=%s" % (ZONE, self.zone_file(n))))
         self.wait(lambda: run(*self.nsx(
             n, "kdig", "+short", "+tcp", "+time=1", "+retry=0",

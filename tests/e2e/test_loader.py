@@ -12,7 +12,7 @@ import pytest
 
 from conftest import (LOADER, NODE4, NODE6, ROOT, ZONEC, ZONES,
                       Engine, Server, VethPair, ask, loader_counters, need,
-                      query)
+                      query, rrl_off)
 from netns import end_process
 PIN_ROOT = "/sys/fs/bpf/xdpdns"
 
@@ -49,6 +49,7 @@ class Node:
             args += ["--memory", str(memory)]
         try:
             run(*args)
+            rrl_off(self.dev)
         except Exception:
             self.pair.close()
             raise
@@ -377,6 +378,7 @@ def test_apply_updates_xdp_and_server_together(tmp_path):
     try:
         subprocess.run([LOADER, "attach", "--dev", pair.node, "--memory",
                         "16"], check=True, capture_output=True)
+        rrl_off(pair.node)
         server = Server(["together.test.=%s" % zone],
                         listen=[NODE4 + ":53"], port=53,
                         extra=["--pidfile", str(pidfile)])

@@ -12,7 +12,7 @@ import pytest
 
 import rfc8906
 from conftest import (LOADER, ROOT, ZONEC, Server, loader_counters, moved,
-                      need, zone_files)
+                      need, rrl_off, zone_files)
 from netns import NODE4, NODE6, VethPair, ask, end_process
 from test_differential import make_wire, queries
 
@@ -28,6 +28,7 @@ def node():
     try:
         subprocess.run([LOADER, "attach", "--dev", pair.node,
                         "--memory", "16"], check=True, capture_output=True)
+        rrl_off(pair.node)
         subprocess.run([ZONEC, "apply", "--dev", pair.node, "-q"] + specs,
                        check=True, capture_output=True)
         server = Server(specs, listen=[NODE4 + ":53", "[%s]:53" % NODE6],

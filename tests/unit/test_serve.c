@@ -327,6 +327,277 @@ static void room_for_options_and_nsid(void **state)
 	assert_memory_equal(out, want.b, n);
 }
 
+/* ---- response rate limiting ---------------------------------------- */
+
+static const char limit_zone[] = "$ORIGIN lim.example.\n$TTL 300\n"
+				 "@ SOA ns h 1 2 3 4 5\n@ NS ns\n"
+				 "ns A 192.0.2.1\nwww A 192.0.2.80\n"
+				 "mail A 192.0.2.25\n*.w TXT \"wild\"\n"
+				 "sub NS ns.sub\nns.sub A 192.0.2.53\n";
+
+static uint64_t fake_ms;
+
+static uint64_t fake_clock(void)
+{
+	return fake_ms;
+}
+
+struct limit_env {
+	struct xd_cdb db;
+	struct xd_limiter l;
+	struct xd_serve_ctx ctx;
+};
+
+/* A limiter at rate per class (window 1, slip 2) on the clock above. */
+static void limit_open(struct limit_env *e, uint32_t rate)
+{
+	struct xd_limit_settings set;
+	uint8_t secret[16] = { 9 };
+	char why[128];
+
+	compile_text(&e->db, "lim.example.", limit_zone);
+	xd_limit_defaults(&set);
+	char r[16];
+	snprintf(r, sizeof(r), "%u", rate);
+	assert_int_equal(xd_limit_set(&set, "rrl-responses-per-second", r, why,
+				      sizeof(why)),
+			 0);
+	assert_int_equal(
+		xd_limit_set(&set, "rrl-window", "1", why, sizeof(why)), 0);
+	assert_int_equal(xd_limit_init(&e->l, &set), 0);
+	e->l.now_ms = fake_clock;
+	fake_ms = 1000000;
+	xd_serve_init(&e->ctx, NULL, 0, secret, NULL);
+	e->ctx.limit = &e->l;
+}
+
+static void limit_close(struct limit_env *e)
+{
+	xd_limit_free(&e->l);
+	xd_cdb_free(&e->db);
+}
+
+/* What a response to q from client was: its length (0: not sent), and
+ * in *slip whether it was a slip (TC=1, no records). */
+static size_t limit_ask(struct limit_env *e, const struct buf *q,
+			const char *client, bool tcp, bool *slip)
+{
+	static uint8_t out[65536];
+	struct sockaddr_storage ss = addr(client);
+	size_t n = xd_serve(&e->ctx, &e->db, q->b, q->n, out, sizeof(out), tcp,
+			    &ss, 1700000000, NULL);
+	*slip = n >= 12 && (out[2] & 0x02) && !out[6] && !out[7] && !out[8] &&
+		!out[9];
+	return n;
+}
+
+/* The n-th (from 0) of queries in a row to one bucket allowing rate,
+ * slip 2: answered, then dropped and slipped in turn. */
+static void limit_expect(const char *what, int i, int rate, size_t n, bool slip)
+{
+	bool ok = i < rate	      ? n > 0 && !slip :
+		  (i - rate) % 2 == 1 ? n > 0 && slip :
+					n == 0;
+	if (!ok)
+		fail_msg("%s: response %d: %zu bytes%s", what, i, n,
+			 slip ? ", slipped" : "");
+}
+
+static void rate_limited(void **state)
+{
+	struct limit_env e;
+	struct buf q;
+	bool slip;
+	size_t n;
+
+	limit_open(&e, 2);
+	/* One name: two answered, then dropped and slipped in turn. */
+	make_query(&q, 1, 0, "www.lim.example.", 1, -1, false);
+	for (int i = 0; i < 8; i++) {
+		n = limit_ask(&e, &q, "198.18.7.1", false, &slip);
+		limit_expect("www A", i, 2, n, slip);
+	}
+	/* The same /24: the same bucket. Another /24: its own. */
+	n = limit_ask(&e, &q, "198.18.7.200", false, &slip);
+	limit_expect("www A, same /24", 8, 2, n, slip);
+	n = limit_ask(&e, &q, "198.18.8.1", false, &slip);
+	assert_true(n > 0 && !slip);
+	/* Another name from the limited client: its own bucket. */
+	struct buf q2;
+	make_query(&q2, 2, 0, "mail.lim.example.", 1, -1, false);
+	assert_true(limit_ask(&e, &q2, "198.18.7.1", false, &slip) && !slip);
+	/* TCP is never limited. */
+	for (int i = 0; i < 4; i++) {
+		n = limit_ask(&e, &q, "198.18.7.1", true, &slip);
+		assert_true(n > 40 && !slip);
+	}
+
+	/* Names under a wildcard, below a delegation, or not there: one
+	 * bucket for the wildcard, the delegation, the zone's NXDOMAIN. */
+	static const struct {
+		const char *under, *client;
+		uint16_t type;
+	} shared[] = {
+		{ "w.lim.example.", "198.18.9.1", 16 },
+		{ "sub.lim.example.", "198.18.10.1", 1 },
+		{ "lim.example.", "198.18.11.1", 1 },
+	};
+	for (size_t k = 0; k < 3; k++)
+		for (int i = 0; i < 6; i++) {
+			char name[64];
+			snprintf(name, sizeof(name), "r%d.%s", i,
+				 shared[k].under);
+			make_query(&q2, 3, 0, name, shared[k].type, -1, false);
+			n = limit_ask(&e, &q2, shared[k].client, false, &slip);
+			limit_expect(name, i, 2, n, slip);
+		}
+
+	/* Errors (REFUSED: a name in no zone): per prefix, dropped, never
+	 * slipped. */
+	for (int i = 0; i < 5; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "n%d.example.org.", i);
+		make_query(&q2, 4, 0, name, 1, -1, false);
+		n = limit_ask(&e, &q2, "198.18.12.1", false, &slip);
+		assert_int_equal(n > 0, i < 2);
+	}
+
+	/* A slip with EDNS: header with TC, the question, the OPT alone. */
+	make_query(&q2, 5, 0, "www.lim.example.", 1, 1232, false);
+	for (int i = 0; i < 4; i++)
+		n = limit_ask(&e, &q2, "198.18.13.1", false, &slip);
+	assert_true(slip);
+	static struct buf want;
+	want.n = 0;
+	bhex(&want, "0005 8600 0001 0000 0000 0001"); /* QR AA TC */
+	bname(&want, "www.lim.example.");
+	bhex(&want, "0001 0001 00 0029 04d0 00000000 0000");
+	assert_int_equal(n, want.n);
+	static uint8_t out[4096];
+	struct sockaddr_storage ss = addr("198.18.13.1");
+	/* (the fifth is dropped, the sixth slips: look at its bytes) */
+	limit_ask(&e, &q2, "198.18.13.1", false, &slip);
+	n = xd_serve(&e.ctx, &e.db, q2.b, q2.n, out, sizeof(out), false, &ss,
+		     1700000000, NULL);
+	assert_int_equal(n, want.n);
+	assert_memory_equal(out, want.b, n);
+
+	/* Credit comes back at the rate: idle over the window and a
+	 * second, every debt is forgiven. */
+	fake_ms += 2001;
+	for (int i = 0; i < 4; i++) {
+		n = limit_ask(&e, &q, "198.18.7.1", false, &slip);
+		limit_expect("www A after 2 s", i, 2, n, slip);
+	}
+	/* A second earns two responses at 2 a second: one pays the debt
+	 * of the limited one before it, one is answered; half a second
+	 * earns only the debt back. */
+	fake_ms += 2001;
+	limit_ask(&e, &q, "198.18.7.1", false, &slip);
+	limit_ask(&e, &q, "198.18.7.1", false, &slip);
+	assert_int_equal(limit_ask(&e, &q, "198.18.7.1", false, &slip), 0);
+	fake_ms += 500;
+	assert_int_equal(limit_ask(&e, &q, "198.18.7.1", false, &slip) && !slip,
+			 false);
+	fake_ms += 1000;
+	n = limit_ask(&e, &q, "198.18.7.1", false, &slip);
+	assert_true(n > 0 && !slip);
+	limit_close(&e);
+}
+
+/* A valid cookie of ours, an exempt prefix, log-only: never limited. */
+static void rate_limit_exemptions(void **state)
+{
+	struct limit_env e;
+	struct buf q;
+	bool slip;
+	char why[128];
+
+	limit_open(&e, 1);
+	uint8_t cc[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, sc[16];
+	uint8_t head[8] = { 1, 0, 0, 0 };
+	uint32_t now = 1700000000;
+	head[4] = (uint8_t)(now >> 24);
+	head[5] = (uint8_t)(now >> 16);
+	head[6] = (uint8_t)(now >> 8);
+	head[7] = (uint8_t)now;
+	uint8_t ip[4] = { 198, 18, 20, 1 };
+	xd_server_cookie(e.ctx.secret, cc, head, ip, 4, sc);
+	char opt[49];
+	for (int i = 0; i < 8; i++)
+		snprintf(opt + 2 * i, 3, "%02x", cc[i]);
+	for (int i = 0; i < 16; i++)
+		snprintf(opt + 16 + 2 * i, 3, "%02x", sc[i]);
+	query_with(&q, "www.lim.example.", 1, 10, opt, 1232);
+	for (int i = 0; i < 6; i++) {
+		assert_true(limit_ask(&e, &q, "198.18.20.1", false, &slip));
+		assert_false(slip);
+	}
+	/* The same bytes from another address: not its cookie. */
+	int limited = 0;
+	for (int i = 0; i < 6; i++)
+		limited += !limit_ask(&e, &q, "198.18.21.1", false, &slip) ||
+			   slip;
+	assert_int_equal(limited, 5);
+	xd_limit_free(&e.l);
+
+	/* An exempt prefix; log-only counts what it would limit. */
+	struct xd_limit_settings set;
+	xd_limit_defaults(&set);
+	assert_int_equal(xd_limit_set(&set, "rrl-exempt", "198.18.22.0/24", why,
+				      128),
+			 0);
+	assert_int_equal(xd_limit_set(&set, "rrl-responses-per-second", "1",
+				      why, 128),
+			 0);
+	assert_int_equal(xd_limit_init(&e.l, &set), 0);
+	e.l.now_ms = fake_clock;
+	make_query(&q, 1, 0, "www.lim.example.", 1, -1, false);
+	for (int i = 0; i < 5; i++)
+		assert_true(limit_ask(&e, &q, "198.18.22.9", false, &slip) &&
+			    !slip);
+	assert_int_equal(
+		limit_ask(&e, &q, "198.18.23.9", false, &slip) &&
+			limit_ask(&e, &q, "198.18.23.9", false, &slip) && !slip,
+		false);
+	xd_limit_free(&e.l);
+	assert_int_equal(xd_limit_set(&set, "rrl-log-only", "on", why, 128), 0);
+	assert_int_equal(xd_limit_init(&e.l, &set), 0);
+	e.l.now_ms = fake_clock;
+	for (int i = 0; i < 5; i++)
+		assert_true(limit_ask(&e, &q, "198.18.24.9", false, &slip) &&
+			    !slip);
+	assert_int_equal(atomic_load(&e.l.counts.log_only), 4);
+	limit_close(&e);
+}
+
+/* Settings: names and values checked, with what is wrong. */
+static void rate_limit_settings(void **state)
+{
+	struct xd_limit_settings s;
+	char why[128];
+
+	xd_limit_defaults(&s);
+	assert_int_equal(s.rate[XD_RRL_POSITIVE], 10);
+	assert_int_equal(s.rate[XD_RRL_ERROR], 10);
+	assert_int_equal(s.window, 15);
+	assert_int_equal(s.slip, 2);
+	assert_int_equal(xd_limit_set(&s, "rrl", "off", why, 128), 0);
+	for (int c = 0; c < XD_RRL_CLASSES; c++)
+		assert_int_equal(s.rate[c], 0);
+	assert_int_equal(xd_limit_set(&s, "rrl", "maybe", why, 128), -1);
+	assert_string_equal(why, "rrl is on or off, not 'maybe'");
+	assert_int_equal(xd_limit_set(&s, "rrl-window", "0", why, 128), -1);
+	assert_string_equal(
+		why, "rrl-window wants a number from 1 to 3600, not '0'");
+	assert_int_equal(
+		xd_limit_set(&s, "rrl-exempt", "198.18.0.0/33", why, 128), -1);
+	assert_int_equal(xd_limit_set(&s, "rrl-nonsense", "1", why, 128), -2);
+	assert_int_equal(
+		xd_limit_set(&s, "rrl-nodata-per-second", "7", why, 128), 0);
+	assert_int_equal(s.rate[XD_RRL_NODATA], 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +606,9 @@ int main(void)
 		cmocka_unit_test(malformed_cookie_is_formerr),
 		cmocka_unit_test(malformed_cookie_bad_question),
 		cmocka_unit_test(room_for_options_and_nsid),
+		cmocka_unit_test(rate_limited),
+		cmocka_unit_test(rate_limit_exemptions),
+		cmocka_unit_test(rate_limit_settings),
 	};
 	return cmocka_run_group_tests_name("serve", tests, setup, teardown);
 }

@@ -29,6 +29,7 @@
 #include "xdpdns.h"
 #include "xdptest.h"
 #include "serve.h"
+#include "limit.h"
 #include "xdpdns.skel.h"
 
 static struct xdp_env env;
@@ -1618,6 +1619,98 @@ static void rrl(void **state)
 	assert_int_equal(rrl_send(&q2, e3, &slip), XDP_PASS);
 }
 
+/*
+ * The server limits as the program does: the same queries in a row from
+ * one client, at the same settings, get the same fate on both paths
+ * (answered, dropped, slipped) and, when sent, the same bytes, slips
+ * included.
+ */
+static void same_limits_as_server(void **state)
+{
+	NEED_ENV();
+	struct xd_config cfg;
+	assert_int_equal(config_rw(&cfg, false), 0);
+	for (int c = 0; c < XD_RRL_CLASSES; c++)
+		cfg.rrl_rate[c] = c == XD_RRL_PASSED ? 0 : 3;
+	cfg.rrl_window = 1;
+	cfg.rrl_slip = 2;
+	cfg.cookie_flags = 0;
+	assert_int_equal(config_rw(&cfg, true), 0);
+
+	struct xd_limit_settings set;
+	struct xd_limiter lim;
+	char why[128];
+	xd_limit_defaults(&set);
+	assert_int_equal(xd_limit_set(&set, "rrl-responses-per-second", "3",
+				      why, sizeof(why)),
+			 0);
+	assert_int_equal(
+		xd_limit_set(&set, "rrl-window", "1", why, sizeof(why)), 0);
+	assert_int_equal(xd_limit_init(&lim, &set), 0);
+	struct xd_serve_ctx sc;
+	uint8_t secret[16] = { 0 };
+	xd_serve_init(&sc, NULL, 0, secret, NULL);
+	sc.limit = &lim;
+
+	static const struct {
+		const char *name;
+		uint16_t type;
+		int edns;
+	} qs[] = {
+		{ "www.basic.example.", 1, -1 },
+		{ "www.basic.example.", 28, 1232 },
+		{ "nope%d.basic.example.", 1, -1 },
+		{ "x%d.w.wildcard.example.", 16, 1232 },
+		{ "a%d.child.delegation.example.", 1, -1 },
+	};
+	static const uint8_t src[4] = { 198, 18, 70, 1 };
+	struct sockaddr_storage cli = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&cli;
+	s4->sin_family = AF_INET;
+	memcpy(&s4->sin_addr, src, 4);
+	int sent = 0, slips = 0, drops = 0;
+	for (size_t k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
+		for (int i = 0; i < 9; i++) {
+			char name[80];
+			snprintf(name, sizeof(name), "%s", qs[k].name);
+			if (strchr(name, '%'))
+				snprintf(name, sizeof(name), "n%d.%s", i,
+					 strchr(qs[k].name, '.') + 1);
+			struct buf q;
+			make_query(&q, (uint16_t)(k * 16 + (size_t)i), 0, name,
+				   qs[k].type, qs[k].edns, false);
+			struct frame_opts fo = { .src = src };
+			size_t flen = frame_build(frame, q.b, q.n, &fo), olen;
+			int v = xdp_run(&env, frame, flen, out, &olen);
+			size_t n = xd_serve(&sc, &env.db, q.b, q.n, engine,
+					    4096, false, &cli, 1700000000,
+					    NULL);
+			if ((v == XDP_TX) != (n > 0))
+				fail_msg("%s #%d: XDP %d, server %zu bytes",
+					 name, i, v, n);
+			if (!n) {
+				drops++;
+				continue;
+			}
+			const uint8_t *r;
+			size_t rlen;
+			assert_null(
+				reply_check(frame, flen, out, olen, &r, &rlen));
+			if (rlen != n || memcmp(r, engine, n))
+				fail_msg("%s #%d: XDP and server replies "
+					 "differ",
+					 name, i);
+			sent++;
+			slips += (r[2] & 0x02) && !r[7];
+		}
+	}
+	xd_limit_free(&lim);
+	/* Per bucket: three answered, then dropped and slipped in turn. */
+	assert_int_equal(sent - slips, 5 * 3);
+	assert_int_equal(slips, 5 * 3);
+	assert_int_equal(drops, 5 * 3);
+}
+
 /* ---- every pass and answer limited ------------------------------------ */
 
 /*
@@ -2053,6 +2146,8 @@ int main(void)
 						config_restore),
 		cmocka_unit_test_setup_teardown(every_reason, config_save,
 						reason_restore),
+		cmocka_unit_test_setup_teardown(same_limits_as_server,
+						config_save, config_restore),
 	};
 	return cmocka_run_group_tests_name("xdp", tests, setup, teardown);
 }
