@@ -125,7 +125,7 @@ static const char usage[] =
 	"  rrl-log-only              on: limit nothing, log once a minute\n"
 	"                            how much would have been limited\n"
 	"  rrl-exempt                PREFIX never limited (repeatable, 64)\n"
-	"  rrl-table                 buckets (65536, 40 bytes each)\n"
+	"  rrl-table                 buckets (65536, 32 bytes each)\n"
 	"TCP and clients with a valid DNS cookie of ours are never limited.\n"
 	"What was limited is logged once a minute.\n"
 	"\n"

@@ -9,8 +9,13 @@ in the prefix are not counted): answers with records or NXDOMAIN,
 slipped (TC=1, no records) and others. Prints one JSON line at the end.
 
 Usage: flood.py IFACE SRC_MAC DST_MAC SRC_PREFIX DST COUNT SECONDS NAME...
-       (NAME is name/type, e.g. www.basic.example./A)
+       (NAME is name/type, e.g. www.basic.example./A, or name/type/nsid
+       for a query with EDNS and an NSID option)
+
+It also counts the bytes of the DNS messages it sent and of the replies
+it got, for the amplification the prefix saw.
 """
+import dns.edns
 import json
 import random
 import socket
@@ -49,9 +54,11 @@ def main():
     count, seconds = int(count), float(seconds)
     rnd = random.Random(1)
     wires = []
-    for i, (n, t) in enumerate(names):
-        q = dns.message.make_query(n, dns.rdatatype.from_text(t),
-                                   use_edns=False)
+    for n in names:
+        nsid = len(n) > 2 and n[2] == "nsid"
+        q = dns.message.make_query(
+            n[0], dns.rdatatype.from_text(n[1]), use_edns=0 if nsid else False,
+            options=[dns.edns.GenericOption(3, b"")] if nsid else None)
         q.flags = 0
         wires.append(q.to_wire())
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
@@ -59,12 +66,12 @@ def main():
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     s.bind((iface, 0))
     s.setblocking(False)
-    sent = answered = slipped = other = 0
+    sent = answered = slipped = other = out_bytes = in_bytes = 0
     asked = set()
     end = time.monotonic() + seconds
 
     def drain():
-        nonlocal answered, slipped, other
+        nonlocal answered, slipped, other, in_bytes
         while True:
             try:
                 f = s.recv(2048)
@@ -77,13 +84,15 @@ def main():
                 continue
             if struct.unpack("!H", f[34:36])[0] != 53:
                 continue
-            d = f[42:]
+            d = f[42:34 + struct.unpack("!H", f[38:40])[0]]
             key = (f[33], struct.unpack("!H", f[36:38])[0], d[:2])
             if key not in asked:
                 continue
             asked.discard(key)
+            in_bytes += len(d)
             tc = d[2] & 0x02
-            records = sum(struct.unpack("!HHH", d[6:12]))
+            # Answer and authority records (a slip keeps its OPT).
+            records = sum(struct.unpack("!HH", d[6:10]))
             if tc and records == 0:
                 slipped += 1
             elif records or (d[3] & 0xf) == 3:
@@ -102,6 +111,7 @@ def main():
             try:
                 s.send(f)
                 sent += 1
+                out_bytes += len(w)
                 asked.add((last, sport, struct.pack("!H", qid)))
             except BlockingIOError:
                 break
@@ -112,7 +122,8 @@ def main():
         drain()
         time.sleep(0.01)
     print(json.dumps({"sent": sent, "answered": answered,
-                      "slipped": slipped, "other": other}))
+                      "slipped": slipped, "other": other,
+                      "sent_bytes": out_bytes, "reply_bytes": in_bytes}))
 
 
 main()
