@@ -600,7 +600,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		return PASS_UNLIMITED(pass_tcp);
 	/* The kernel drops what fails the IPv4 header checksum; so do we,
 	 * rather than answer a corrupt query. (The UDP checksum is left to
-	 * the kernel, unchecked here: docs/abuse.md says why.) */
+	 * the kernel, unchecked here: docs/abuse-control.md says why.) */
 	if (ip_bad)
 		return DROP(drop_ip_checksum);
 
