@@ -224,14 +224,15 @@ class Server:
     """xdpdns-server on loopback (or given addresses) with the test zones,
     in the foreground, stopped at close()."""
 
-    def __init__(self, sources, listen=None, extra=(), port=None):
+    def __init__(self, sources, listen=None, extra=(), port=None,
+                 quiet=True):
         exe = os.path.join(BUILD, "xdpdns-server")
         need(os.path.exists(exe), "build/xdpdns-server not built")
         self.port = port or free_port()
         listen = listen or ["127.0.0.1:%d" % self.port]
         # Ready when its first address takes a TCP connection.
         self.addr = listen[0].rsplit(":", 1)[0].strip("[]")
-        args = [exe, "--workers", "1", "--quiet"]
+        args = [exe, "--workers", "1"] + (["--quiet"] if quiet else [])
         for a in listen:
             args += ["--listen", a]
         if os.geteuid() == 0:
