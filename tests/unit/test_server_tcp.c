@@ -8,7 +8,8 @@
  * a length with nothing behind it costs; reading stopped for replies
  * left unread, and taken up again, in order, once they are read; the
  * connection cap giving the longest idle connection's place to a new
- * one; the memory cap closing the longest stalled one first.
+ * one; the memory cap closing the longest stalled one first; what the
+ * limits did logged at most once a minute per kind.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -588,6 +589,69 @@ static void test_memory_cap_closes_the_longest_stalled(void **state)
 	rig_down(r);
 }
 
+/* ---- the counters' log -------------------------------------------------- */
+
+/* What fn(s) writes on standard error. */
+static void capture_stderr(void (*fn)(struct srv_stats *), struct srv_stats *s,
+			   char *out, size_t cap)
+{
+	int p[2], saved = dup(2);
+
+	assert_int_equal(pipe(p), 0);
+	fflush(stderr);
+	dup2(p[1], 2);
+	fn(s);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(p[1]);
+	ssize_t n = read(p[0], out, cap - 1);
+	out[n > 0 ? n : 0] = 0;
+	close(p[0]);
+}
+
+static void minute_of_events(struct srv_stats *s)
+{
+	const int64_t t0 = 1000000;
+
+	srv_stats_add(s, SRV_TCP_REFUSED_CLIENT, 1, t0); /* logged at once */
+	srv_stats_add(s, SRV_TCP_REFUSED_CLIENT, 5, t0 + 1000);
+	srv_stats_add(s, SRV_TCP_REFUSED_CLIENT, 2, t0 + 59999);
+	srv_stats_report(s, t0 + 59999); /* not yet a minute */
+	srv_stats_add(s, SRV_TCP_CLOSED_MSG_TIMEOUT, 3, t0 + 30000);
+	srv_stats_report(s, t0 + 60000); /* the 7 since the first line */
+	srv_stats_report(s, t0 + 200000); /* nothing new: no line */
+}
+
+static void test_counters_log_once_a_minute(void **state)
+{
+	struct srv_stats s;
+	char out[4096];
+
+	srv_stats_init(&s, "test", true);
+	capture_stderr(minute_of_events, &s, out, sizeof(out));
+	const char *want[] = {
+		"test: 1 TCP connection(s) refused: their client was at "
+		"--tcp-max-per-client\n",
+		"test: 3 TCP connection(s) closed: a query not whole within "
+		"--tcp-msg-timeout\n",
+		"test: 7 TCP connection(s) refused: their client was at "
+		"--tcp-max-per-client in the last 60 s\n",
+	};
+	const char *at = out;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		/* Each line: a timestamp, then what is checked here. */
+		const char *found = strstr(at, want[i]);
+		if (!found)
+			fail_msg("line %zu not found in:\n%s", i, out);
+		at = found + strlen(want[i]);
+	}
+	assert_string_equal(at, ""); /* and no other line */
+	assert_int_equal(atomic_load(&s.count[SRV_TCP_REFUSED_CLIENT]), 8);
+	assert_string_equal(srv_event_name(SRV_UDP_SEND_FAILED),
+			    "udp_send_failed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_cap_closes_the_longest_idle),
 		cmocka_unit_test(test_client_limit_on_connections),
 		cmocka_unit_test(test_memory_cap_closes_the_longest_stalled),
+		cmocka_unit_test(test_counters_log_once_a_minute),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
