@@ -33,3 +33,11 @@ $(XDP_PASS_OBJ): tests/tools/xdp_pass.bpf.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BPF_CFLAGS) -c $< -o $@
 all: $(XDP_PASS_OBJ)
+
+# xdpdns-server's sockets: batched UDP sends, TCP connections and limits.
+UNIT_TESTS += test_server_io
+test_server_io_SRCS := tests/unit/test_server_io.c userspace/io.c
+UNIT_TESTS += test_server_tcp
+test_server_tcp_SRCS := tests/unit/test_server_tcp.c userspace/tcp.c \
+	userspace/counters.c
+test_server_tcp_LDLIBS := -lpthread

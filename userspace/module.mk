@@ -3,5 +3,6 @@
 LIB_SRCS += userspace/serve.c userspace/limit.c
 
 PROGS += xdpdns-server
-xdpdns-server_SRCS := userspace/server.c
+xdpdns-server_SRCS := userspace/server.c userspace/tcp.c userspace/io.c \
+	userspace/counters.c
 xdpdns-server_LDLIBS := -lpthread

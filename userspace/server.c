@@ -13,7 +13,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -34,9 +33,12 @@
 #include "cli.h"
 #include "compile.h"
 #include "conf.h"
+#include "io.h"
 #include "limit.h"
 #include "parse.h"
 #include "serve.h"
+#include "counters.h"
+#include "tcp.h"
 
 #define EXIT_FAIL 1
 #define MAX_LISTEN 16
@@ -88,10 +90,6 @@ static const char usage[] =
 	"                        ask for it with the EDNS NSID option (RFC\n"
 	"                        5001), so an anycast operator can tell nodes\n"
 	"                        apart; default none\n"
-	"      --tcp-idle S      close TCP connections idle for S seconds\n"
-	"                        (default 10; RFC 7766 6.2.3)\n"
-	"      --tcp-max N       connections at once over all workers\n"
-	"                        (default 1000); more are closed at accept\n"
 	"  -p, --pidfile FILE    write the process id to FILE once serving,\n"
 	"                        for 'xdpdns-zonec apply --server-pidfile';\n"
 	"                        FILE is given to USER, who removes it at a\n"
@@ -103,6 +101,48 @@ static const char usage[] =
 	"                        (repeatable; wins over the files)\n"
 	"  -q, --quiet           log errors only\n"
 	"  -h, --help            this help\n"
+	"\n"
+	"TCP (RFC 7766), with limits that keep any one client from taking it:\n"
+	"      --tcp-idle S      close a TCP connection S seconds after its\n"
+	"                        last whole query, or its last reply sent if\n"
+	"                        later (default 10; RFC 7766 6.2.3). Bytes\n"
+	"                        that complete no query do not count\n"
+	"      --tcp-msg-timeout S\n"
+	"                        a query must be whole S seconds after its\n"
+	"                        first byte, or the connection is closed\n"
+	"                        (fractions allowed; default 2): a client\n"
+	"                        trickling bytes holds no connection longer\n"
+	"      --tcp-max N       connections at once over all workers\n"
+	"                        (default 1000). At the cap, a new connection\n"
+	"                        takes the place of its worker's longest idle\n"
+	"                        one, and is closed at accept when there is\n"
+	"                        none\n"
+	"      --tcp-max-per-client N\n"
+	"                        connections at once from one client over all\n"
+	"                        workers (default 20; 0: no limit); more are\n"
+	"                        closed at accept, without closing others'\n"
+	"                        idle ones\n"
+	"      --tcp-client-prefix4 LEN\n"
+	"      --tcp-client-prefix6 LEN\n"
+	"                        one client is all addresses of a /LEN:\n"
+	"                        default /32 for IPv4 and /64, a usual end\n"
+	"                        site's subnet, for IPv6\n"
+	"      --tcp-output-max SIZE\n"
+	"                        replies queued for a connection that does\n"
+	"                        not read them: from SIZE on (default 64K),\n"
+	"                        no more of its queries are read until they\n"
+	"                        drain below it, and it is closed when they\n"
+	"                        have not within --tcp-idle\n"
+	"      --tcp-memory SIZE the buffers of all connections: of queries\n"
+	"                        not yet whole (grown as their bytes arrive)\n"
+	"                        and of replies not yet sent (default 64M).\n"
+	"                        At the cap, the connection stalled longest\n"
+	"                        on unread replies is closed first; then a\n"
+	"                        new connection is refused, or one that\n"
+	"                        needs more is closed\n"
+	"SIZE is bytes, or a number with K, M or G (KiB, MiB, GiB). What the\n"
+	"limits do is logged with counts, each kind at most once a minute\n"
+	"(not with --quiet).\n"
 	"\n"
 	"Response rate limiting (RRL) of UDP responses, as the XDP program\n"
 	"does it and by the same names as 'xdpdns-loader config' (config file\n"
@@ -152,6 +192,10 @@ struct config {
 	size_t nsid_len;
 	int tcp_idle_s;
 	int tcp_max;
+	int tcp_max_per_client;
+	int tcp_prefix4, tcp_prefix6;
+	double tcp_msg_timeout_s;
+	size_t tcp_output_max, tcp_memory;
 	uint8_t secret[16], previous[16];
 	bool has_secret, has_previous;
 	struct xd_limit_settings limit;
@@ -177,6 +221,41 @@ static int parse_int(const char *val, int min, int max, int *out)
 	    0)
 		return -1;
 	*out = (int)n;
+	return 0;
+}
+
+/* A size in bytes from min to max: a decimal number, with K, M or G for
+ * KiB, MiB or GiB. */
+static int parse_size(const char *val, size_t min, size_t max, size_t *out)
+{
+	char num[32];
+	size_t n = strlen(val);
+	int shift = 0;
+	unsigned long v;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, val, n + 1);
+	switch (num[n - 1]) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	}
+	if (shift)
+		num[n - 1] = 0;
+	if (xd_parse_number(num, 0, ULONG_MAX >> shift, &v) < 0 ||
+	    (size_t)v << shift < min || (size_t)v << shift > max)
+		return -1;
+	*out = (size_t)v << shift;
 	return 0;
 }
 
@@ -208,6 +287,19 @@ static int set_option(struct config *c, const char *name, const char *val)
 		return parse_int(val, 1, 3600, &c->tcp_idle_s);
 	if (!strcmp(name, "tcp-max"))
 		return parse_int(val, 1, 1000000, &c->tcp_max);
+	if (!strcmp(name, "tcp-max-per-client"))
+		return parse_int(val, 0, 1000000, &c->tcp_max_per_client);
+	if (!strcmp(name, "tcp-client-prefix4"))
+		return parse_int(val, 1, 32, &c->tcp_prefix4);
+	if (!strcmp(name, "tcp-client-prefix6"))
+		return parse_int(val, 1, 128, &c->tcp_prefix6);
+	if (!strcmp(name, "tcp-msg-timeout"))
+		return xd_parse_seconds(val, 0.01, 3600, &c->tcp_msg_timeout_s);
+	if (!strcmp(name, "tcp-output-max"))
+		return parse_size(val, 4096, 1ul << 24, &c->tcp_output_max);
+	if (!strcmp(name, "tcp-memory"))
+		return parse_size(val, 1ul << 20, (size_t)1 << 40,
+				  &c->tcp_memory);
 	if (!strcmp(name, "cookie-secret")) {
 		c->has_secret = true;
 		return xd_parse_hex16(val, c->secret);
@@ -235,6 +327,30 @@ static int set_option(struct config *c, const char *name, const char *val)
 	return -2;
 }
 
+/* What a value of option name may be, said after a refusal ("" where
+ * --help says enough). */
+static const char *option_hint(const char *name)
+{
+	static const char *const hints[][2] = {
+		{ "tcp-idle", ": seconds, from 1 to 3600" },
+		{ "tcp-max", ": a number from 1 to 1000000" },
+		{ "tcp-max-per-client",
+		  ": a number from 1 to 1000000, or 0 for no limit" },
+		{ "tcp-client-prefix4", ": a prefix length from 1 to 32" },
+		{ "tcp-client-prefix6", ": a prefix length from 1 to 128" },
+		{ "tcp-msg-timeout", ": seconds, from 0.01 to 3600" },
+		{ "tcp-output-max",
+		  ": a size from 4K to 16M (bytes, or with K or M)" },
+		{ "tcp-memory",
+		  ": a size from 1M to 1024G (bytes, or with K, M or G)" },
+	};
+
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+		if (!strcmp(name, hints[i][0]))
+			return hints[i][1];
+	return "";
+}
+
 /* A setting from the config file, refused with its name. */
 static int set_from_file(void *ctx, const char *name, const char *val,
 			 char *why, size_t len)
@@ -242,8 +358,9 @@ static int set_from_file(void *ctx, const char *name, const char *val,
 	int r = set_option(ctx, name, val);
 
 	if (r < 0)
-		snprintf(why, len, "%s '%s'",
-			 r == -2 ? "unknown option" : "bad value for", name);
+		snprintf(why, len, "%s '%s'%s",
+			 r == -2 ? "unknown option" : "bad value for", name,
+			 r == -2 ? "" : option_hint(name));
 	return r < 0 ? -1 : 0;
 }
 
@@ -307,37 +424,18 @@ static void log_zones(const struct xd_cdb *db, const char *what)
 /* ---- workers ---------------------------------------------------------------- */
 
 static struct config cfg;
-static atomic_int tcp_conns;
+static struct srv_stats stats;
+static struct tcp_shared tcp_shared;
 static atomic_bool stopping;
 static int stop_fd = -1;
-
-struct conn {
-	int fd;
-	struct sockaddr_storage peer;
-	size_t in_len, out_len, out_off;
-	uint8_t in[2 + 65535];
-	uint8_t *out;
-	size_t out_cap;
-	struct timespec last;
-	struct conn *next;
-};
 
 struct worker {
 	pthread_t thread;
 	int udp[MAX_LISTEN], tcp[MAX_LISTEN];
 	int ep;
-	struct conn *conns;
+	struct tcp_worker conns;
 	struct xd_serve_ctx sc;
 };
-
-static double since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) +
-	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
 
 static struct xd_limiter limiter;
 
@@ -428,161 +526,40 @@ static void serve_udp(struct worker *w, int fd)
 		out[m].msg_hdr.msg_controllen = cl;
 		m++;
 	}
-	for (int sent = 0; sent < m;) {
-		int k = sendmmsg(fd, out + sent, (unsigned)(m - sent), 0);
-		if (k <= 0)
-			break;
-		sent += k;
-	}
+	/* Each reply once: one the kernel refuses (a spoofed source it has
+	 * no route to) costs the others nothing. */
+	unsigned failed = io_send_batch(out, (unsigned)m, io_sendmmsg, &fd);
+	if (failed)
+		srv_stats_add(&stats, SRV_UDP_SEND_FAILED, failed,
+			      srv_now_ms());
 }
 
-static void conn_close(struct worker *w, struct conn *c)
+/* A query over TCP (tcp_answer_fn), ctx its worker. */
+static size_t answer_tcp(void *ctx, const uint8_t *q, size_t qlen, uint8_t *out,
+			 size_t cap, const struct sockaddr_storage *client)
 {
-	struct conn **pp = &w->conns;
-
-	while (*pp && *pp != c)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = c->next;
-	epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	free(c->out);
-	free(c);
-	atomic_fetch_sub(&tcp_conns, 1);
-}
-
-static void accept_tcp(struct worker *w, int lfd)
-{
-	for (int i = 0; i < 64; i++) {
-		struct sockaddr_storage peer;
-		socklen_t plen = sizeof(peer);
-		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		if (atomic_fetch_add(&tcp_conns, 1) >= cfg.tcp_max) {
-			atomic_fetch_sub(&tcp_conns, 1);
-			close(fd); /* over the cap: the client retries later */
-			continue;
-		}
-		struct conn *c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			atomic_fetch_sub(&tcp_conns, 1);
-			continue;
-		}
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c->fd = fd;
-		c->peer = peer;
-		clock_gettime(CLOCK_MONOTONIC, &c->last);
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			free(c);
-			atomic_fetch_sub(&tcp_conns, 1);
-			continue;
-		}
-		c->next = w->conns;
-		w->conns = c;
-	}
-}
-
-/* Write what is pending; false when the connection is to be closed. */
-static bool conn_flush(struct worker *w, struct conn *c)
-{
-	while (c->out_off < c->out_len) {
-		ssize_t k = send(c->fd, c->out + c->out_off,
-				 c->out_len - c->out_off, MSG_NOSIGNAL);
-		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (k <= 0)
-			return false;
-		c->out_off += (size_t)k;
-	}
-	if (c->out_off == c->out_len)
-		c->out_off = c->out_len = 0;
-	struct epoll_event ev = {
-		.events = EPOLLIN | (c->out_len ? EPOLLOUT : 0),
-		.data.ptr = c,
-	};
-	epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
-	return true;
-}
-
-static bool conn_queue(struct conn *c, const uint8_t *msg, size_t n)
-{
-	if (c->out_len + n + 2 > c->out_cap) {
-		size_t cap = c->out_cap ? c->out_cap * 2 : 4096;
-		while (cap < c->out_len + n + 2)
-			cap *= 2;
-		if (cap > (1u << 22))
-			return false; /* a client that does not read */
-		uint8_t *p = realloc(c->out, cap);
-		if (!p)
-			return false;
-		c->out = p;
-		c->out_cap = cap;
-	}
-	c->out[c->out_len++] = (uint8_t)(n >> 8);
-	c->out[c->out_len++] = (uint8_t)n;
-	memcpy(c->out + c->out_len, msg, n);
-	c->out_len += n;
-	return true;
-}
-
-static void serve_tcp(struct worker *w, struct conn *c, uint32_t events)
-{
-	static __thread uint8_t resp[65535];
-
-	if (events & (EPOLLERR | EPOLLHUP)) {
-		conn_close(w, c);
-		return;
-	}
-	if (events & EPOLLOUT && !conn_flush(w, c)) {
-		conn_close(w, c);
-		return;
-	}
-	if (!(events & EPOLLIN))
-		return;
-	ssize_t k =
-		recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
-	if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-		conn_close(w, c);
-		return;
-	}
-	if (k < 0)
-		return;
-	c->in_len += (size_t)k;
-	clock_gettime(CLOCK_MONOTONIC, &c->last);
-	/* Every complete message, in order (pipelining, RFC 7766 6.2.1). */
-	size_t at = 0;
-	while (c->in_len - at >= 2) {
-		size_t len = (size_t)c->in[at] << 8 | c->in[at + 1];
-		if (c->in_len - at - 2 < len)
-			break;
-		size_t r = len ? answer(w, c->in + at + 2, len, resp,
-					sizeof(resp), true, &c->peer) :
-				 0;
-		at += 2 + len;
-		if (r && !conn_queue(c, resp, r)) {
-			conn_close(w, c);
-			return;
-		}
-	}
-	memmove(c->in, c->in + at, c->in_len - at);
-	c->in_len -= at;
-	if (c->out_len && !conn_flush(w, c))
-		conn_close(w, c);
+	return answer(ctx, q, qlen, out, cap, true, client);
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event evs[64];
+	int64_t reported = 0;
 
 	while (!atomic_load(&stopping)) {
-		int n = epoll_wait(w->ep, evs, 64, 1000);
+		int64_t now = srv_now_ms();
+		/* Deadlines of connections (RFC 7766 6.2.3 and the limits
+		 * in tcp.h): the wait ends at the next one. */
+		int64_t wait = tcp_expire(&w->conns, now);
+		if (wait < 0 || wait > 1000)
+			wait = 1000;
+		if (now - reported >= 1000) {
+			srv_stats_report(&stats, now);
+			reported = now;
+		}
+		int n = epoll_wait(w->ep, evs, 64, (int)wait);
+		now = srv_now_ms();
 		for (int i = 0; i < n; i++) {
 			uintptr_t tag = (uintptr_t)evs[i].data.u64;
 			if (tag == 1)
@@ -591,22 +568,40 @@ static void *worker_main(void *arg)
 				serve_udp(w, w->udp[tag - 2]);
 			} else if (tag >= 2 + MAX_LISTEN &&
 				   tag < 2 + 2 * MAX_LISTEN) {
-				accept_tcp(w, w->tcp[tag - 2 - MAX_LISTEN]);
+				tcp_accept(&w->conns,
+					   w->tcp[tag - 2 - MAX_LISTEN], now);
 			} else {
-				serve_tcp(w, evs[i].data.ptr, evs[i].events);
+				tcp_event(&w->conns, evs[i].data.ptr,
+					  evs[i].events, now);
 			}
 		}
 		limit_report();
-		/* Idle connections (RFC 7766 6.2.3). */
-		for (struct conn *c = w->conns, *next; c; c = next) {
-			next = c->next;
-			if (since(&c->last) > cfg.tcp_idle_s)
-				conn_close(w, c);
-		}
 	}
-	while (w->conns)
-		conn_close(w, w->conns);
+	tcp_close_all(&w->conns);
 	return NULL;
+}
+
+/* The counters and the TCP limits the workers share. */
+static int tcp_setup(void)
+{
+	struct tcp_limits lim = {
+		.max_conns = cfg.tcp_max,
+		.max_per_client = cfg.tcp_max_per_client,
+		.prefix4 = cfg.tcp_prefix4,
+		.prefix6 = cfg.tcp_prefix6,
+		.idle_ms = (int64_t)cfg.tcp_idle_s * 1000,
+		.msg_ms = (int64_t)(cfg.tcp_msg_timeout_s * 1000 + 0.5),
+		.output_max = cfg.tcp_output_max,
+		.memory_max = cfg.tcp_memory,
+	};
+
+	srv_stats_init(&stats, prog, !quiet);
+	if (tcp_shared_init(&tcp_shared, &lim, &stats) < 0) {
+		fprintf(stderr, "%s: cannot set up TCP: %s\n", prog,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int open_socket(const struct sockaddr_storage *ss, socklen_t len,
@@ -742,6 +737,13 @@ int main(int argc, char **argv)
 		{ "nsid", required_argument, NULL, 'n' },
 		{ "tcp-idle", required_argument, NULL, 'I' },
 		{ "tcp-max", required_argument, NULL, 'M' },
+		/* Without a letter: named as in a config file (case 0). */
+		{ "tcp-max-per-client", required_argument, NULL, 0 },
+		{ "tcp-client-prefix4", required_argument, NULL, 0 },
+		{ "tcp-client-prefix6", required_argument, NULL, 0 },
+		{ "tcp-msg-timeout", required_argument, NULL, 0 },
+		{ "tcp-output-max", required_argument, NULL, 0 },
+		{ "tcp-memory", required_argument, NULL, 0 },
 		{ "cookie-secret", required_argument, NULL, 'S' },
 		{ "cookie-secret-previous", required_argument, NULL, 'R' },
 		{ "pidfile", required_argument, NULL, 'p' },
@@ -753,16 +755,25 @@ int main(int argc, char **argv)
 	struct config flags = { 0 };
 	static const char shortopts[] = "c:l:w:u:n:p:o:qh";
 	const char *pidfile = NULL;
-	int c;
+	int c, idx;
 
 	cfg.tcp_idle_s = 10;
 	cfg.tcp_max = 1000;
+	cfg.tcp_max_per_client = 20;
+	cfg.tcp_prefix4 = 32;
+	cfg.tcp_prefix6 = 64;
+	cfg.tcp_msg_timeout_s = 2;
+	cfg.tcp_output_max = 64 << 10;
+	cfg.tcp_memory = 64 << 20;
 	/* The config files first, in order, then the flags over them. */
 	if (xd_conf_each(argc, argv, shortopts, opts, read_config, &cfg) < 0)
 		return EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, opts, &idx)) != -1) {
 		const char *name = NULL;
 		switch (c) {
+		case 0:
+			name = opts[idx].name;
+			break;
 		case 'c':
 			continue;
 		case 'p':
@@ -822,8 +833,8 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		if (set_option(&cfg, name, optarg) < 0)
-			xd_usage_error(prog, usage, "bad value '%s' for --%s",
-				       optarg, name);
+			xd_usage_error(prog, usage, "bad value '%s' for --%s%s",
+				       optarg, name, option_hint(name));
 	}
 	if (flags.nlisten) {
 		memcpy(cfg.listen, flags.listen, sizeof(cfg.listen));
@@ -839,6 +850,12 @@ int main(int argc, char **argv)
 	}
 	if (!cfg.nsources)
 		xd_usage_error(prog, usage, "%s", "no zones given");
+	if (cfg.tcp_memory < cfg.tcp_output_max + 2 * (2 + 65535))
+		xd_usage_error(prog, usage,
+			       "--tcp-memory %zu cannot hold the buffers of "
+			       "one connection: give it at least "
+			       "--tcp-output-max (%zu) + 128K",
+			       cfg.tcp_memory, cfg.tcp_output_max);
 	if (!cfg.nlisten) {
 		parse_listen(&cfg, "0.0.0.0:53");
 		parse_listen(&cfg, "[::]:53");
@@ -872,7 +889,7 @@ int main(int argc, char **argv)
 	/* Every socket before dropping privileges (port 53). */
 	struct worker *ws = calloc((size_t)cfg.workers, sizeof(*ws));
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!ws || stop_fd < 0)
+	if (!ws || stop_fd < 0 || tcp_setup() < 0)
 		return EXIT_FAIL;
 	for (int i = 0; i < cfg.workers; i++) {
 		struct worker *w = &ws[i];
@@ -883,6 +900,7 @@ int main(int argc, char **argv)
 			      cfg.nsid_len, cfg.secret,
 			      cfg.has_previous ? cfg.previous : NULL);
 		w->sc.limit = xd_limit_on(&limiter) ? &limiter : NULL;
+		tcp_worker_init(&w->conns, &tcp_shared, w->ep, answer_tcp, w);
 		for (int l = 0; l < cfg.nlisten; l++) {
 			char addr[INET6_ADDRSTRLEN + 8] = "?";
 			const struct sockaddr_storage *ss = &cfg.listen[l];

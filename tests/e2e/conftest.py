@@ -234,14 +234,15 @@ class Server:
     in the foreground, stopped at close(). Rate limiting off unless rrl
     (the tests send many queries from one address)."""
 
-    def __init__(self, sources, listen=None, extra=(), port=None, rrl=False):
+    def __init__(self, sources, listen=None, extra=(), port=None,
+                 quiet=True, rrl=False):
         exe = os.path.join(BUILD, "xdpdns-server")
         need(os.path.exists(exe), "build/xdpdns-server not built")
         self.port = port or free_port()
         listen = listen or ["127.0.0.1:%d" % self.port]
         # Ready when its first address takes a TCP connection.
         self.addr = listen[0].rsplit(":", 1)[0].strip("[]")
-        args = [exe, "--workers", "1", "--quiet"]
+        args = [exe, "--workers", "1"] + (["--quiet"] if quiet else [])
         if not rrl:
             args += ["--option", "rrl=off"]
         for a in listen:

@@ -271,36 +271,60 @@ def served_connection(s, timeout=10.0):
         time.sleep(0.02)
 
 
+def closed_at_once(c, within=0.9):
+    """Whether the server closes connection c (FIN or reset) within
+    `within` seconds, not later by a timeout."""
+    c.settimeout(within + 1)
+    t0 = time.monotonic()
+    try:
+        got = c.recv(1)
+    except ConnectionResetError:
+        got = b""
+    except socket.timeout:
+        return False
+    return got == b"" and time.monotonic() - t0 < within
+
+
 def test_tcp_idle_timeout_and_cap():
+    """At --tcp-max, a new connection takes the place of the longest idle
+    one; with none idle it is closed at once; busy connections are left
+    alone; an idle one is closed after --tcp-idle from its last reply."""
     s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
-               extra=["--tcp-idle", "2", "--tcp-max", "2"])
+               extra=["--tcp-idle", "2", "--tcp-max", "2",
+                      "--tcp-msg-timeout", "20"])
+    w = make_wire("www.basic.example.", "A", False, 7)
+    framed = struct.pack("!H", len(w)) + w
     try:
         # Two connections the server counts: each answered once (until
         # the start-up probe's connection is released, the second one
         # is over the cap and closed: asked again).
         a = served_connection(s)
-        t_open = time.monotonic()  # a's last query
         b = served_connection(s)
-        # A third connection over the cap is closed at once, not left to
-        # the idle timeout.
-        c = socket.create_connection((s.addr, s.port), timeout=5)
-        c.settimeout(1)
-        t0 = time.monotonic()
-        assert c.recv(1) == b"", "a third connection was kept"
-        assert time.monotonic() - t0 < 0.9, "closed by the idle timeout"
-        c.close()
-        # The two under the cap are served.
-        w = make_wire("www.basic.example.", "A", False, 7)
-        b.sendall(struct.pack("!H", len(w)) + w)
-        n = struct.unpack("!H", _recv_all(b, 2))[0]
-        assert _recv_all(b, n)[:2] == w[:2]
-        # An idle one is closed after --tcp-idle, not before.
-        a.settimeout(5)
-        assert a.recv(1) == b""
-        idle = time.monotonic() - t_open
-        assert 1.8 < idle < 4, "idle connection closed after %.1f s" % idle
-        a.close()
-        b.close()
+        # b busy: the first byte of its next query, so a is the only idle
+        # one. A third connection takes a's place: a is closed at once,
+        # not by the idle timeout, and the third is served.
+        b.sendall(framed[:1])
+        c = served_connection(s, timeout=2)
+        assert closed_at_once(a), "the idle connection was kept at the cap"
+        # c busy too: a fourth finds none idle and is closed at once.
+        c.sendall(framed[:1])
+        d = socket.create_connection((s.addr, s.port), timeout=5)
+        assert closed_at_once(d), "a connection over the cap was kept"
+        d.close()
+        # The busy ones were left alone: their queries are answered.
+        for x in (b, c):
+            x.sendall(framed[1:])
+            n = struct.unpack("!H", _recv_all(x, 2))[0]
+            assert _recv_all(x, n)[:2] == w[:2]
+        t_answered = time.monotonic()
+        # Idle from their last reply: closed after --tcp-idle, not before.
+        for x in (b, c):
+            x.settimeout(5)
+            assert x.recv(1) == b""
+            idle = time.monotonic() - t_answered
+            assert 1.8 < idle < 4, "idle connection closed after %.1f s" % idle
+        for x in (a, b, c):
+            x.close()
     finally:
         s.close()
 
