@@ -55,8 +55,7 @@ static const struct {
 	  XD_RRL_RATE_MAX },
 	{ "rrl-referrals-per-second", XD_RRL_REFERRAL, 0, false, 0,
 	  XD_RRL_RATE_MAX },
-	{ "rrl-errors-per-second", XD_RRL_ERROR, 0, false, 0,
-	  XD_RRL_RATE_MAX },
+	{ "rrl-errors-per-second", XD_RRL_ERROR, 0, false, 0, XD_RRL_RATE_MAX },
 	{ "rrl-window", -1, offsetof(struct xd_limit_settings, window), false,
 	  1, 3600 },
 	{ "rrl-slip", -1, offsetof(struct xd_limit_settings, slip), false, 0,
@@ -69,8 +68,8 @@ static const struct {
 	  1024, 1u << 24 },
 };
 
-int xd_limit_set(struct xd_limit_settings *s, const char *name,
-		 const char *val, char *why, size_t len)
+int xd_limit_set(struct xd_limit_settings *s, const char *name, const char *val,
+		 char *why, size_t len)
 {
 	bool on;
 
@@ -222,8 +221,8 @@ enum xd_limit_verdict xd_limit_check(struct xd_limiter *l,
 	} else {
 		return XD_LIMIT_SEND;
 	}
-	uint64_t tag = xd_rrl_tag(l->seed, be64(addr), be64(addr + 8), plen,
-				  cls, key);
+	uint64_t tag =
+		xd_rrl_tag(l->seed, be64(addr), be64(addr + 8), plen, cls, key);
 	uint32_t i0 = (uint32_t)(tag >> 32) & (s->buckets - 1);
 	pthread_mutex_t *lock = &l->locks[(i0 >> 1) % XD_LIMIT_LOCKS];
 	struct xd_rrl_bucket *b;

@@ -66,8 +66,8 @@ void xd_limit_defaults(struct xd_limit_settings *s);
  * rrl-log-only, plus rrl-exempt and rrl-table) to val. Returns 0, -1 for
  * a bad value (why says what is wanted), -2 when name is not one.
  */
-int xd_limit_set(struct xd_limit_settings *s, const char *name,
-		 const char *val, char *why, size_t len);
+int xd_limit_set(struct xd_limit_settings *s, const char *name, const char *val,
+		 char *why, size_t len);
 
 /* A limiter with settings s; -ENOMEM, or 0. */
 int xd_limit_init(struct xd_limiter *l, const struct xd_limit_settings *s);
