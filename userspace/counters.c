@@ -13,6 +13,9 @@ static const char *const names[SRV_EVENTS] = {
 	[SRV_TCP_CLOSED_OUTPUT] = "tcp_closed_output",
 	[SRV_TCP_CLOSED_MEMORY] = "tcp_closed_memory",
 	[SRV_UDP_SEND_FAILED] = "udp_send_failed",
+	[SRV_RRL_DROPPED] = "rrl_dropped",
+	[SRV_RRL_SLIPPED] = "rrl_slipped",
+	[SRV_RRL_LOG_ONLY] = "rrl_log_only",
 };
 
 /* What a log line says after the count. */
@@ -35,6 +38,11 @@ static const char *const texts[SRV_EVENTS] = {
 				  "at --tcp-memory",
 	[SRV_UDP_SEND_FAILED] = "UDP replies the kernel refused to send "
 				"(such as to an unroutable source)",
+	[SRV_RRL_DROPPED] = "UDP responses over their rate limit, dropped",
+	[SRV_RRL_SLIPPED] = "UDP responses over their rate limit, sent as "
+			    "TC=1 without records (slipped)",
+	[SRV_RRL_LOG_ONLY] = "UDP responses over their rate limit, sent "
+			     "(rrl-log-only)",
 };
 
 void srv_stats_init(struct srv_stats *s, const char *prog, bool log)

@@ -25,6 +25,9 @@ enum srv_event {
 	SRV_TCP_CLOSED_OUTPUT, /* replies left unread for --tcp-idle */
 	SRV_TCP_CLOSED_MEMORY, /* closed to free buffers at --tcp-memory */
 	SRV_UDP_SEND_FAILED, /* a reply the kernel refused (sendmmsg) */
+	SRV_RRL_DROPPED, /* a UDP response over its rate, not sent */
+	SRV_RRL_SLIPPED, /* one sent as TC=1 without records instead */
+	SRV_RRL_LOG_ONLY, /* one rrl-log-only let through */
 	SRV_EVENTS
 };
 

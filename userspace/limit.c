@@ -242,14 +242,9 @@ enum xd_limit_verdict xd_limit_check(struct xd_limiter *l,
 	pthread_mutex_unlock(lock);
 	if (!over || exempt)
 		return XD_LIMIT_SEND;
-	if (s->log_only) {
-		atomic_fetch_add(&l->counts.log_only, 1);
-		return XD_LIMIT_SEND;
-	}
-	if (cls < XD_RRL_ERROR && xd_rrl_slips(s->slip, n)) {
-		atomic_fetch_add(&l->counts.slipped, 1);
+	if (s->log_only)
+		return XD_LIMIT_LOG_ONLY;
+	if (cls < XD_RRL_ERROR && xd_rrl_slips(s->slip, n))
 		return XD_LIMIT_SLIP;
-	}
-	atomic_fetch_add(&l->counts.dropped, 1);
 	return XD_LIMIT_DROP;
 }

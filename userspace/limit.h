@@ -13,7 +13,6 @@
 #define XDPDNS_LIMIT_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,11 +38,7 @@ enum xd_limit_verdict {
 	XD_LIMIT_SEND,
 	XD_LIMIT_DROP,
 	XD_LIMIT_SLIP, /* send it as TC=1 with no records */
-};
-
-/* What it did, since the start. */
-struct xd_limit_counts {
-	atomic_ulong dropped, slipped, log_only;
+	XD_LIMIT_LOG_ONLY, /* over, but sent: rrl-log-only */
 };
 
 struct xd_limiter {
@@ -52,7 +47,6 @@ struct xd_limiter {
 	uint64_t seed;
 	uint64_t k[XD_RRL_CLASSES]; /* xd_rrl_credit() of each rate */
 	pthread_mutex_t locks[XD_LIMIT_LOCKS]; /* by bucket pair */
-	struct xd_limit_counts counts;
 	/* Milliseconds of a steady clock; a test may put its own. */
 	uint64_t (*now_ms)(void);
 };

@@ -439,47 +439,23 @@ struct worker {
 
 static struct xd_limiter limiter;
 
-/*
- * What rate limiting did, logged at most once a minute by whichever
- * worker comes by first, as BIND and Knot summarise it: a flood shows
- * in the log without a line per response.
- */
-static void limit_report(void)
-{
-	static atomic_ulong last_s, dropped, slipped, log_only;
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	unsigned long t = (unsigned long)now.tv_sec, was = atomic_load(&last_s);
-	if (t < was + 60 || !atomic_compare_exchange_strong(&last_s, &was, t))
-		return;
-	unsigned long d = atomic_load(&limiter.counts.dropped),
-		      sl = atomic_load(&limiter.counts.slipped),
-		      lo = atomic_load(&limiter.counts.log_only);
-	unsigned long dd = d - atomic_exchange(&dropped, d),
-		      ds = sl - atomic_exchange(&slipped, sl),
-		      dl = lo - atomic_exchange(&log_only, lo);
-	if (dd || ds)
-		xd_log(prog,
-		       "rate limiting: %lu responses dropped, %lu slipped "
-		       "(TC=1) since the last report",
-		       dd, ds);
-	if (dl)
-		xd_log(prog,
-		       "rate limiting (log only): %lu responses would have "
-		       "been limited since the last report",
-		       dl);
-}
-
 /* Answer one query under the read lock. */
 static size_t answer(struct worker *w, const uint8_t *q, size_t qlen,
 		     uint8_t *out, size_t cap, bool tcp,
 		     const struct sockaddr_storage *client)
 {
+	struct xd_serve_info info;
+
 	pthread_rwlock_rdlock(&db_lock);
 	size_t n = xd_serve(&w->sc, db_current, q, qlen, out, cap, tcp, client,
-			    (uint32_t)time(NULL), NULL);
+			    (uint32_t)time(NULL), &info);
 	pthread_rwlock_unlock(&db_lock);
+	if (info.limited != XD_LIMIT_SEND)
+		srv_stats_add(&stats,
+			      info.limited == XD_LIMIT_DROP ? SRV_RRL_DROPPED :
+			      info.limited == XD_LIMIT_SLIP ? SRV_RRL_SLIPPED :
+							      SRV_RRL_LOG_ONLY,
+			      1, srv_now_ms());
 	return n;
 }
 
@@ -575,7 +551,6 @@ static void *worker_main(void *arg)
 					  evs[i].events, now);
 			}
 		}
-		limit_report();
 	}
 	tcp_close_all(&w->conns);
 	return NULL;

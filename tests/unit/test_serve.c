@@ -564,10 +564,16 @@ static void rate_limit_exemptions(void **state)
 	assert_int_equal(xd_limit_set(&set, "rrl-log-only", "on", why, 128), 0);
 	assert_int_equal(xd_limit_init(&e.l, &set), 0);
 	e.l.now_ms = fake_clock;
-	for (int i = 0; i < 5; i++)
-		assert_true(limit_ask(&e, &q, "198.18.24.9", false, &slip) &&
-			    !slip);
-	assert_int_equal(atomic_load(&e.l.counts.log_only), 4);
+	struct sockaddr_storage ss = addr("198.18.24.9");
+	static uint8_t out[4096];
+	for (int i = 0; i < 5; i++) {
+		struct xd_serve_info info;
+		size_t n = xd_serve(&e.ctx, &e.db, q.b, q.n, out, sizeof(out),
+				    false, &ss, 1700000000, &info);
+		assert_true(n > 0 && !(out[2] & 0x02));
+		assert_int_equal(info.limited,
+				 i ? XD_LIMIT_LOG_ONLY : XD_LIMIT_SEND);
+	}
 	limit_close(&e);
 }
 
