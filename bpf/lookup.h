@@ -61,18 +61,18 @@ static __always_inline void store64(void *p, __u64 v)
 static __always_inline __u32 key_len(const struct xd_scratch *s)
 {
 	asm volatile("" ::: "memory");
-	return s->key_len & 0x1ff;
+	return s->f.key_len & 0x1ff;
 }
 
 static __always_inline __u32 key_off(const struct xd_scratch *s)
 {
 	asm volatile("" ::: "memory");
-	return s->key_off & 0xff;
+	return s->f.key_off & 0xff;
 }
 
 /*
  * The hash of the query name's suffix that starts at byte off (a label
- * start), from the states the parse left in s->hst (bpf/xdpdns.h): the
+ * start), from the states the parse left in s->q.hst (bpf/xdpdns.h): the
  * state after the suffix's whole words from the end, then its leftmost
  * word with the bytes before the suffix masked off. The words lie on the
  * grid the parse stored the name on, so the load is one of its stores.
@@ -83,8 +83,8 @@ static __always_inline __u64 suffix_hash(const struct xd_scratch *s, __u32 nlen,
 	__u32 len = nlen - off;
 	__u32 nw = (len + 7) / 8;
 	__u32 masked = 8 * nw - len; /* 0..7 bytes before the suffix */
-	__u64 h = s->hst[(nw - 1) & 31];
-	__u64 w = load64(s->nbuf + ((8 + nlen - 8 * nw) & 0xff));
+	__u64 h = s->q.hst[(nw - 1) & 31];
+	__u64 w = load64(s->q.buf + ((8 + nlen - 8 * nw) & 0xff));
 
 	XD_HASH_WORD(h, w & (~0ull << (8 * masked)));
 	return xd_hash_end(h);
@@ -115,7 +115,7 @@ static __always_inline int iname_equal(const struct xd_xnode *n,
 
 /*
  * Compare the stored name of node n with the key name in buf. Stored names
- * are zero-padded to whole words, and so is the query's name in s->nbuf
+ * are zero-padded to whole words, and so is the query's name in s->q.buf
  * (a zero word follows it), so words compare whole. A name's chunk is
  * looked up again only where the name crosses into the next one.
  */
@@ -156,7 +156,7 @@ enum lookup_result { LOOKUP_ABSENT, LOOKUP_FOUND, LOOKUP_UNSURE };
 /*
  * The slot for hash h among nb buckets from base: looked for in its
  * primary bucket and, if that is full, in its secondary one
- * (bpf/xdpdns.h). s->hit is the node index + 1 of the first slot with
+ * (bpf/xdpdns.h). s->f.hit is the node index + 1 of the first slot with
  * h's tag, 0 when none has it, XD_TREF_PASS when a bucket lies outside
  * the array (a loader bug).
  */
@@ -166,13 +166,13 @@ static __always_inline void find_slot(struct xd_scratch *s, __u32 base,
 	__u32 tag = (__u32)(h >> 32) | 1;
 	__u32 b = xd_bucket1(h, nb);
 
-	s->hit = 0;
+	s->f.hit = 0;
 	for (__u32 pass = 0; pass < 2; pass++) {
 		__u32 full = 1, idx = base + b;
 		const struct xd_sbucket *bk =
 			bpf_map_lookup_elem(&xd_slots, &idx);
 		if (!bk) {
-			s->hit = XD_TREF_PASS;
+			s->f.hit = XD_TREF_PASS;
 			break;
 		}
 		for (__u32 j = 0; j < XD_BUCKET; j++) {
@@ -182,11 +182,11 @@ static __always_inline void find_slot(struct xd_scratch *s, __u32 base,
 				break;
 			}
 			if (sl->tag == tag) {
-				s->hit = sl->node;
+				s->f.hit = sl->node;
 				break;
 			}
 		}
-		if (s->hit || !full)
+		if (s->f.hit || !full)
 			break;
 		b = xd_bucket2(h, nb);
 	}
@@ -201,12 +201,12 @@ static __always_inline int name_probe(struct xd_scratch *s,
 				      const struct xd_config *cfg, __u32 gen,
 				      __u32 nlen, __u64 qhash)
 {
-	s->key_off = 0;
-	s->key_len = nlen;
+	s->f.key_off = 0;
+	s->f.key_len = nlen;
 	find_slot(s, gen ? cfg->slots / XD_BUCKET : 0,
 		  cfg->gen[gen & 1].buckets, qhash);
 	asm volatile("" ::: "memory");
-	__u32 hit = s->hit;
+	__u32 hit = s->f.hit;
 	if (!hit)
 		return LOOKUP_ABSENT;
 	if (hit == XD_TREF_PASS)
@@ -220,21 +220,21 @@ static __always_inline int name_probe(struct xd_scratch *s,
 	if (!n || n->nlen > XD_NODE_INAME || n->nlen != key_len(s) ||
 	    !iname_equal(n, XD_QNAME(s), 0, n->nlen))
 		return LOOKUP_UNSURE;
-	s->found_k = 0;
-	s->fhash = qhash;
+	s->f.k = 0;
+	s->f.hash = qhash;
 	return LOOKUP_FOUND;
 }
 
 /*
  * The longest suffix of the query name that is a node: the name itself
- * (s->found_k = 0) or its closest existing ancestor (s->found_k labels
+ * (s->f.k = 0) or its closest existing ancestor (s->f.k labels
  * shorter). Each suffix is looked for in its primary bucket and, if that
  * is full, in its secondary one (bpf/xdpdns.h). Only the first slot with
  * the right tag is compared byte for byte; if that is another name (a
  * 32-bit tag collision), the answer is LOOKUP_UNSURE and the query goes
  * to userspace rather than risk a wrong answer. Label counts in
- * s->skip_depths are left out (the name's own, when name_probe() found it
- * absent). On LOOKUP_FOUND, s->hit is the node's index + 1.
+ * s->f.skip_depths are left out (the name's own, when name_probe() found it
+ * absent). On LOOKUP_FOUND, s->f.hit is the node's index + 1.
  */
 static __always_inline int suffix_lookup(struct xd_scratch *s,
 					 const struct xd_config *cfg, __u32 gen,
@@ -245,38 +245,38 @@ static __always_inline int suffix_lookup(struct xd_scratch *s,
 	__u32 nbase = gen ? cfg->nodes : 0;
 	__u32 nb = g->buckets;
 
-	s->hit = 0;
+	s->f.hit = 0;
 	for (__u32 k = 0; k < XD_MAX_LABELS + 1; k++) {
 		if (k > nl)
 			break;
 		/* No name has this suffix's label count: not here. */
-		if (!(g->depths & ~s->skip_depths & xd_depth_bit(nl - k)))
+		if (!(g->depths & ~s->f.skip_depths & xd_depth_bit(nl - k)))
 			continue;
-		__u32 koff = k < nl ? s->labels[k & XD_MAX_LABELS] : nlen - 1;
+		__u32 koff = k < nl ? s->q.labels[k & XD_MAX_LABELS] : nlen - 1;
 		if (koff >= nlen)
 			break;
 		/* The whole name's hash came out of the parse's pass. */
 		__u64 h = k ? suffix_hash(s, nlen, koff) : qhash;
 		find_slot(s, base, nb, h);
-		if (s->hit) {
-			s->found_k = k;
-			s->fhash = h;
+		if (s->f.hit) {
+			s->f.k = k;
+			s->f.hash = h;
 			break;
 		}
 	}
 	/* One state after the loop, whichever suffix it stopped at. */
 	asm volatile("" ::: "memory");
-	__u32 hit = s->hit;
+	__u32 hit = s->f.hit;
 	if (!hit)
 		return LOOKUP_ABSENT;
 	if (hit == XD_TREF_PASS) /* outside the arrays: a loader bug */
 		return LOOKUP_UNSURE;
-	__u32 k = s->found_k & 0xff;
-	__u32 off = k < nl ? s->labels[k & XD_MAX_LABELS] : nlen - 1;
+	__u32 k = s->f.k & 0xff;
+	__u32 off = k < nl ? s->q.labels[k & XD_MAX_LABELS] : nlen - 1;
 	if (off >= nlen)
 		return LOOKUP_UNSURE;
-	s->key_off = off;
-	s->key_len = nlen - off;
+	s->f.key_off = off;
+	s->f.key_len = nlen - off;
 	__u32 ni = nbase + hit - 1;
 	const struct xd_xnode *n = bpf_map_lookup_elem(&xd_nodes, &ni);
 	if (!n || !name_equal(s, n, cfg, gen, XD_QNAME(s)))

@@ -68,47 +68,77 @@ struct {
 	__type(value, struct xd_stats);
 } xd_stats SEC(".maps");
 
-/* Per-CPU working memory for one packet. */
-struct xd_scratch {
-	/* The qname, lowercase, at nbuf + 8 (XD_QNAME), a zero word after
+/*
+ * Per-CPU working memory for one packet, a part for each stage: what one
+ * stage leaves there, the next reads (the program's verdicts depend on
+ * values read back from memory, so that the verifier walks what follows
+ * once, whichever way led there).
+ */
+
+/* The question name, as the parse read it. */
+struct xd_qname {
+	/* The name, lowercase, at buf + 8 (XD_QNAME), a zero word after
 	 * it; the 8 bytes before it take the first word's masked bytes. */
-	__u8 nbuf[8 + XD_NAME_MAX + 1 + 8];
+	__u8 buf[8 + XD_NAME_MAX + 1 + 8];
 	__u8 labels[XD_MAX_LABELS + 1]; /* label starts within the name */
-	__u32 nlen, nl; /* laundered through memory */
-	__u32 key_off, key_len; /* the name being compared */
+	__u32 len, nl; /* its length and label count */
+	__u32 guessed; /* the length was guessed, the labels not walked */
+	__u32 pad;
 	__u64 hst[32]; /* name hash state after j words from its end */
-	__u64 fhash; /* the hash of the name found */
-	__u32 hit, found_k; /* the lookup's result */
-	__u32 guessed; /* the name's length was guessed, its labels not walked */
+};
+
+/* What the lookup found. */
+struct xd_found {
+	__u32 key_off, key_len; /* the name being compared */
+	__u64 hash; /* the hash of the name found */
+	__u32 hit, k; /* its node index + 1; labels below it the query is */
 	__u32 probe; /* name_probe()'s result, or PROBE_MISMATCH */
-	__u32 pad_probe;
+	__u32 pad;
 	__u64 skip_depths; /* label counts suffix_lookup() leaves out */
+};
+
+/* The reply: what respond() chose, then what building it leaves. */
+struct xd_plan {
 	__u64 cut; /* the chosen cut: struct xd_xcut as one word */
 	__u64 th; /* the template's header: struct xd_xtmpl as one word */
-	__u32 found; /* a cut was chosen */
+	__u32 has_cut; /* a cut was chosen */
 	__u32 rsum; /* the relocations' change to the cut's sum */
 	__u64 hsum; /* the UDP checksum's part from headers(): pseudo
 		     * header, UDP header, DNS header */
-	__u8 cookie[24]; /* the query's client and server cookies */
-	__u8 cmsg[72]; /* what the cookie hash covers (and slack the
-			* verifier wants for the hash's loops) */
 	__u8 opt[40]; /* the reply's OPT record and COOKIE option */
 	__u32 optlen, osum; /* its length (0, 11 or 39) and sum */
 	__u32 cookie_valid; /* a server cookie of ours, in its lifetime */
 	__u32 slipped; /* rate-limited, sent as TC=1 without records */
 	__s32 delta; /* relocation */
-	__u32 frame;
+	__u32 frame; /* the reply's frame length */
 	__u32 from; /* how far in the query's bytes start */
 	__u32 tbase; /* the template's first chunk in xd_chunks */
-	/* Rate limiting: the credit a jiffy earns, in 2^-30 thousandths of
-	 * a response, for the rate it was computed for (one division per
-	 * CPU when a rate changes, not one per query). */
-	__u32 rrl_rate_seen[XD_RRL_CLASSES];
-	__u64 rrl_k[XD_RRL_CLASSES];
-	/* Cookies: the wall clock's second at jiffy ck_jiffies, for the
-	 * clock offset it was read with. */
-	__u64 ck_jiffies, ck_offset, ck_now;
-	struct pkt pk; /* the parse, read back by respond() */
+};
+
+/* DNS cookies: the query's, what the hash covers, and the wall clock's
+ * second at jiffy `jiffies`, for the clock offset it was read with. */
+struct xd_cookie_work {
+	__u8 cookie[24]; /* the query's client and server cookies */
+	__u8 msg[72]; /* what the cookie hash covers (and slack the
+		       * verifier wants for the hash's loops) */
+	__u64 jiffies, offset, now;
+};
+
+/* Rate limiting: the credit a jiffy earns, in 2^-30 thousandths of a
+ * response, for the rate it was computed for (one division per CPU when
+ * a rate changes, not one per query). */
+struct xd_rrl_cache {
+	__u32 rate_seen[XD_RRL_CLASSES];
+	__u64 k[XD_RRL_CLASSES];
+};
+
+struct xd_scratch {
+	struct xd_qname q;
+	struct xd_found f;
+	struct xd_plan r;
+	struct xd_cookie_work ck;
+	struct xd_rrl_cache rrl;
+	struct pkt pk; /* the parse */
 };
 
 struct {
@@ -118,6 +148,6 @@ struct {
 	__type(value, struct xd_scratch);
 } xd_scratch SEC(".maps");
 
-#define XD_QNAME(s) ((s)->nbuf + 8)
+#define XD_QNAME(s) ((s)->q.buf + 8)
 
 #endif

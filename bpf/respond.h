@@ -69,9 +69,9 @@ static __always_inline __u32 load32(const void *p)
 /*
  * The UDP checksum of the reply, reading none of what was just written
  * (reading it back would stall on the stores): the pseudo header's and
- * the UDP and DNS headers' part from headers() (s->hsum), the
- * question's from the parse, the template's from the loader (in s->cut)
- * as moved by the relocations (s->rsum), and the OPT record's from
+ * the UDP and DNS headers' part from headers() (s->r.hsum), the
+ * question's from the parse, the template's from the loader (in s->r.cut)
+ * as moved by the relocations (s->r.rsum), and the OPT record's from
  * make_opt(). Sums are of native
  * (little-endian) 16-bit words at even offsets from the UDP header; a
  * part that starts at an odd offset has its sum byte-swapped.
@@ -79,7 +79,7 @@ static __always_inline __u32 load32(const void *p)
 static __always_inline __u16 udp_csum(const struct xd_scratch *s)
 {
 	const struct pkt *p = &s->pk;
-	__u64 sum = s->hsum;
+	__u64 sum = s->r.hsum;
 
 	/* The question, summed while parsing it. */
 	__u32 qsize = p->qsize & 0x1ff;
@@ -89,10 +89,10 @@ static __always_inline __u16 udp_csum(const struct xd_scratch *s)
 	 * and its options (summed by make_opt()) after them: a part that
 	 * starts at an odd offset is shifted 8 bits, which swaps the bytes
 	 * of its sum modulo 0xffff. */
-	sum += ((s->cut >> 48) + s->rsum) << (8 * (qsize & 1));
+	sum += ((s->r.cut >> 48) + s->r.rsum) << (8 * (qsize & 1));
 	if (p->edns)
-		sum += (__u64)(s->osum & 0xffff)
-		       << (8 * ((qsize + s->cut) & 1));
+		sum += (__u64)(s->r.osum & 0xffff)
+		       << (8 * ((qsize + s->r.cut) & 1));
 	__u16 c = (__u16)~csum_fold(sum);
 	return c ? c : 0xffff;
 }
@@ -107,7 +107,7 @@ static __always_inline __u16 udp_csum(const struct xd_scratch *s)
  * bytes before the query's bytes at the same offset, on bytes read already.
  * The question moves down before the DNS header is written, 8 bytes a
  * step from its start, then its last 8 bytes. The UDP checksum's part of
- * all this goes to s->hsum; the checksum itself is stored last, by
+ * all this goes to s->r.hsum; the checksum itself is stored last, by
  * respond(). headers() below calls this with the offsets as constants
  * for untagged frames.
  */
@@ -227,7 +227,7 @@ static __always_inline int build_headers(struct xdp_md *ctx,
 	CHECK(nd, 12);
 	store64(nd, w0);
 	*(__u32 *)(nd + 8) = w1;
-	s->hsum = sum + (w0 & 0xffffffff) + (w0 >> 32) + w1;
+	s->r.hsum = sum + (w0 & 0xffffffff) + (w0 >> 32) + w1;
 	return 0;
 #undef CHECK
 }

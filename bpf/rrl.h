@@ -84,11 +84,11 @@ __noinline int xd_limit(struct xdp_md *ctx, __u64 cls, __u64 id)
 		return RRL_ANSWER;
 	/* The credit a tick earns, computed once per CPU when the rate
 	 * changes, not once per query. */
-	__u64 hz = rrl_hz(), k = s->rrl_k[cls];
-	if (s->rrl_rate_seen[cls] != rate) {
+	__u64 hz = rrl_hz(), k = s->rrl.k[cls];
+	if (s->rrl.rate_seen[cls] != rate) {
 		k = xd_rrl_credit(rate, hz);
-		s->rrl_k[cls] = k;
-		s->rrl_rate_seen[cls] = (__u32)rate;
+		s->rrl.k[cls] = k;
+		s->rrl.rate_seen[cls] = (__u32)rate;
 	}
 	struct xd_rrl_bucket *b;
 	if (!xd_rrl_spend(b0, b1, tag, rrl_now(), hz, k, rate, cfg->rrl_window,

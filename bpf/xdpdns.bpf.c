@@ -63,7 +63,7 @@ static __always_inline __u32 kind_of(__u64 th)
 
 /* ---- the reply ------------------------------------------------------- */
 
-/* SipHash-2-4 of len (at most 32) bytes of s->cmsg: one subprogram. */
+/* SipHash-2-4 of len (at most 32) bytes of s->ck.msg: one subprogram. */
 static __noinline __u64 cookie_hash(const __u8 *key, const __u8 *msg, __u32 len)
 {
 	if (len > 32)
@@ -72,7 +72,7 @@ static __noinline __u64 cookie_hash(const __u8 *key, const __u8 *msg, __u32 len)
 }
 
 /*
- * The reply's OPT record in s->opt (s->optlen bytes, sum in s->osum):
+ * The reply's OPT record in s->r.opt (s->r.optlen bytes, sum in s->r.osum):
  * our size and DO; with a cookie in the query, a COOKIE option with the
  * client cookie and a server cookie (RFC 9018): the client's own when it
  * is ours, made with the current secret and under half an hour old, a
@@ -82,7 +82,7 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 				    const struct xd_config *cfg)
 {
 	struct pkt *p = &s->pk;
-	__u8 *o = s->opt;
+	__u8 *o = s->r.opt;
 	__u64 udp = cfg->edns_udp;
 	__u64 rec = (__u64)TYPE_OPT << 16 | (udp >> 8) << 24 |
 		    (udp & 0xff) << 32 | (__u64)(p->do_bit ? 0x80 : 0) << 56;
@@ -91,8 +91,8 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 	store64(o + 8, 0);
 	if (!p->cookie) {
 		/* The record alone: its sum is its first word's. */
-		s->optlen = OPT_LEN;
-		s->osum = csum_fold((rec & 0xffffffff) + (rec >> 32));
+		s->r.optlen = OPT_LEN;
+		s->r.osum = csum_fold((rec & 0xffffffff) + (rec >> 32));
 		return 0;
 	}
 	store64(o + 16, 0);
@@ -108,34 +108,34 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 	/* The wall clock's second, read once a tick per CPU: a
 	 * clock read and a division cost more than the hash. */
 	__u64 j = bpf_jiffies64();
-	if (s->ck_jiffies != j || s->ck_offset != cfg->clock_offset_ns) {
-		s->ck_offset = cfg->clock_offset_ns;
-		s->ck_now = (bpf_ktime_get_boot_ns() + s->ck_offset) /
+	if (s->ck.jiffies != j || s->ck.offset != cfg->clock_offset_ns) {
+		s->ck.offset = cfg->clock_offset_ns;
+		s->ck.now = (bpf_ktime_get_boot_ns() + s->ck.offset) /
 			    1000000000ull;
-		s->ck_jiffies = j;
+		s->ck.jiffies = j;
 	}
-	__u64 now = s->ck_now;
-	store64(s->cmsg, load64(s->cookie));
-	store64(s->cmsg + 16, load64(ip));
-	store64(s->cmsg + 24, load64(ip + 8));
+	__u64 now = s->ck.now;
+	store64(s->ck.msg, load64(s->ck.cookie));
+	store64(s->ck.msg + 16, load64(ip));
+	store64(s->ck.msg + 24, load64(ip + 8));
 	int reuse = 0;
-	if (p->cookie == 2 && s->cookie[8] == 1) {
-		__u8 *sc = s->cookie + 8;
+	if (p->cookie == 2 && s->ck.cookie[8] == 1) {
+		__u8 *sc = s->ck.cookie + 8;
 		__u32 ts = (__u32)sc[4] << 24 | (__u32)sc[5] << 16 |
 			   (__u32)sc[6] << 8 | sc[7];
 		__s32 age = (__s32)((__u32)now - ts);
 		if (age <= XD_COOKIE_PAST && age >= -XD_COOKIE_FUTURE) {
-			store64(s->cmsg + 8, load64(sc));
+			store64(s->ck.msg + 8, load64(sc));
 			__u64 want = load64(sc + 8);
-			if (cookie_hash(cfg->cookie_secret, s->cmsg,
+			if (cookie_hash(cfg->cookie_secret, s->ck.msg,
 					16 + iplen) == want) {
-				s->cookie_valid = 1;
+				s->r.cookie_valid = 1;
 				count(FIELD(seen_cookie_valid));
 				reuse = age < XD_COOKIE_RENEW;
 			} else if ((cfg->cookie_flags & XD_CK_PREVIOUS) &&
-				   cookie_hash(cfg->cookie_previous, s->cmsg,
+				   cookie_hash(cfg->cookie_previous, s->ck.msg,
 					       16 + iplen) == want) {
-				s->cookie_valid = 1;
+				s->r.cookie_valid = 1;
 				count(FIELD(seen_cookie_valid));
 			}
 		}
@@ -143,23 +143,23 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 	o[10] = 28;
 	o[12] = XD_OPT_COOKIE;
 	o[14] = XD_COOKIE_CLIENT + XD_COOKIE_SERVER;
-	store64(o + 15, load64(s->cookie));
+	store64(o + 15, load64(s->ck.cookie));
 	if (reuse) {
-		store64(o + 23, load64(s->cookie + 8));
-		store64(o + 31, load64(s->cookie + 16));
+		store64(o + 23, load64(s->ck.cookie + 8));
+		store64(o + 31, load64(s->ck.cookie + 16));
 	} else {
 		__u32 t = (__u32)now;
 		__u64 head = 1 | (__u64)(t >> 24) << 32 |
 			     (__u64)((t >> 16) & 0xff) << 40 |
 			     (__u64)((t >> 8) & 0xff) << 48 |
 			     (__u64)(t & 0xff) << 56;
-		store64(s->cmsg + 8, head);
+		store64(s->ck.msg + 8, head);
 		store64(o + 23, head);
 		store64(o + 31,
-			cookie_hash(cfg->cookie_secret, s->cmsg, 16 + iplen));
+			cookie_hash(cfg->cookie_secret, s->ck.msg, 16 + iplen));
 	}
 	o[39] = 0;
-	s->optlen = OPT_LEN + 28;
+	s->r.optlen = OPT_LEN + 28;
 	/* Its sum, as native 16-bit words from its first byte: five words
 	 * hold the record and the cookie. */
 	__u64 sum = 0;
@@ -167,7 +167,7 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 		__u64 w = load64(o + 8 * i);
 		sum += (w & 0xffffffff) + (w >> 32);
 	}
-	s->osum = csum_fold(sum);
+	s->r.osum = csum_fold(sum);
 	return 0;
 }
 
@@ -196,7 +196,7 @@ static __always_inline int move_ptr(void *data, void *end, __u32 qend, __u32 rl,
 static __always_inline __u32 cut_len(const struct xd_scratch *s)
 {
 	asm volatile("" ::: "memory");
-	return s->cut & 0x7ff;
+	return s->r.cut & 0x7ff;
 }
 
 /*
@@ -243,9 +243,9 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 
 	/* The longest cut that fits (the empty one is implicit, TC as the
 	 * template says), kept as the word it is read as. */
-	s->cut = (h.flags & XD_XT_TC0) ? XD_XCUT_TC : 0;
-	s->rsum = 0;
-	s->found = 0;
+	s->r.cut = (h.flags & XD_XT_TC0) ? XD_XCUT_TC : 0;
+	s->r.rsum = 0;
+	s->r.has_cut = 0;
 	for (__u32 k = 0; k < XD_TMPL_MAX_CUTS; k++) {
 		if (k >= h.ncuts)
 			break;
@@ -260,34 +260,34 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		__u32 len = x & (0xffff & ~XD_XCUT_TC);
 		if (len > avail)
 			continue;
-		s->cut = x;
-		s->found = 1;
+		s->r.cut = x;
+		s->r.has_cut = 1;
 		break;
 	}
 	/* Read back: one state for the verifier, whichever cut won. */
 	asm volatile("" ::: "memory");
 	__u32 clen = cut_len(s);
-	if ((h.flags & XD_XT_CUTS_PART) && !s->found)
+	if ((h.flags & XD_XT_CUTS_PART) && !s->r.has_cut)
 		return PASS_Q(pass_template);
 	if (clen > h.len)
 		return PASS_Q(pass_template);
 
-	s->optlen = 0;
-	s->osum = 0;
-	s->slipped = 0;
-	s->cookie_valid = 0;
+	s->r.optlen = 0;
+	s->r.osum = 0;
+	s->r.slipped = 0;
+	s->r.cookie_valid = 0;
 	if (optlen && make_opt(ctx, s, cfg) < 0)
 		return PASS_Q(pass_template);
 
 	/* Response rate limiting; a valid cookie of ours exempts. */
 	__u32 cls = kind_of(th);
-	if (cfg->rrl_rate[cls] && !s->cookie_valid) {
+	if (cfg->rrl_rate[cls] && !s->r.cookie_valid) {
 		/* Answers and NODATA by name and type, NXDOMAIN by zone,
 		 * referrals by delegation (their template). An answer made
 		 * from a wildcard counts for the wildcard (its parent, the
 		 * closest encloser, marked), as BIND counts it: random
 		 * names under it are one bucket. */
-		__u64 name = s->fhash ^ (walked ? 0x2a : 0);
+		__u64 name = s->f.hash ^ (walked ? 0x2a : 0);
 		__u64 id = cls <= XD_RRL_NODATA ? name ^ (__u64)p->qtype << 48 :
 						  (__u64)gen << 32 | tref;
 		int r = xd_limit(ctx, cls, id);
@@ -295,17 +295,17 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			return DROP(drop_rrl);
 		if (r == RRL_SLIP) {
 			/* TC=1 with the question alone (and the OPT). */
-			s->cut = XD_XCUT_TC;
-			s->slipped = 1;
+			s->r.cut = XD_XCUT_TC;
+			s->r.slipped = 1;
 		}
 	}
 	clen = cut_len(s);
 	__u32 qend = p->qend & 0x3ff;
-	__u32 frame = qend + clen + (s->optlen & 0x3f);
-	s->delta = delta;
-	s->th = th;
-	s->frame = frame;
-	s->tbase = (gen ? cfg->chunks : 0) + tref;
+	__u32 frame = qend + clen + (s->r.optlen & 0x3f);
+	s->r.delta = delta;
+	s->r.th = th;
+	s->r.frame = frame;
+	s->r.tbase = (gen ? cfg->chunks : 0) + tref;
 	int from = resize(ctx, frame);
 	if (from < 0)
 		return PASS_Q(pass_no_room);
@@ -315,13 +315,13 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	 * table the loader wrote wrong gets there; the bounds checks are
 	 * the verifier's. Values come back from memory: the branches taken
 	 * so far (flags, relocation, resizing) leave one state, not dozens. */
-	s->from = from;
+	s->r.from = from;
 	asm volatile("" ::: "memory");
-	frame = s->frame & 0x7ff;
+	frame = s->r.frame & 0x7ff;
 
 	/* The DNS header but its ID, from the values: flags, counts. */
-	__u64 cw = s->cut;
-	th = s->th;
+	__u64 cw = s->r.cut;
+	th = s->r.th;
 	__u32 tc = (cw >> 15) & 1;
 	__u32 rcode = tc ? 0 : (th >> 8) & 0x0f;
 	__u64 f1 = 0x80 | (((th >> 16) & XD_XT_AA) ? 0x04 : 0) | (tc << 1) |
@@ -334,19 +334,19 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	__u32 w1 = (__u32)((cw >> 24) & 0xff) << 8 |
 		   (__u32)bpf_htons((__u16)(((cw >> 32) & 0xff) + p->edns))
 			   << 16;
-	if (headers(ctx, s, s->from, frame, w0, w1) < 0)
+	if (headers(ctx, s, s->r.from, frame, w0, w1) < 0)
 		return DROP(drop_unbuilt);
 	asm volatile("" ::: "memory");
-	delta = s->delta;
+	delta = s->r.delta;
 	qend = s->pk.qend & 0x3ff;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 
 	/* The section bytes, 8 at a time, a chunk looked up once for all
 	 * its words; then the last few. */
-	__u32 ncuts = (s->th >> 32) & 0x1f, nrelocs = (s->th >> 40) & 0x7f;
+	__u32 ncuts = (s->r.th >> 32) & 0x1f, nrelocs = (s->r.th >> 40) & 0x7f;
 	__u32 bytes = xd_xtmpl_bytes_off(ncuts, nrelocs) & 0x3ff;
-	__u32 tb = s->tbase;
+	__u32 tb = s->r.tbase;
 	__u32 at = 0;
 	__u64 w = 0;
 	const struct xd_chunk *c = NULL;
@@ -443,7 +443,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 			odd += m;
 		}
 		/* delta for each: shifted 8 bits at an even offset. */
-		s->rsum = (__u32)delta * ((i - odd) * 256 + odd);
+		s->r.rsum = (__u32)delta * ((i - odd) * 256 + odd);
 	}
 
 	clen = cut_len(s);
@@ -453,15 +453,15 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 		if ((void *)(o + OPT_LEN) > end)
 			return DROP(drop_unbuilt);
 		/* Its 11 bytes in two stores, the second overlapping. */
-		store64(o, load64(s->opt));
-		*(__u32 *)(o + 7) = load32(s->opt + 7);
-		if (s->optlen > OPT_LEN) {
+		store64(o, load64(s->r.opt));
+		*(__u32 *)(o + 7) = load32(s->r.opt + 7);
+		if (s->r.optlen > OPT_LEN) {
 			if ((void *)(o + OPT_LEN + 28) > end)
 				return DROP(drop_unbuilt);
-			store64(o + 8, load64(s->opt + 8));
-			store64(o + 16, load64(s->opt + 16));
-			store64(o + 24, load64(s->opt + 24));
-			store64(o + 31, load64(s->opt + 31));
+			store64(o + 8, load64(s->r.opt + 8));
+			store64(o + 16, load64(s->r.opt + 16));
+			store64(o + 24, load64(s->r.opt + 24));
+			store64(o + 31, load64(s->r.opt + 31));
 		}
 	}
 
@@ -469,11 +469,11 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 	if ((void *)(udp + 1) > end)
 		return DROP(drop_unbuilt);
 	udp->check = udp_csum(s);
-	tc = (s->cut >> 15) & 1;
-	th = s->th;
+	tc = (s->r.cut >> 15) & 1;
+	th = s->r.th;
 	/* The four kinds' counters are consecutive (positive, NODATA,
 	 * NXDOMAIN, referral): the field by arithmetic, not by branches. */
-	size_t field = s->slipped ? FIELD(answer_slipped) :
+	size_t field = s->r.slipped ? FIELD(answer_slipped) :
 		       tc	  ? FIELD(answer_truncated) :
 				    FIELD(answer_positive) + 8 * kind_of(th);
 	barrier_var(field); /* keeps count()'s bound for the verifier */
@@ -485,7 +485,7 @@ static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 
 /*
  * The question name's labels, from its first byte at qname: their starts
- * in s->labels, their count in s->nl and the name's length in s->nlen
+ * in s->q.labels, their count in s->q.nl and the name's length in s->q.len
  * (read back through memory, so that every label count is one state).
  * -1 when malformed: a label over 63 bytes or a compression pointer, a
  * name over 255 bytes, or one that runs past the frame.
@@ -509,15 +509,15 @@ static __always_inline int walk_labels(struct xd_scratch *s, void *data,
 		pos = lp - q0;
 		if (pos > XD_NAME_MAX - 2)
 			return -1;
-		s->labels[nl & XD_MAX_LABELS] = (__u8)pos;
+		s->q.labels[nl & XD_MAX_LABELS] = (__u8)pos;
 		nl++;
 		lp += l + 1;
 	}
 	pos = lp - q0;
 	if (pos > XD_NAME_MAX - 1)
 		return -1;
-	s->nlen = pos + 1;
-	s->nl = nl;
+	s->q.len = pos + 1;
+	s->q.nl = nl;
 	return 0;
 }
 
@@ -695,15 +695,15 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	}
 	/* Through memory from here on, like the name's length: whether it
 	 * was guessed is not a second state for the verifier to follow. */
-	s->guessed = guess != 0;
+	s->q.guessed = guess != 0;
 	if (guess) {
-		s->nlen = guess;
-		s->nl = 0;
+		s->q.len = guess;
+		s->q.nl = 0;
 	} else if (walk_labels(s, data, end, qname) < 0) {
 		return DROP(drop_malformed);
 	}
 	asm volatile("" ::: "memory");
-	__u32 nlen = s->nlen & 0x1ff;
+	__u32 nlen = s->q.len & 0x1ff;
 	if (nlen > XD_NAME_MAX || nlen == 0)
 		return DROP(drop_malformed);
 	pk->name_len = (__u8)nlen;
@@ -714,7 +714,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	/* One pass over the name, right to left in 8-byte words that end
 	 * where it ends (the first one masked to the name's bytes): its
 	 * checksum from the client's bytes (the reply keeps their case), its
-	 * lowercase copy in s->nbuf, on the same grid, and the hash state
+	 * lowercase copy in s->q.buf, on the same grid, and the hash state
 	 * after each word, from which every suffix's hash is one more word
 	 * (suffix_hash() in lookup.h). */
 	__u32 gen = cfg->generation & 1;
@@ -733,10 +733,10 @@ int xdpdns_xdp(struct xdp_md *ctx)
 			w &= ~0ull << (8 * (8 - at));
 		qs += (w & 0xffffffff) + (w >> 32);
 		w = xd_lower8(w);
-		store64(s->nbuf + at, w);
+		store64(s->q.buf + at, w);
 		/* The state before word j: a suffix of j + 1 words needs it
 		 * (after the last word, none does). */
-		s->hst[j & 31] = h;
+		s->q.hst[j & 31] = h;
 		XD_HASH_WORD(h, w);
 	}
 	__u64 qhash = xd_hash_end(h);
@@ -752,31 +752,31 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	 * not, the question does not end where the message's length says,
 	 * and the query is passed (dropped if the question runs past the
 	 * message), whatever else is wrong with it. What was found goes
-	 * through memory (s->probe, s->skip_depths), so that the checks below
+	 * through memory (s->f.probe, s->f.skip_depths), so that the checks below
 	 * are one state for the verifier, not three. */
-	s->probe = LOOKUP_ABSENT;
-	s->skip_depths = 0;
+	s->f.probe = LOOKUP_ABSENT;
+	s->f.skip_depths = 0;
 	asm volatile("" ::: "memory");
-	if (s->guessed) {
+	if (s->q.guessed) {
 		int pf = name_probe(s, cfg, gen, nlen, qhash);
-		s->probe = pf;
+		s->f.probe = pf;
 		if (pf != LOOKUP_FOUND) {
 			if (walk_labels(s, data, end, qname) < 0)
 				return DROP(drop_malformed);
 			asm volatile("" ::: "memory");
-			if ((s->nlen & 0x1ff) != nlen)
-				s->probe = PROBE_MISMATCH;
+			if ((s->q.len & 0x1ff) != nlen)
+				s->f.probe = PROBE_MISMATCH;
 			else if (pf == LOOKUP_ABSENT)
-				s->skip_depths = xd_depth_bit(s->nl & 0xff);
+				s->f.skip_depths = xd_depth_bit(s->q.nl & 0xff);
 		}
 	}
 	/* The verdicts from here on, once whichever way led here. */
 	asm volatile("" ::: "memory");
-	if (s->probe == PROBE_MISMATCH)
-		return qname + (s->nlen & 0x1ff) + 4 > pk->end ?
+	if (s->f.probe == PROBE_MISMATCH)
+		return qname + (s->q.len & 0x1ff) + 4 > pk->end ?
 			       DROP(drop_malformed) :
 			       PASS_Q(pass_shape);
-	__u32 nl = s->nl & 0xff;
+	__u32 nl = s->q.nl & 0xff;
 
 	__u8 *qt = data + ((qname + nlen) & 0xfff);
 	if ((void *)(qt + 4) > end)
@@ -820,14 +820,14 @@ int xdpdns_xdp(struct xdp_md *ctx)
 			if (c[0] != 0 || c[1] != XD_OPT_COOKIE || c[2] != 0 ||
 			    c[3] != rdlen - 4)
 				return PASS_Q(pass_edns_option);
-			store64(s->cookie, load64(c + 4));
+			store64(s->ck.cookie, load64(c + 4));
 			pk->cookie = 1;
 			if (rdlen == 4 + XD_COOKIE_CLIENT + XD_COOKIE_SERVER) {
 				__u8 *sc = c + 4 + XD_COOKIE_CLIENT;
 				if ((void *)(sc + XD_COOKIE_SERVER) > end)
 					return PASS_Q(pass_shape);
-				store64(s->cookie + 8, load64(sc));
-				store64(s->cookie + 16, load64(sc + 8));
+				store64(s->ck.cookie + 8, load64(sc));
+				store64(s->ck.cookie + 16, load64(sc + 8));
 				pk->cookie = 2;
 			}
 		}
@@ -846,7 +846,7 @@ int xdpdns_xdp(struct xdp_md *ctx)
 	 * encloser. */
 	__u32 tref;
 	asm volatile("" ::: "memory");
-	int found = s->probe;
+	int found = s->f.probe;
 	if (found != LOOKUP_FOUND)
 		found = suffix_lookup(s, cfg, gen, nl, nlen, qhash);
 	if (found == LOOKUP_UNSURE)
@@ -855,13 +855,13 @@ int xdpdns_xdp(struct xdp_md *ctx)
 		return PASS_E(pass_miss); /* REFUSED */
 	/* The node afresh, whichever way it was found: one state. */
 	asm volatile("" ::: "memory");
-	__u32 index = s->hit;
+	__u32 index = s->f.hit;
 	const struct xd_xnode *n = node_at(cfg, gen, index);
 	if (!n)
 		return PASS_Q(pass_long_name);
 	if (pk->do_bit && (n->flags & XD_NF_SIGNED))
 		return PASS_Q(pass_signed_do);
-	int walked = s->key_off != 0;
+	int walked = s->f.key_off != 0;
 	if (walked &&
 	    (n->flags & (XD_NF_PARTIAL | XD_NF_DELEG)) == XD_NF_PARTIAL)
 		return PASS_Q(pass_partial);
