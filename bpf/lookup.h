@@ -9,49 +9,10 @@
 #define XDPDNS_BPF_LOOKUP_H
 
 #include "maps.h"
-
-/*
- * 8-byte loads and stores in one instruction, aligned or not: clang would
- * split a possibly unaligned access into eight byte accesses, which the
- * target's CPUs (and the verifier, without strict alignment) do not need.
- */
-static __always_inline __u64 load64(const void *p)
-{
-	__u64 v;
-
-	asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(v) : "r"(p));
-	return v;
-}
-
-static __always_inline __u16 load16(const void *p)
-{
-	__u16 v;
-
-	asm volatile("%0 = *(u16 *)(%1 + 0)" : "=r"(v) : "r"(p));
-	return v;
-}
-
-static __always_inline void store64(void *p, __u64 v)
-{
-	asm volatile("*(u64 *)(%0 + 0) = %1" ::"r"(p), "r"(v) : "memory");
-}
-
-/*
- * The same at a constant offset from p, folded into the instruction (the
- * functions above take the address whole: one more register copy and
- * add for each).
- */
-#define LOAD_AT(size, p, off)                                \
-	({                                                   \
-		__u##size v_;                                \
-		asm volatile("%0 = *(u" #size " *)(%1 + %2)" \
-			     : "=r"(v_)                      \
-			     : "r"(p), "i"(off));            \
-		v_;                                          \
-	})
-#define STORE64_AT(p, off, v)                                            \
-	asm volatile("*(u64 *)(%0 + %1) = %2" ::"r"(p), "i"(off), "r"(v) \
-		     : "memory")
+#include "mem.h"
+#include "rrl.h"
+#include "stats.h"
+#include "verifier.h"
 
 /*
  * The name being looked up is given by offset and length in memory, read
@@ -323,6 +284,68 @@ static __always_inline __u32 node_template(const struct xd_config *cfg,
 		b = xd_bucket2(h, g->tbuckets);
 	}
 	return n->dflt;
+}
+
+/* The answer found for a query: a template, and whether the name was
+ * found through an ancestor (walked: its template must relocate). */
+struct answer {
+	__u32 tref;
+	int walked;
+};
+
+/*
+ * The name itself, else its closest existing ancestor: every ancestor of
+ * a name in a zone down to the apex is a node (empty non-terminals too),
+ * so the longest suffix found is the closest encloser; and the template
+ * it gives qtype: its own, a referral below a delegation, a wildcard's,
+ * or the zone's NXDOMAIN. Passes what the fast path cannot prove (a tag
+ * shared with another name, names below a partly loaded one, DO=1 on a
+ * signed zone, an answer not in the maps) and names in no zone. A stage
+ * as in parse.h: true when a verdict was taken (in *v).
+ */
+static __always_inline int find_answer(struct xdp_md *ctx, struct xd_scratch *s,
+				       const struct xd_config *cfg, __u32 gen,
+				       __u32 nl, __u32 nlen, __u64 qhash,
+				       struct answer *a, int *v)
+{
+	const struct pkt *pk = &s->pk;
+
+	join_states();
+	int found = s->f.probe;
+	if (found != LOOKUP_FOUND)
+		found = suffix_lookup(s, cfg, gen, nl, nlen, qhash);
+	if (found == LOOKUP_UNSURE)
+		return stop(v, PASS_Q(ctx, pass_long_name));
+	if (found != LOOKUP_FOUND)
+		return stop(v, PASS_E(ctx, pass_miss)); /* REFUSED */
+	/* The node afresh, whichever way it was found: one state. */
+	join_states();
+	__u32 index = s->f.hit;
+	const struct xd_xnode *n = node_at(cfg, gen, index);
+	if (!n)
+		return stop(v, PASS_Q(ctx, pass_long_name));
+	if (pk->do_bit && (n->flags & XD_NF_SIGNED))
+		return stop(v, PASS_Q(ctx, pass_signed_do));
+	a->walked = s->f.key_off != 0;
+	if (a->walked &&
+	    (n->flags & (XD_NF_PARTIAL | XD_NF_DELEG)) == XD_NF_PARTIAL)
+		return stop(v, PASS_Q(ctx, pass_partial));
+	if (!a->walked) {
+		a->tref = node_template(cfg, gen, n, index, pk->qtype);
+	} else if (n->flags & XD_NF_DELEG) {
+		a->tref = n->dflt; /* below a delegation: the referral */
+	} else if (n->flags & XD_NF_WILDCARD) {
+		__u32 wi = n->below;
+		const struct xd_xnode *wn = node_at(cfg, gen, wi);
+		if (!wn)
+			return stop(v, PASS_Q(ctx, pass_template));
+		a->tref = node_template(cfg, gen, wn, wi, pk->qtype);
+	} else {
+		a->tref = n->below; /* the zone's NXDOMAIN */
+	}
+	if (a->tref == XD_TREF_PASS)
+		return stop(v, PASS_Q(ctx, pass_template));
+	return false;
 }
 
 #endif

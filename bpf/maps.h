@@ -11,7 +11,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "xdpdns.h"
-#include "parse.h"
+#include "proto.h"
 
 #define ARRAY_MAP_FLAGS(name, value_type, entries, flags) \
 	struct {                                          \

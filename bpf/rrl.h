@@ -141,11 +141,11 @@ xd_pass_query(struct xdp_md *ctx, __u64 field, __u32 error)
 }
 
 /* Pass a query, limited as any passed query. */
-#define PASS_Q(f) xd_pass_query(ctx, FIELD(f), 0)
+#define PASS_Q(ctx, f) xd_pass_query(ctx, FIELD(f), 0)
 
 /* Pass a query that xdpdns-server will answer with an error: limited as
  * error responses are (dropped when over, never slipped), then as any
  * passed query. */
-#define PASS_E(f) xd_pass_query(ctx, FIELD(f), 1)
+#define PASS_E(ctx, f) xd_pass_query(ctx, FIELD(f), 1)
 
 #endif

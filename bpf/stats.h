@@ -3,6 +3,7 @@
 #ifndef XDPDNS_BPF_STATS_H
 #define XDPDNS_BPF_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "maps.h"
@@ -38,5 +39,19 @@ verdict(__u32 field, int v)
  * proves each reason limited but these. */
 #define PASS_UNLIMITED(f) verdict(FIELD(f), XDP_PASS)
 #define DROP(f) verdict(FIELD(f), XDP_DROP)
+
+/*
+ * How a stage of the program ends: true when it took the packet's
+ * verdict (the program returns *v), false to let the packet go on to
+ * the next stage. A global function's result (a pass through the
+ * limiter) is not known to the verifier: returned through *v, it cannot
+ * be mistaken for "go on", which would have the verifier walk the rest
+ * of the program after every pass.
+ */
+static __always_inline int stop(int *v, int verdict)
+{
+	*v = verdict;
+	return 1;
+}
 
 #endif

@@ -19,6 +19,8 @@
 
 #include <linux/types.h>
 
+#include "dns.h"
+
 /* ---- names ----------------------------------------------------------- */
 
 #define XD_NAME_MAX 255
@@ -226,7 +228,6 @@ static inline __u64 xd_siphash24(const __u8 key[16], const __u8 *msg, __u32 len)
 #define XD_COOKIE_PAST 3600 /* RFC 9018 4.3: valid an hour back */
 #define XD_COOKIE_FUTURE 300 /* and five minutes ahead */
 #define XD_COOKIE_RENEW 1800 /* older than this: a fresh one is sent */
-#define XD_OPT_COOKIE 10
 
 /*
  * RFC 9018 server cookie for client cookie cc, at time ts, for the

@@ -17,7 +17,6 @@
 #include "cdb.h"
 #include "limit.h"
 
-#define XD_OPT_NSID 3
 #define XD_COOKIE_SECRET 16
 
 struct xd_serve_ctx {

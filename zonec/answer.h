@@ -19,17 +19,6 @@
 #define XD_EDNS_MAX_UDP 1232 /* our UDP payload size (DNS flag day 2020) */
 #define XD_UDP_MIN 512 /* RFC 1035 without EDNS */
 
-enum xd_rcode {
-	XD_RCODE_NOERROR = 0,
-	XD_RCODE_FORMERR = 1,
-	XD_RCODE_SERVFAIL = 2,
-	XD_RCODE_NXDOMAIN = 3,
-	XD_RCODE_NOTIMP = 4,
-	XD_RCODE_REFUSED = 5,
-	XD_RCODE_NOTAUTH = 9,
-	XD_RCODE_BADVERS = 16, /* extended: 1 in the OPT, 0 in the header */
-};
-
 /* A parsed query. Offsets are into the query's bytes. */
 struct xd_query {
 	uint16_t id;

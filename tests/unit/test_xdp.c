@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <ctype.h>
+#include <glob.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -1999,26 +2000,29 @@ static char *code_of(const char *path)
 }
 
 /*
- * In the program's source, each pass reason appears only as what
+ * In the program's source (bpf/, but the header that declares the
+ * counters), each pass reason appears only as what
  * PASS_Q(), PASS_E() (limited) or, for the unlimited ones alone,
  * PASS_UNLIMITED() count: a pass that skips the limits would have to be
  * written some other way, and this fails.
  */
 static void reason_in_source(const char *field, bool unlimited)
 {
-	static const char *files[] = { "bpf/xdpdns.bpf.c", "bpf/respond.h",
-				       "bpf/lookup.h",	   "bpf/rrl.h",
-				       "bpf/parse.h",	   "bpf/stats.h",
-				       "bpf/maps.h" };
-	const char *how[] = { "PASS_Q(", "PASS_E(" };
+	const char *how[] = { "PASS_Q(ctx, ", "PASS_E(ctx, " };
 	const char *one[] = { "PASS_UNLIMITED(" };
 	const char **ok = unlimited ? one : how;
 	size_t nok = unlimited ? 1 : 2, uses = 0;
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char *text = code_of(files[i]);
+	glob_t files;
+	if (glob("bpf/*.[ch]", 0, NULL, &files) || files.gl_pathc < 5)
+		fail_msg("bpf/*.[ch]: not found (run from the source tree)");
+	for (size_t i = 0; i < files.gl_pathc; i++) {
+		/* (xdpdns.h declares the counters) */
+		if (!strcmp(files.gl_pathv[i], "bpf/xdpdns.h"))
+			continue;
+		char *text = code_of(files.gl_pathv[i]);
 		if (!text)
-			fail_msg("%s: %m (run from the source tree)", files[i]);
+			fail_msg("%s: %m", files.gl_pathv[i]);
 		for (char *p = strstr(text, field); p;
 		     p = strstr(p + 1, field)) {
 			char next = p[strlen(field)];
@@ -2033,15 +2037,20 @@ static void reason_in_source(const char *field, bool unlimited)
 					!strncmp(p - l, ok[k], l);
 			}
 			if (!good) {
+				char where[64];
+				snprintf(where, sizeof(where), "%s",
+					 files.gl_pathv[i]);
 				free(text);
+				globfree(&files);
 				fail_msg("%s: %s used other than in %s%s",
-					 files[i], field, ok[0],
-					 unlimited ? "" : " or PASS_E(");
+					 where, field, ok[0],
+					 unlimited ? "" : " or PASS_E(ctx, ");
 			}
 			uses++;
 		}
 		free(text);
 	}
+	globfree(&files);
 	if (!uses)
 		fail_msg("%s: never passed in the program's source", field);
 }
