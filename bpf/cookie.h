@@ -10,6 +10,7 @@
 #include "maps.h"
 #include "mem.h"
 #include "stats.h"
+#include "verifier.h"
 
 /* SipHash-2-4 of len (at most 32) bytes of s->ck.msg: one subprogram. */
 static __noinline __u64 cookie_hash(const __u8 *key, const __u8 *msg, __u32 len)
@@ -50,7 +51,7 @@ static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u32 iplen = p->ipv6 ? 16 : 4;
-	__u8 *ip = data + ((p->l3 + (p->ipv6 ? 8 : 12)) & 0xff);
+	__u8 *ip = data + ((p->l3 + (p->ipv6 ? 8 : 12)) & XD_BOUND_HDR);
 	if ((void *)(ip + 16) > end)
 		return -1;
 	/* The wall clock's second, read once a tick per CPU: a

@@ -21,14 +21,14 @@
  */
 static __always_inline __u32 key_len(const struct xd_scratch *s)
 {
-	asm volatile("" ::: "memory");
-	return s->f.key_len & 0x1ff;
+	join_states();
+	return s->f.key_len & XD_BOUND_NAME_LEN;
 }
 
 static __always_inline __u32 key_off(const struct xd_scratch *s)
 {
-	asm volatile("" ::: "memory");
-	return s->f.key_off & 0xff;
+	join_states();
+	return s->f.key_off & XD_BOUND_NAME;
 }
 
 /*
@@ -45,7 +45,7 @@ static __always_inline __u64 suffix_hash(const struct xd_scratch *s, __u32 nlen,
 	__u32 nw = (len + 7) / 8;
 	__u32 masked = 8 * nw - len; /* 0..7 bytes before the suffix */
 	__u64 h = s->q.hst[(nw - 1) & 31];
-	__u64 w = load64(s->q.buf + ((8 + nlen - 8 * nw) & 0xff));
+	__u64 w = load64(s->q.buf + ((8 + nlen - 8 * nw) & XD_BOUND_NAME));
 
 	XD_HASH_WORD(h, w & (~0ull << (8 * masked)));
 	return xd_hash_end(h);
@@ -68,7 +68,8 @@ static __always_inline int iname_equal(const struct xd_xnode *n,
 		__u32 at = i * 8;
 		if (at >= len)
 			break;
-		if (load64(n->iname + at) != load64(buf + ((off + at) & 0xff)))
+		if (load64(n->iname + at) !=
+		    load64(buf + ((off + at) & XD_BOUND_NAME)))
 			return 0;
 	}
 	return 1;
@@ -102,7 +103,7 @@ static __always_inline int name_equal(const struct xd_scratch *s,
 		if (!c)
 			return 0;
 		__u64 a = load64(c->b + ((name + at) & (XD_NAMES_CHUNK - 8)));
-		__u64 b = load64(buf + ((off + at) & 0xff));
+		__u64 b = load64(buf + ((off + at) & XD_BOUND_NAME));
 		if (a != b)
 			return 0;
 	}
@@ -166,7 +167,7 @@ static __always_inline int name_probe(struct xd_scratch *s,
 	s->f.key_len = nlen;
 	find_slot(s, gen ? cfg->slots / XD_BUCKET : 0,
 		  cfg->gen[gen & 1].buckets, qhash);
-	asm volatile("" ::: "memory");
+	join_states();
 	__u32 hit = s->f.hit;
 	if (!hit)
 		return LOOKUP_ABSENT;
@@ -226,7 +227,7 @@ static __always_inline int suffix_lookup(struct xd_scratch *s,
 		}
 	}
 	/* One state after the loop, whichever suffix it stopped at. */
-	asm volatile("" ::: "memory");
+	join_states();
 	__u32 hit = s->f.hit;
 	if (!hit)
 		return LOOKUP_ABSENT;

@@ -218,9 +218,8 @@ static __always_inline int read_qname(struct xdp_md *ctx, struct xd_scratch *s,
 
 /* The question's type and class: class IN, and a type the fast path may
  * answer (not a meta type). */
-static __always_inline int parse_type_class(struct xdp_md *ctx,
-					    struct pkt *pk, struct question *q,
-					    int *v)
+static __always_inline int parse_type_class(struct xdp_md *ctx, struct pkt *pk,
+					    struct question *q, int *v)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;

@@ -59,7 +59,7 @@ static __always_inline __u16 udp_csum(const struct xd_scratch *s)
 	__u64 sum = s->r.hsum;
 
 	/* The question, summed while parsing it. */
-	__u32 qsize = p->qsize & 0x1ff;
+	__u32 qsize = p->qsize & XD_BOUND_NAME_LEN;
 	sum += p->qsum;
 
 	/* The template's bytes right after the question, and the OPT record
@@ -98,7 +98,7 @@ static __always_inline int build_headers(struct xdp_md *ctx,
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u32 l4 = l3 + (ipv6 ? 40 : 20), dns = l4 + 8;
-	__u8 *old = data + (from & 0x7ff);
+	__u8 *old = data + (from & XD_BOUND_FRAME);
 	/* When l3 and ipv6 are constants (headers() passes them so for
 	 * untagged frames), every header lies at a fixed offset: one bounds
 	 * check each for the query's bytes and the reply's covers them all.
@@ -180,7 +180,7 @@ static __always_inline int build_headers(struct xdp_md *ctx,
 	w0 |= *(const __u16 *)d; /* the client's ID */
 
 	if (from) {
-		__u32 qsize = p->qsize & 0x1ff;
+		__u32 qsize = p->qsize & XD_BOUND_NAME_LEN;
 		__u8 *qs = old + dns + 12, *qd = (__u8 *)data + dns + 12;
 		for (__u32 i = 0; i < (XD_NAME_MAX + 4) / 8; i++) {
 			if (8 * i + 8 > qsize)
@@ -215,7 +215,7 @@ static __always_inline int headers(struct xdp_md *ctx, struct xd_scratch *s,
 				   __u32 from, __u32 frame_len, __u64 w0,
 				   __u32 w1)
 {
-	__u32 l3 = s->pk.l3 & 0x1f, ipv6 = s->pk.ipv6;
+	__u32 l3 = s->pk.l3 & XD_BOUND_L3, ipv6 = s->pk.ipv6;
 
 	if (l3 == ETH_HLEN && !ipv6)
 		return build_headers(ctx, s, from, frame_len, w0, w1, ETH_HLEN,

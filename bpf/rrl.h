@@ -11,6 +11,7 @@
 
 #include "maps.h"
 #include "stats.h"
+#include "verifier.h"
 
 enum { RRL_ANSWER, RRL_DROP, RRL_SLIP };
 
@@ -58,13 +59,13 @@ __noinline int xd_limit(struct xdp_md *ctx, __u64 cls, __u64 id)
 	struct xd_rrl_exempt_key ek = { .prefixlen = 128 };
 	__u32 plen;
 	if (p->ipv6) {
-		__u8 *ip = data + ((p->l3 + 8) & 0xff);
+		__u8 *ip = data + ((p->l3 + 8) & XD_BOUND_HDR);
 		if ((void *)(ip + 16) > end)
 			return RRL_ANSWER;
 		__builtin_memcpy(ek.addr, ip, 16);
 		plen = cfg->rrl_v6_prefix;
 	} else {
-		__u8 *ip = data + ((p->l3 + 12) & 0xff);
+		__u8 *ip = data + ((p->l3 + 12) & XD_BOUND_HDR);
 		if ((void *)(ip + 4) > end)
 			return RRL_ANSWER;
 		ek.addr[10] = ek.addr[11] = 0xff;
