@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "dnscookie.h"
+
 #define HDR 12
 #define OPT_LEN 11 /* root owner, type, class, ttl, rdlength */
 #define EDE_LEN 6 /* option code, length, info code */
@@ -101,15 +103,23 @@ enum xd_parse xd_query_parse(const uint8_t *pkt, size_t len, struct xd_query *q)
 			q->edns_size = get16(pkt + off + 2);
 			q->edns_version = pkt[off + 5];
 			q->edns_do = pkt[off + 6] & 0x80;
-			/* Options must tile the rdata exactly. */
+			/* Options must tile the rdata exactly; the first
+			 * COOKIE and NSID are noted. */
 			size_t o = off + 10, end = off + 10 + rdlen;
 			while (o < end) {
 				if (o + 4 > end ||
 				    o + 4 + get16(pkt + o + 2) > end)
 					return malformed(q);
+				uint16_t code = get16(pkt + o);
+				if (code == XD_OPT_COOKIE && !q->cookie) {
+					q->cookie = true;
+					q->cookie_at = o + 4;
+					q->cookie_len = get16(pkt + o + 2);
+				}
+				q->nsid |= code == XD_OPT_NSID;
 				o += 4u + get16(pkt + o + 2);
 			}
-		} else if (type == 250 /* TSIG */) {
+		} else if (type == XD_TYPE_TSIG) {
 			if (!additional || i != total - 1)
 				return malformed(q);
 			q->tsig = true;
@@ -266,14 +276,16 @@ size_t xd_render(const struct xd_query *q, const uint8_t *question,
 		put16(body + relocs[i], (uint16_t)(0xc000 | (ptr + delta)));
 	}
 	size_t len = HDR + q->question_len + cut->len;
-	if (q->edns)
-		len += put_opt(out + len, our_udp, 0, q->edns_do, 0);
 	if (info) {
 		info->rcode = rcode;
 		info->kind = t->kind;
 		info->truncated = cut->tc;
 		info->rrl_key = 0;
+		info->question_end = HDR + q->question_len;
+		info->opt_at = q->edns ? len : 0;
 	}
+	if (q->edns)
+		len += put_opt(out + len, our_udp, 0, q->edns_do, 0);
 	return len;
 }
 
@@ -292,15 +304,17 @@ static size_t error_response(const struct xd_query *q, const uint8_t *pkt,
 		   q->has_question ? 1 : 0, 0, 0, q->edns ? 1 : 0);
 	memcpy(out + HDR, pkt + HDR, qlen);
 	size_t len = HDR + qlen;
-	if (q->edns)
-		len += put_opt(out + len, our_udp, (uint8_t)(rcode >> 4),
-			       q->edns_do, ede);
 	if (info) {
 		info->rcode = (uint8_t)rcode;
 		info->kind = 0;
 		info->truncated = false;
 		info->rrl_key = 0;
+		info->question_end = len;
+		info->opt_at = q->edns ? len : 0;
 	}
+	if (q->edns)
+		len += put_opt(out + len, our_udp, (uint8_t)(rcode >> 4),
+			       q->edns_do, ede);
 	return len;
 }
 
@@ -321,72 +335,254 @@ static bool is_apex(const struct xd_cdb *db, const struct xd_query *q)
 	return e && (e->nflags & XD_NFE_APEX);
 }
 
-size_t xd_answer(const struct xd_cdb *db, const uint8_t *pkt, size_t len,
-		 uint8_t *out, size_t cap, const struct xd_answer_opts *opts,
-		 struct xd_answer_info *info)
-{
-	struct xd_query q;
-	uint16_t our_udp = opts && opts->max_udp ? opts->max_udp :
-						   XD_EDNS_MAX_UDP;
-	bool tcp = opts && opts->tcp;
+/* ---- the server's EDNS options -------------------------------------- */
 
-	switch (xd_query_parse(pkt, len, &q)) {
-	case XD_PARSE_DROP:
-		return 0;
-	case XD_PARSE_FORMERR:
-		/* Echo the question only when it parsed. */
-		return error_response(&q, pkt, XD_RCODE_FORMERR, our_udp, out,
-				      cap, info);
-	case XD_PARSE_OK:
-		break;
+/* Is sc (16 bytes) a server cookie of secret for cc and the client, made
+ * at most an hour before now and at most five minutes after (RFC 9018
+ * 4.3)? *age gets its age in seconds. */
+static bool cookie_valid(const struct xd_server_edns *e, const uint8_t *secret,
+			 const uint8_t *cc, const uint8_t *sc, int32_t *age)
+{
+	uint32_t ts = (uint32_t)sc[4] << 24 | (uint32_t)sc[5] << 16 |
+		      (uint32_t)sc[6] << 8 | sc[7];
+	uint8_t want[XD_COOKIE_SERVER];
+
+	*age = (int32_t)(e->now - ts); /* serial arithmetic */
+	if (sc[0] != 1 || *age > XD_COOKIE_PAST || *age < -XD_COOKIE_FUTURE)
+		return false;
+	xd_server_cookie(secret, cc, sc, e->client_ip,
+			 (uint32_t)e->client_ip_len, want);
+	return memcmp(want, sc, XD_COOKIE_SERVER) == 0;
+}
+
+/*
+ * The COOKIE option of the response to a query whose option data is at
+ * opt (len bytes, well formed): the client cookie and a server cookie,
+ * the client's own while it is ours, made with the current secret and
+ * under half an hour old (RFC 9018 4.3), a fresh one otherwise. *valid
+ * says whether the client's was ours (with either secret).
+ */
+static void cookie_reply(const struct xd_server_edns *e, const uint8_t *opt,
+			 size_t len,
+			 uint8_t out[XD_COOKIE_CLIENT + XD_COOKIE_SERVER],
+			 bool *valid)
+{
+	const uint8_t *sc = opt + XD_COOKIE_CLIENT;
+	bool reuse = false;
+	int32_t age;
+
+	*valid = false;
+	if (len == XD_COOKIE_CLIENT + XD_COOKIE_SERVER) {
+		if (cookie_valid(e, e->secret, opt, sc, &age)) {
+			*valid = true;
+			reuse = age < XD_COOKIE_RENEW;
+		} else if (e->previous &&
+			   cookie_valid(e, e->previous, opt, sc, &age)) {
+			*valid = true;
+		}
 	}
-	if (q.edns && q.edns_version != 0)
-		return error_response(&q, pkt, XD_RCODE_BADVERS, our_udp, out,
+	memcpy(out, opt, XD_COOKIE_CLIENT);
+	if (reuse) {
+		memcpy(out + XD_COOKIE_CLIENT, sc, XD_COOKIE_SERVER);
+		return;
+	}
+	const uint8_t head[8] = { 1,
+				  0,
+				  0,
+				  0,
+				  (uint8_t)(e->now >> 24),
+				  (uint8_t)(e->now >> 16),
+				  (uint8_t)(e->now >> 8),
+				  (uint8_t)e->now };
+	xd_server_cookie(e->secret, opt, head, e->client_ip,
+			 (uint32_t)e->client_ip_len, out + XD_COOKIE_CLIENT);
+}
+
+/*
+ * In a message the parse refused, a malformed COOKIE option all the same:
+ * the questions and records read with compressed names allowed, an OPT
+ * record among them, a COOKIE in it of a length RFC 7873 5.2.2 refuses.
+ * Then q holds an OPT (with its DO bit), for the FORMERR.
+ */
+static bool bad_cookie_anyway(const uint8_t *pkt, size_t len,
+			      struct xd_query *q)
+{
+	unsigned qd = get16(pkt + 4);
+	unsigned rr =
+		(unsigned)get16(pkt + 6) + get16(pkt + 8) + get16(pkt + 10);
+	size_t at = HDR, opt = 0;
+
+	for (unsigned i = 0; i < qd; i++) {
+		if (!(at = skip_name(pkt, len, at)) || at + 4 > len)
+			return false;
+		at += 4;
+	}
+	for (unsigned i = 0; i < rr; i++) {
+		if (!(at = skip_name(pkt, len, at)) || at + 10 > len)
+			return false;
+		if (get16(pkt + at) == XD_TYPE_OPT)
+			opt = at; /* its type, after its owner name */
+		at += 10u + get16(pkt + at + 8);
+		if (at > len)
+			return false;
+	}
+	if (!opt || at != len)
+		return false;
+	size_t o = opt + 10, end = o + get16(pkt + opt + 8);
+	for (; o + 4 <= end; o += 4u + get16(pkt + o + 2)) {
+		uint16_t olen = get16(pkt + o + 2);
+		if (o + 4 + olen > end)
+			return false;
+		if (get16(pkt + o) != XD_OPT_COOKIE)
+			continue;
+		if (olen == XD_COOKIE_CLIENT || (olen >= XD_COOKIE_CLIENT + 8 &&
+						 olen <= XD_COOKIE_CLIENT + 32))
+			return false;
+		q->edns = true;
+		q->edns_do = pkt[opt + 6] & 0x80;
+		return true; /* the question echoed if it parsed */
+	}
+	return false;
+}
+
+/* Option code with len bytes of data, added to the OPT record at opt
+ * that ends the n bytes of response out. Returns the new length. */
+static size_t opt_add(uint8_t *out, size_t n, size_t opt, uint16_t code,
+		      const void *data, size_t len)
+{
+	uint8_t *rdlen = out + opt + 9;
+
+	put16(rdlen, (uint16_t)(get16(rdlen) + 4 + len));
+	put16(out + n, code);
+	put16(out + n + 2, (uint16_t)len);
+	memcpy(out + n + 4, data, len);
+	return n + 4 + len;
+}
+
+/* The zones' answer to a parsed query, room kept for `extra` bytes of
+ * options after the OPT. */
+static size_t answer_query(const struct xd_cdb *db, const struct xd_query *q,
+			   const uint8_t *pkt, uint8_t *out, size_t cap,
+			   uint16_t our_udp, bool tcp, size_t extra,
+			   struct xd_answer_info *info)
+{
+	if (q->edns && q->edns_version != 0)
+		return error_response(q, pkt, XD_RCODE_BADVERS, our_udp, out,
 				      cap, info);
-	if (q.opcode != 0)
-		return error_response(&q, pkt, XD_RCODE_NOTIMP, our_udp, out,
+	if (q->opcode != XD_OPCODE_QUERY)
+		return error_response(q, pkt, XD_RCODE_NOTIMP, our_udp, out,
 				      cap, info);
-	if (q.qclass != XD_CLASS_IN && q.qclass != 255 /* ANY */)
-		return error_response(&q, pkt, XD_RCODE_REFUSED, our_udp, out,
+	if (q->qclass != XD_CLASS_IN && q->qclass != XD_CLASS_ANY)
+		return error_response(q, pkt, XD_RCODE_REFUSED, our_udp, out,
 				      cap, info);
-	if (q.tsig) /* no keys are configured (RFC 8945 5.2: BADKEY) */
-		return error_response(&q, pkt, XD_RCODE_NOTAUTH, our_udp, out,
+	if (q->tsig) /* no keys are configured (RFC 8945 5.2: BADKEY) */
+		return error_response(q, pkt, XD_RCODE_NOTAUTH, our_udp, out,
 				      cap, info);
-	if (q.qtype == 0)
-		return error_response(&q, pkt, XD_RCODE_NOTIMP, our_udp, out,
+	if (q->qtype == 0)
+		return error_response(q, pkt, XD_RCODE_NOTIMP, our_udp, out,
 				      cap, info);
-	if (q.qtype == XD_TYPE_AXFR || q.qtype == XD_TYPE_IXFR) {
-		unsigned rc = !is_apex(db, &q)	      ? XD_RCODE_REFUSED :
-			      tcp		      ? XD_RCODE_REFUSED :
-			      q.qtype == XD_TYPE_AXFR ? XD_RCODE_NOTIMP :
-							XD_RCODE_NOTAUTH;
-		return error_response(&q, pkt, rc, our_udp, out, cap, info);
+	if (q->qtype == XD_TYPE_AXFR || q->qtype == XD_TYPE_IXFR) {
+		unsigned rc = !is_apex(db, q)	       ? XD_RCODE_REFUSED :
+			      tcp		       ? XD_RCODE_REFUSED :
+			      q->qtype == XD_TYPE_AXFR ? XD_RCODE_NOTIMP :
+							 XD_RCODE_NOTAUTH;
+		return error_response(q, pkt, rc, our_udp, out, cap, info);
 	}
 
 	struct xd_found f;
-	if (!xd_lookup(db, q.lname, q.qname_len, q.qtype, &f))
-		return error_response(&q, pkt, XD_RCODE_REFUSED, our_udp, out,
+	if (!xd_lookup(db, q->lname, q->qname_len, q->qtype, &f))
+		return error_response(q, pkt, XD_RCODE_REFUSED, our_udp, out,
 				      cap, info);
 	size_t limit;
 	if (tcp)
 		limit = 65535;
-	else if (!q.edns)
+	else if (!q->edns)
 		limit = XD_UDP_MIN;
 	else {
-		limit = q.edns_size < our_udp ? q.edns_size : our_udp;
+		limit = q->edns_size < our_udp ? q->edns_size : our_udp;
 		if (limit < XD_UDP_MIN)
 			limit = XD_UDP_MIN;
 	}
-	/* Room the caller keeps for EDNS options it adds (the server's
-	 * cookie, NSID). */
-	if (opts && q.edns && opts->reserve < limit - HDR)
-		limit -= opts->reserve;
-	size_t n = xd_render(&q, pkt + HDR, f.tmpl, f.delta, limit, our_udp,
-			     out, cap, info);
+	if (q->edns && extra < limit - HDR)
+		limit -= extra;
+	size_t n = xd_render(q, pkt + HDR, f.tmpl, f.delta, limit, our_udp, out,
+			     cap, info);
 	if (!n)
-		return error_response(&q, pkt, XD_RCODE_SERVFAIL, our_udp, out,
+		return error_response(q, pkt, XD_RCODE_SERVFAIL, our_udp, out,
 				      cap, info);
-	if (info)
-		info->rrl_key = rrl_key(&q, &f);
+	info->rrl_key = rrl_key(q, &f);
+	return n;
+}
+
+size_t xd_answer(const struct xd_cdb *db, const uint8_t *pkt, size_t len,
+		 uint8_t *out, size_t cap, const struct xd_answer_opts *opts,
+		 struct xd_answer_info *info)
+{
+	struct xd_answer_info local;
+	struct xd_query q;
+	uint16_t our_udp = opts && opts->max_udp ? opts->max_udp :
+						   XD_EDNS_MAX_UDP;
+	bool tcp = opts && opts->tcp;
+	const struct xd_server_edns *e = opts ? opts->server : NULL;
+
+	if (!info)
+		info = &local;
+	memset(info, 0, sizeof(*info));
+	enum xd_parse parsed = xd_query_parse(pkt, len, &q);
+	if (parsed == XD_PARSE_DROP)
+		return 0;
+	/* A query refused as malformed keeps its OPT only when its records
+	 * parsed (the question count was wrong): then it gets the server's
+	 * options too. */
+	if (parsed == XD_PARSE_FORMERR && !q.edns) {
+		/* A malformed COOKIE is answered FORMERR with an OPT record
+		 * even where the rest cannot be read as a query (RFC 7873
+		 * 5.2.2). */
+		if (e && e->secret && bad_cookie_anyway(pkt, len, &q))
+			info->cookie = true;
+		return error_response(&q, pkt, XD_RCODE_FORMERR, our_udp, out,
+				      cap, info);
+	}
+
+	/* The server's options: a COOKIE of a client cookie and a server
+	 * cookie of 8 to 32 bytes or none (RFC 7873 5.2.2), else FORMERR;
+	 * NSID when asked for. */
+	uint8_t cookie[XD_COOKIE_CLIENT + XD_COOKIE_SERVER];
+	bool give_cookie = false, nsid = false;
+	size_t extra = 0;
+	if (e && e->secret && q.cookie) {
+		info->cookie = true;
+		if (q.cookie_len != XD_COOKIE_CLIENT &&
+		    (q.cookie_len < XD_COOKIE_CLIENT + 8 ||
+		     q.cookie_len > XD_COOKIE_CLIENT + 32))
+			return error_response(&q, pkt, XD_RCODE_FORMERR,
+					      our_udp, out, cap, info);
+		if (e->client_ip) {
+			bool valid;
+			cookie_reply(e, pkt + q.cookie_at, q.cookie_len, cookie,
+				     &valid);
+			info->cookie_valid = valid;
+			give_cookie = true;
+			extra += 4 + sizeof(cookie);
+		}
+	}
+	if (e && e->nsid && e->nsid_len && q.nsid) {
+		nsid = true;
+		extra += 4 + e->nsid_len;
+	}
+
+	size_t n = parsed == XD_PARSE_FORMERR ?
+			   error_response(&q, pkt, XD_RCODE_FORMERR, our_udp,
+					  out, cap, info) :
+			   answer_query(db, &q, pkt, out, cap, our_udp, tcp,
+					extra, info);
+	if (n && extra && info->opt_at && n + extra <= cap) {
+		if (give_cookie)
+			n = opt_add(out, n, info->opt_at, XD_OPT_COOKIE, cookie,
+				    sizeof(cookie));
+		if (nsid)
+			n = opt_add(out, n, info->opt_at, XD_OPT_NSID, e->nsid,
+				    e->nsid_len);
+	}
 	return n;
 }

@@ -35,6 +35,11 @@ struct xd_query {
 	uint8_t edns_version;
 	bool edns_do;
 	bool tsig; /* a TSIG record is present */
+	/* Options the server answers (the first of each): where their
+	 * data starts in the query, and its length. */
+	bool cookie, nsid;
+	size_t cookie_at;
+	uint16_t cookie_len;
 };
 
 enum xd_parse {
@@ -64,10 +69,28 @@ struct xd_found {
 bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
 	       uint16_t qtype, struct xd_found *out);
 
+/*
+ * What a server adds to its responses besides the zones' data: NSID
+ * (RFC 5001) for queries that ask for it, and DNS cookies (RFC 7873;
+ * server cookies made and checked as RFC 9018 says): a query with a
+ * client cookie gets it back with a server cookie (its own while valid
+ * with the current secret and under half an hour old, a fresh one
+ * otherwise); a malformed COOKIE option gets FORMERR.
+ */
+struct xd_server_edns {
+	const char *nsid; /* NULL: none */
+	size_t nsid_len;
+	const uint8_t *secret; /* 16 bytes; NULL: cookies are ignored */
+	const uint8_t *previous; /* still accepted; NULL: none */
+	const uint8_t *client_ip; /* 4 or 16 bytes; NULL: no cookie given */
+	size_t client_ip_len;
+	uint32_t now; /* seconds since the epoch */
+};
+
 struct xd_answer_opts {
 	bool tcp; /* no UDP size limit */
 	uint16_t max_udp; /* our EDNS UDP size; 0 means XD_EDNS_MAX_UDP */
-	uint16_t reserve; /* bytes of EDNS options the caller will add */
+	const struct xd_server_edns *server; /* NULL: the zones' data only */
 };
 
 /* What was answered, for counters and tests. */
@@ -81,6 +104,12 @@ struct xd_answer_info {
 	 * delegation's referral (random names under one are one bucket,
 	 * as BIND counts them); 0 for errors (counted per client). */
 	uint64_t rrl_key;
+	bool cookie; /* the query carried a COOKIE option */
+	bool cookie_valid; /* with a server cookie of ours, in its lifetime */
+	/* Where the response's question ends and its OPT record starts
+	 * (0: none, always the last record): a caller cuts a response to a
+	 * slip with them, without reading it again. */
+	size_t question_end, opt_at;
 };
 
 /*
