@@ -534,8 +534,6 @@ static int cmd_attach(int argc, char **argv)
 	if (r < 0)
 		return fail("cannot mount bpffs at %s: %s", BPFFS,
 			    strerror(-r));
-	if (cookies && attach_secret(secret_file, secret) < 0)
-		return EXIT_FAIL;
 	if (access(dir, F_OK) == 0) {
 		struct attached a;
 		attached_state(dir, ifindex, &a);
@@ -550,6 +548,9 @@ static int cmd_attach(int argc, char **argv)
 		if ((r = remove_pins(dir)) < 0)
 			return fail("cannot remove %s: %s", dir, strerror(-r));
 	}
+
+	if (cookies && attach_secret(secret_file, secret) < 0)
+		return EXIT_FAIL;
 
 	struct xd_xdp_sizes sz;
 	xd_xdp_sizes_budget((uint64_t)mib << 20, &sz);

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <libknot/libknot.h>
 
@@ -625,12 +626,12 @@ static bool runs_server(pid_t pid, char *exe, size_t len)
 }
 
 /*
- * The xdpdns-server that pidfile names, held by a pidfd: the process
- * holding the file's write lock (only one that may write the file, root's
- * under the shipped unit, can take it), named by its content too, whose
- * executable is xdpdns-server. Whoever else rewrites or replaces the file
- * cannot redirect the signal. Returns the pidfd, or -1 with the reason in
- * why.
+ * The xdpdns-server that pidfile names, held by a pidfd: the file is
+ * root's (or the caller's), the process holding its write lock (only one
+ * that may write the file can take it) is the one its content names, and
+ * that process's executable is xdpdns-server. Whoever else rewrites or
+ * replaces the file cannot redirect the signal. Returns the pidfd, or -1
+ * with the reason in why.
  */
 static int server_pidfd(const char *pidfile, char *why, size_t len)
 {
@@ -643,6 +644,16 @@ static int server_pidfd(const char *pidfile, char *why, size_t len)
 		snprintf(why, len, "cannot open %s: %s", pidfile,
 			 strerror(errno));
 		return -1;
+	}
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid != 0 &&
+	    st.st_uid != geteuid()) {
+		snprintf(why, len,
+			 "%s belongs to uid %u, not root: a pid file another "
+			 "user could write is not trusted (the server writes "
+			 "it as root)",
+			 pidfile, (unsigned)st.st_uid);
+		goto out;
 	}
 	holder = fd < 0 ? 0 : xd_pidfile_holder(fd);
 	if (holder <= 0) {
