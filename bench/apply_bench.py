@@ -58,7 +58,8 @@ def main():
         # About 600 bytes a name; the generated zone has ~0.6 names a
         # record.
         mib = max(64, a.records * 600 // (1 << 20))
-        timed(LOADER, "attach", "--dev", pair.node, "--memory", str(mib))
+        timed(LOADER, "attach", "--no-cookies", "--dev", pair.node,
+              "--memory", str(mib))
         attached = True
         first = timed(ZONEC, "apply", "--dev", pair.node, "-q",
                       ORIGIN + "=" + v1)
