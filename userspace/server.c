@@ -697,7 +697,12 @@ static int read_secrets(struct config *c)
  */
 static void pidfile_release(const char *path, int fd)
 {
-	if (unlink(path) < 0 && errno != EACCES && errno != EPERM &&
+	struct stat at, held;
+
+	/* Only the file this server wrote, not one put in its place. */
+	if (lstat(path, &at) == 0 && fstat(fd, &held) == 0 &&
+	    at.st_dev == held.st_dev && at.st_ino == held.st_ino &&
+	    unlink(path) < 0 && errno != EACCES && errno != EPERM &&
 	    errno != ENOENT)
 		xd_log(prog, "cannot remove %s: %s", path, strerror(errno));
 	close(fd);
