@@ -6,6 +6,7 @@
 #   make fuzz       run the fuzz targets longer (FUZZ_SECONDS per target)
 #   make bench      performance figures against knotd and nsd (root)
 #   make format     clang-format every C source in place
+#   make install    programs, units, configs, system user (mk/install.mk)
 #   make V=1 ...    show the commands
 
 .DELETE_ON_ERROR:
@@ -22,3 +23,4 @@ include health/module.mk
 include tests/module.mk
 include bench/module.mk
 include mk/rules.mk
+include mk/install.mk

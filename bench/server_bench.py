@@ -55,10 +55,15 @@ class Xdpdns:
     name = "xdpdns-server"
 
     def __init__(self, zone, tmp, port):
+        # A cookie secret of the run's own (not the machine's default).
+        secret = os.path.join(tmp, "cookie-secret")
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, (os.urandom(16).hex() + "\n").encode())
+        os.close(fd)
         # dnsperf sends from one address: limits off, as the peers run.
         args = [os.path.join(BUILD, "xdpdns-server"), "--workers", "1",
                 "--quiet", "--option", "rrl=off", "--listen",
-                "127.0.0.1:%d" % port]
+                "127.0.0.1:%d" % port, "--cookie-secret-file", secret]
         if os.geteuid() == 0:
             args += ["--user", "root"]
         self.p = subprocess.Popen(args + [ORIGIN + "=" + zone])

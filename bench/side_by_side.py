@@ -799,8 +799,10 @@ def more_rounds(bed, zone, a, results, t_dns, t_ref, end):
 def attach_xdpdns(bed, zone, records):
     loader = os.path.join(BUILD, "xdpdns-loader")
     mib = max(64, records * 600 // (1 << 20))
-    run(*bed.in_node(loader, "attach", "--dev", bed.node, "--memory",
-                     str(mib)))
+    # Cookies off, as in every run before they were on by default (the
+    # generators send none), and no secret made on the machine.
+    run(*bed.in_node(loader, "attach", "--no-cookies", "--dev", bed.node,
+                     "--memory", str(mib)))
     # The generators send from a handful of addresses: limits off, as
     # the peers run (knotd's rrl-rate-limit 0); the limiter's own cost
     # is xdp_bench's RRL rows.
@@ -923,10 +925,15 @@ def socket_row(bed, engine, queries, share, a, proc, exact, end, plain_mix):
 
 def row_xdpdns_server(bed, engine, queries, share, zone, tmp, a, end, t_dns,
                       t_ref, text_mix, plain_mix):
+    # A cookie secret of the run's own (not the machine's default).
+    secret = os.path.join(tmp, "cookie-secret")
+    fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, (os.urandom(16).hex() + "\n").encode())
+    os.close(fd)
     args = [os.path.join(BUILD, "xdpdns-server"), "--workers", "1",
             "--quiet", "--option", "rrl=off", "--listen", NODE4 + ":53",
-            "--listen",
-            "[%s]:53" % NODE6, "--user", "root", ORIGIN + "=" + zone]
+            "--listen", "[%s]:53" % NODE6, "--user", "root",
+            "--cookie-secret-file", secret, ORIGIN + "=" + zone]
     p = bed.spawn(bed.in_node("taskset", "-c", str(OTHER_CPU), *args),
                   stdout=subprocess.DEVNULL)
     try:

@@ -43,6 +43,11 @@ NODE6=2001:db8:0:1::2
 CLIENT6=2001:db8:0:1::1
 SERVER_PID=
 made_ns= made_link= attached=
+# The cookie secret the fast path and the server share. An installed node
+# uses /var/lib/xdpdns/cookie-secret, made at the first start; the demo
+# uses one of its own, removed with the rest.
+SECRETS=$(mktemp -d /tmp/xdpdns-demo-XXXXXX)
+SECRET="$SECRETS/cookie-secret"
 
 cleanup() {
 	set +e
@@ -51,6 +56,7 @@ cleanup() {
 	[ -n "$attached" ] && "$L" detach --dev "$NODE" >/dev/null
 	[ -n "$made_link" ] && ip link del "$NODE" 2>/dev/null
 	[ -n "$made_ns" ] && ip netns del "$NS" 2>/dev/null
+	rm -rf "$SECRETS"
 	return 0
 }
 trap cleanup EXIT
@@ -71,15 +77,20 @@ ip -n "$NS" link set lo up
 ip -n "$NS" link set dev "$CLI" xdp obj "$B/bpf/xdp_pass.bpf.o" sec xdp
 echo "node $NODE4 $NODE6, client $CLIENT4 $CLIENT6"
 
-step "xdpdns-loader attach --dev $NODE"
-"$L" attach --dev "$NODE" --memory 16 && attached=1
+(umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$SECRET" &&
+	echo >>"$SECRET")
+
+step "xdpdns-loader attach --dev $NODE --cookie-secret-file $SECRET"
+"$L" attach --dev "$NODE" --memory 16 --cookie-secret-file "$SECRET" &&
+	attached=1
 
 step "xdpdns-zonec apply --dev $NODE demo/example.zone"
 "$Z" apply --dev "$NODE" "$ZONE"
 
-step "xdpdns-server on $NODE4 and $NODE6, port 53, behind the fast path"
+step "xdpdns-server on $NODE4 and $NODE6, port 53, behind the fast path" \
+	"(as the user xdpdns)"
 "$S" --listen "$NODE4" --listen "[$NODE6]" --workers 1 --nsid demo-node \
-	"$ZONE" &
+	--cookie-secret-file "$SECRET" "$ZONE" &
 SERVER_PID=$!
 for _ in $(seq 50); do
 	if ip netns exec "$NS" dig +tcp +tries=1 +time=1 +short \
@@ -124,6 +135,8 @@ ask "a referral to a child zone" +nocookie @"$NODE4" \
 ask "a wildcard" +nocookie @"$NODE4" alice.users.example.test A
 ask "TCP (each segment of the connection counts once)" +tcp @"$NODE4" \
 	www.example.test A
+ask "a DNS cookie: answered in XDP, the server's cookie to the byte" \
+	+cookie @"$NODE4" www.example.test A
 ask "a query with an EDNS cookie and NSID, options the fast path leaves" \
 	+cookie +nsid @"$NODE4" www.example.test A
 ask "a name in no zone served here" +nocookie @"$NODE4" www.example.org A

@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "parse.h"
 #include "pins.h"
+#include "secret.h"
 #include "dname.h"
 #include "xdpdns.h"
 #include "xdpdns.skel.h"
@@ -54,6 +55,7 @@ static const char usage_main[] =
 	"\n"
 	"Commands:\n"
 	"  attach  --dev IF [--mode native|generic] [--memory MIB]\n"
+	"          [--cookie-secret-file FILE | --no-cookies]\n"
 	"                         load the program on IF and pin its maps\n"
 	"  detach  --dev IF       remove the program and everything pinned\n"
 	"  status  [--dev IF]     what is attached where, zones and serials\n"
@@ -75,6 +77,7 @@ static const char usage_main[] =
 static const char usage_attach[] =
 	"Usage: xdpdns-loader attach --dev IF [--mode native|generic]\n"
 	"                            [--memory MIB] [--rrl-table N]\n"
+	"                            [--cookie-secret-file FILE | --no-cookies]\n"
 	"\n"
 	"Load the xdpdns XDP program on interface IF through libxdp and pin\n"
 	"its maps under " XD_PIN_ROOT "/IF/. It passes every packet until\n"
@@ -100,7 +103,24 @@ static const char usage_attach[] =
 	"); about 600 bytes a name, so\n"
 	"                      128 MiB holds about 220,000 names. Zones that do\n"
 	"                      not fit are refused by apply; re-attach larger.\n"
+	"  -s, --cookie-secret-file FILE\n"
+	"                      the secret of DNS server cookies (32 hex digits\n"
+	"                      on one line, a file only root may read); it\n"
+	"                      must exist. Default " XD_COOKIE_SECRET_DEFAULT
+	",\n"
+	"                      made with a random secret when missing, the\n"
+	"                      file xdpdns-server reads by default: the XDP\n"
+	"                      program and the server make the same cookies\n"
+	"      --no-cookies    attach with cookies off (queries with a COOKIE\n"
+	"                      option go to the server); 'config set\n"
+	"                      cookie-secret-file=PATH cookies=on' turns\n"
+	"                      them on later\n"
 	"  -h, --help          this help\n"
+	"\n"
+	"Cookies are on from the start: a query carrying a COOKIE option is\n"
+	"answered in XDP with a server cookie (RFC 7873, RFC 9018). The nodes\n"
+	"of an anycast service need one secret: copy one secret file to every\n"
+	"node (see 'help config').\n"
 	"\n"
 	"Attaching where xdpdns is already attached is an error (detach first).\n"
 	"A failure part way detaches and removes whatever was made.\n";
@@ -216,16 +236,30 @@ static const char usage_config[] =
 	"cookie, the same bytes xdpdns-server gives with the same secret; a\n"
 	"valid cookie of ours exempts the client from RRL.\n"
 	"  cookies                   on | off (off: such queries go to the\n"
-	"                            server)\n"
-	"  cookie-secret             32 hex digits; the same on every node and\n"
-	"                            as xdpdns-server --cookie-secret\n"
-	"  cookie-secret-previous    32 hex digits | none: still accepted\n"
+	"                            server); on since attach\n"
+	"  cookie-secret-file        PATH: the secret is read from this file\n"
+	"                            (32 hex digits on one line; a regular\n"
+	"                            file of root's that group and others may\n"
+	"                            not read: chmod 600) and written to the\n"
+	"                            config map; the path is not kept. attach\n"
+	"                            sets " XD_COOKIE_SECRET_DEFAULT ",\n"
+	"                            which xdpdns-server reads by default. An\n"
+	"                            anycast service copies one file to every\n"
+	"                            node (same owner and mode), so that a\n"
+	"                            client's cookie holds at all of them\n"
+	"  cookie-secret-previous-file PATH | none: the secret before the\n"
+	"                            last rotation, still accepted\n"
+	"  cookie-secret, cookie-secret-previous\n"
+	"                            read only: (set) or none. A secret is\n"
+	"                            never given on the command line, which\n"
+	"                            every user can read in /proc\n"
 	"  clock                     sync: set the program's wall clock (for\n"
 	"                            cookie timestamps) from this host's now\n"
 	"Read only: edns-udp-size (1232), generation, zones-loaded.\n"
 	"\n"
 	"To tune the limits for a node's traffic, rrl-log-only=on for a day\n"
-	"shows who would be limited (seen_rrl_log_only) without limiting.\n"
+	"shows who would be limited (seen_rrl_log_only) without limiting;\n"
+	"cookies are on from attach with the servers' secret.\n"
 	"\n"
 	"Options:\n"
 	"  -d, --dev IF        the interface (required)\n"
@@ -376,6 +410,53 @@ static int pin_fd(const char *dir, const char *name, int fd)
 	return bpf_obj_pin(fd, path) ? -errno : 0;
 }
 
+/*
+ * The cookie secret attach turns cookies on with: from file when given,
+ * else from the default file, made when missing (the one xdpdns-server
+ * reads by default, so that both make the same cookies). 0, or -1 having
+ * said why.
+ */
+static int attach_secret(const char *file, uint8_t secret[XD_SECRET_LEN])
+{
+	char err[PATH_MAX + 256];
+	bool made = false;
+	int r = file ? xd_secret_read(file, secret, err, sizeof(err)) :
+		       xd_secret_load_or_make(XD_COOKIE_SECRET_DEFAULT, secret,
+					      &made, err, sizeof(err));
+
+	if (r < 0) {
+		fail("cookie secret: %s%s", err,
+		     r == -ENOENT ?
+			     " (only the default file, " XD_COOKIE_SECRET_DEFAULT
+			     ", is made when missing)" :
+			     "; or attach --no-cookies");
+		return -1;
+	}
+	if (made)
+		printf("made a new cookie secret in %s; the nodes of an "
+		       "anycast service need the same: copy this file to every "
+		       "node\n",
+		       XD_COOKIE_SECRET_DEFAULT);
+	return 0;
+}
+
+/* Cookies on with secret, in the config map xd_xdp_init() wrote. */
+static int cookies_on(int config_fd, const uint8_t secret[XD_SECRET_LEN])
+{
+	struct xd_config c;
+	uint32_t zero = 0;
+	int r = 0;
+
+	if (bpf_map_lookup_elem(config_fd, &zero, &c))
+		return -errno;
+	memcpy(c.cookie_secret, secret, XD_SECRET_LEN);
+	c.cookie_flags |= XD_CK_ON;
+	if (bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY))
+		r = -errno;
+	explicit_bzero(&c, sizeof(c));
+	return r;
+}
+
 static int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -383,17 +464,28 @@ static int cmd_attach(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "memory", required_argument, NULL, 'M' },
 		{ "rrl-table", required_argument, NULL, 'R' },
+		{ "cookie-secret-file", required_argument, NULL, 's' },
+		{ "no-cookies", no_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *dev = NULL;
+	const char *dev = NULL, *secret_file = NULL;
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
 	unsigned long mib = DEFAULT_MEMORY_MIB, buckets = DEFAULT_RRL_TABLE;
+	bool cookies = true;
+	uint8_t secret[XD_SECRET_LEN];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "d:m:M:R:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:m:M:R:s:vh", opts, NULL)) !=
+	       -1) {
 		switch (c) {
+		case 's':
+			secret_file = optarg;
+			break;
+		case 'N':
+			cookies = false;
+			break;
 		case 'R':
 			if (xd_parse_number(optarg, 1024, 16u << 20, &buckets) <
 			    0)
@@ -438,6 +530,10 @@ static int cmd_attach(int argc, char **argv)
 		}
 	}
 	check_rest(usage_attach, NEED_DEV | NO_ARGS, dev, argc, argv);
+	if (!cookies && secret_file)
+		xd_usage_error(prog_name, usage_attach, "%s",
+			       "--no-cookies and --cookie-secret-file exclude "
+			       "each other");
 
 	char dir[PATH_MAX];
 	if (xd_pins_dir(dir, sizeof(dir), dev) < 0)
@@ -463,6 +559,9 @@ static int cmd_attach(int argc, char **argv)
 		if ((r = remove_pins(dir)) < 0)
 			return fail("cannot remove %s: %s", dir, strerror(-r));
 	}
+
+	if (cookies && attach_secret(secret_file, secret) < 0)
+		return EXIT_FAIL;
 
 	struct xd_xdp_sizes sz;
 	xd_xdp_sizes_budget((uint64_t)mib << 20, &sz);
@@ -513,7 +612,8 @@ static int cmd_attach(int argc, char **argv)
 		.rrl = bpf_map__fd(k->maps.xd_rrl),
 		.exempt = bpf_map__fd(k->maps.xd_rrl_exempt),
 	};
-	if ((r = xd_xdp_init(&m, &sz)) < 0) {
+	if ((r = xd_xdp_init(&m, &sz)) < 0 ||
+	    (cookies && (r = cookies_on(m.config, secret)) < 0)) {
 		what = "initialising the config map";
 		goto out;
 	}
@@ -560,13 +660,18 @@ static int cmd_attach(int argc, char **argv)
 	       "is passed until zones are applied\n"
 	       "rate limiting: on (%u a second per prefix and response, %u "
 	       "passed queries; 'config set rrl=off' turns it off); %lu "
-	       "buckets, %.1f MiB\n",
+	       "buckets, %.1f MiB\n"
+	       "cookies: %s%s\n",
 	       dev, mode_name(mode), xdp_program__id(xp),
 	       legacy ? ", alone: this kernel does not let libxdp's "
 			"dispatcher chain XDP programs" :
 			", behind the libxdp dispatcher",
 	       dir, sz.nodes, mib, XD_RRL_DEFAULT_RATE, XD_RRL_DEFAULT_PASSED,
-	       buckets, (double)buckets * (double)RRL_BUCKET_BYTES / 1048576.0);
+	       buckets, (double)buckets * (double)RRL_BUCKET_BYTES / 1048576.0,
+	       cookies ? "on, secret from " : "off (--no-cookies)",
+	       !cookies	   ? "" :
+	       secret_file ? secret_file :
+			     XD_COOKIE_SECRET_DEFAULT);
 out:
 	if (r < 0) {
 		fail("%s on %s failed: %s", what ? what : "attach", dev,
@@ -580,6 +685,7 @@ out:
 		close(zones);
 	xdp_program__close(xp);
 	xdpdns__destroy(skel);
+	explicit_bzero(secret, sizeof(secret));
 	return r < 0 ? EXIT_FAIL : 0;
 }
 
@@ -1086,7 +1192,9 @@ static int cmd_status(int argc, char **argv)
 
 /* ---- config ------------------------------------------------------------ */
 
-enum key_kind { K_U32, K_U8, K_ONOFF, K_HEX16, K_RO };
+/* K_HEX16: a secret, shown as (set) or none, never set from its value;
+ * K_FILE: set only, the secret read from the file it names. */
+enum key_kind { K_U32, K_U8, K_ONOFF, K_HEX16, K_FILE, K_RO };
 
 /* The run-time settings: where each lives in struct xd_config. */
 static const struct key {
@@ -1122,6 +1230,10 @@ static const struct key {
 	{ "cookie-secret", K_HEX16, offsetof(struct xd_config, cookie_secret),
 	  0, 0 },
 	{ "cookie-secret-previous", K_HEX16,
+	  offsetof(struct xd_config, cookie_previous), 0, 0 },
+	{ "cookie-secret-file", K_FILE,
+	  offsetof(struct xd_config, cookie_secret), 0, 0 },
+	{ "cookie-secret-previous-file", K_FILE,
 	  offsetof(struct xd_config, cookie_previous), 0, 0 },
 	{ "clock", K_RO, 0, 0, 0 },
 	{ "edns-udp-size", K_RO, 0, 0, 0 },
@@ -1185,7 +1297,7 @@ static void show_key(const struct key *k, const struct xd_config *c)
 /* Apply KEY=VALUE to c; NULL, or what is wrong. */
 static const char *set_key(struct xd_config *c, char *arg)
 {
-	static char why[160];
+	static char why[PATH_MAX + 400];
 	char *eq = strchr(arg, '=');
 
 	if (!eq)
@@ -1232,18 +1344,24 @@ static const char *set_key(struct xd_config *c, char *arg)
 		return NULL;
 	}
 	if (k->kind == K_HEX16) {
-		if (!strcmp(name, "cookie-secret-previous") &&
-		    !strcmp(val, "none")) {
-			memset(b, 0, 16);
+		snprintf(why, sizeof(why),
+			 "a secret is not given on the command line, which "
+			 "every user can read in /proc: put the 32 hex digits "
+			 "in a file only root may read (chmod 600) and set "
+			 "%s-file=PATH",
+			 name);
+		return why;
+	}
+	if (k->kind == K_FILE) {
+		bool previous = !strcmp(name, "cookie-secret-previous-file");
+		if (previous && !strcmp(val, "none")) {
+			memset(b, 0, XD_SECRET_LEN);
 			c->cookie_flags &= ~XD_CK_PREVIOUS;
 			return NULL;
 		}
-		if (xd_parse_hex16(val, b) < 0) {
-			snprintf(why, sizeof(why),
-				 "%s wants 32 hex digits (16 bytes)", name);
+		if (xd_secret_read(val, b, why, sizeof(why)) < 0)
 			return why;
-		}
-		if (!strcmp(name, "cookie-secret-previous"))
+		if (previous)
 			c->cookie_flags |= XD_CK_PREVIOUS;
 		return NULL;
 	}
@@ -1305,7 +1423,8 @@ static int cmd_config(int argc, char **argv)
 		const char *key = i < argc ? argv[i] : NULL;
 		bool any = false;
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-			if (!key || !strcmp(key, keys[k].name)) {
+			if (keys[k].kind != K_FILE &&
+			    (!key || !strcmp(key, keys[k].name))) {
 				show_key(&keys[k], &cfg);
 				any = true;
 			}
@@ -1336,8 +1455,8 @@ static int cmd_config(int argc, char **argv)
 	if ((next.cookie_flags & XD_CK_ON) && !secret) {
 		xd_pins_close(&p);
 		fprintf(stderr,
-			"%s: cookies=on needs cookie-secret=HEX (in the same "
-			"set or before it); nothing changed\n",
+			"%s: cookies=on needs cookie-secret-file=PATH (in the "
+			"same set or before it); nothing changed\n",
 			prog_name);
 		return EXIT_USAGE;
 	}
@@ -1356,6 +1475,11 @@ static int cmd_config(int argc, char **argv)
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(argv[k], "="),
 			 argv[k]);
 		const struct key *which = find_key(name);
+		/* A file's secret is shown as the key it set. */
+		if (which && which->kind == K_FILE)
+			which = find_key(!strcmp(name, "cookie-secret-file") ?
+						 "cookie-secret" :
+						 "cookie-secret-previous");
 		if (which)
 			show_key(which, &next);
 	}

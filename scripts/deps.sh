@@ -26,6 +26,24 @@ bench | all) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
 	;;
 esac
 
+# The system user xdpdns-server runs as when started as root ('make
+# install' makes it, as a package's postinst would). The tests and the
+# demo start the server as root, so they need it too.
+ensure_user() {
+	getent passwd xdpdns >/dev/null && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "xdpdns: no system user xdpdns; as root: useradd --system" \
+			"--no-create-home --shell /usr/sbin/nologin xdpdns" >&2
+		return 0 # the tests that need root skip without it
+	fi
+	echo "xdpdns: creating the system user xdpdns" >&2
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin xdpdns
+}
+case "${1:-all}" in
+demo | test | bench | all) ensure_user ;;
+esac
+
 missing=""
 for p in $want; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -12,6 +12,10 @@ test_serve_SRCS := tests/unit/test_serve.c
 # xdpdns-health's hysteresis and settings.
 UNIT_TESTS += test_health
 test_health_SRCS := tests/unit/test_health.c
+# The cookie secret's file and the server's locked pid file.
+UNIT_TESTS += test_secret test_pidfile
+test_secret_SRCS := tests/unit/test_secret.c
+test_pidfile_SRCS := tests/unit/test_pidfile.c
 
 FUZZERS += fuzz_zone fuzz_query fuzz_serve
 fuzz_zone_SRCS := tests/fuzz/fuzz_zone.c

@@ -36,6 +36,8 @@
 #include "io.h"
 #include "limit.h"
 #include "parse.h"
+#include "pidfile.h"
+#include "secret.h"
 #include "serve.h"
 #include "counters.h"
 #include "tcp.h"
@@ -45,6 +47,8 @@
 #define MAX_SOURCES 256
 #define UDP_BATCH 32
 #define UDP_BUF 4096
+/* The system user the server runs as when started as root. */
+#define XD_SERVER_USER "xdpdns"
 
 static const char usage[] =
 	"Usage: xdpdns-server [OPTIONS] SOURCE...\n"
@@ -75,27 +79,41 @@ static const char usage[] =
 	"                        and [::]:53)\n"
 	"  -w, --workers N       threads, each with its own UDP and TCP sockets\n"
 	"                        (SO_REUSEPORT); default one per CPU\n"
-	"  -u, --user USER       drop to USER after binding (default: nobody\n"
-	"                        when started as root)\n"
-	"      --cookie-secret HEX\n"
+	"  -u, --user USER       drop to USER after binding and reading the\n"
+	"                        secrets (default: xdpdns when started as\n"
+	"                        root; create it with 'useradd --system\n"
+	"                        --no-create-home --shell /usr/sbin/nologin\n"
+	"                        xdpdns', as 'make install' does)\n"
+	"      --cookie-secret-file FILE\n"
 	"                        the 16-byte secret of DNS server cookies (RFC\n"
-	"                        7873, made as RFC 9018 says), 32 hex digits;\n"
-	"                        the same on every node of an anycast service\n"
-	"                        so that a client's cookie is valid at all of\n"
-	"                        them. Default: random at each start\n"
-	"      --cookie-secret-previous HEX\n"
-	"                        the secret before the last rotation: cookies\n"
-	"                        made with it are still accepted\n"
+	"                        7873, made as RFC 9018 says): 32 hex digits\n"
+	"                        on one line, in a file only its owner (root,\n"
+	"                        or the user starting the server) may read\n"
+	"                        (chmod 600), read before the drop to USER.\n"
+	"                        Default " XD_COOKIE_SECRET_DEFAULT ",\n"
+	"                        made with a random secret at the first start\n"
+	"                        (as 'xdpdns-loader attach' does, which gives\n"
+	"                        the XDP program the same); a FILE given here\n"
+	"                        must exist. An anycast service copies one\n"
+	"                        file to every node, so that a client's cookie\n"
+	"                        is valid at all of them\n"
+	"      --cookie-secret-previous-file FILE\n"
+	"                        the secret before the last rotation, in a\n"
+	"                        file as above: cookies made with it are still\n"
+	"                        accepted\n"
 	"  -n, --nsid TEXT       the node's identity, returned to queries that\n"
 	"                        ask for it with the EDNS NSID option (RFC\n"
 	"                        5001), so an anycast operator can tell nodes\n"
 	"                        apart; default none\n"
-	"  -p, --pidfile FILE    write the process id to FILE once serving,\n"
-	"                        for 'xdpdns-zonec apply --server-pidfile';\n"
-	"                        FILE is given to USER, who removes it at a\n"
-	"                        clean stop, or empties it when FILE's\n"
-	"                        directory does not let USER remove it (a\n"
-	"                        directory of root's, such as /run)\n"
+	"  -p, --pidfile FILE    write the process id to FILE at start, for\n"
+	"                        'xdpdns-zonec apply --server-pidfile': written\n"
+	"                        before the drop to USER and left root's (mode\n"
+	"                        0644), with a write lock held while the\n"
+	"                        server runs; apply signals only the lock's\n"
+	"                        holder. A second server given the same FILE\n"
+	"                        refuses to start. A file left after a stop\n"
+	"                        holds no lock and is replaced at the next\n"
+	"                        start\n"
 	"  -o, --option NAME=VALUE\n"
 	"                        any setting of the config file, here\n"
 	"                        (repeatable; wins over the files)\n"
@@ -169,6 +187,10 @@ static const char usage[] =
 	"TCP and clients with a valid DNS cookie of ours are never limited.\n"
 	"What was limited is logged once a minute.\n"
 	"\n"
+	"Secrets are never taken on the command line (every user can read it\n"
+	"in /proc): --cookie-secret HEX is refused, as is 'cookie-secret =' in\n"
+	"a config file.\n"
+	"\n"
 	"It runs in the foreground and logs to standard error; under systemd\n"
 	"see userspace/xdpdns-server.service. SIGTERM or SIGINT stops it.\n"
 	"\n"
@@ -196,8 +218,9 @@ struct config {
 	int tcp_prefix4, tcp_prefix6;
 	double tcp_msg_timeout_s;
 	size_t tcp_output_max, tcp_memory;
-	uint8_t secret[16], previous[16];
-	bool has_secret, has_previous;
+	const char *secret_file, *previous_file;
+	uint8_t secret[XD_SECRET_LEN], previous[XD_SECRET_LEN];
+	bool has_previous;
 	struct xd_limit_settings limit;
 	bool limit_set; /* limit holds its defaults */
 };
@@ -300,14 +323,17 @@ static int set_option(struct config *c, const char *name, const char *val)
 	if (!strcmp(name, "tcp-memory"))
 		return parse_size(val, 1ul << 20, (size_t)1 << 40,
 				  &c->tcp_memory);
-	if (!strcmp(name, "cookie-secret")) {
-		c->has_secret = true;
-		return xd_parse_hex16(val, c->secret);
+	if (!strcmp(name, "cookie-secret-file")) {
+		c->secret_file = strdup(val);
+		return 0;
 	}
-	if (!strcmp(name, "cookie-secret-previous")) {
-		c->has_previous = true;
-		return xd_parse_hex16(val, c->previous);
+	if (!strcmp(name, "cookie-secret-previous-file")) {
+		c->previous_file = strdup(val);
+		return 0;
 	}
+	if (!strcmp(name, "cookie-secret") ||
+	    !strcmp(name, "cookie-secret-previous"))
+		return -3; /* a secret in the open: see secret_refused() */
 	if (!strncmp(name, "rrl", 3)) {
 		char why[160];
 		if (!c->limit_set) {
@@ -351,13 +377,28 @@ static const char *option_hint(const char *name)
 	return "";
 }
 
+/* Why a secret given as a value (cookie-secret, cookie-secret-previous)
+ * is refused: on a command line every user reads it in /proc/PID/cmdline,
+ * and a config file is rarely kept as private as a secret must be. */
+static void secret_refused(const char *name, bool flag, char *why, size_t len)
+{
+	snprintf(why, len,
+		 "%s%s takes no secret any more (a command line is visible "
+		 "to every user in /proc): put the 32 hex digits in a file "
+		 "only root may read (chmod 600) and give %s%s-file%sFILE",
+		 flag ? "--" : "", name, flag ? "--" : "", name,
+		 flag ? " " : " = ");
+}
+
 /* A setting from the config file, refused with its name. */
 static int set_from_file(void *ctx, const char *name, const char *val,
 			 char *why, size_t len)
 {
 	int r = set_option(ctx, name, val);
 
-	if (r < 0)
+	if (r == -3)
+		secret_refused(name, false, why, len);
+	else if (r < 0)
 		snprintf(why, len, "%s '%s'%s",
 			 r == -2 ? "unknown option" : "bad value for", name,
 			 r == -2 ? "" : option_hint(name));
@@ -622,6 +663,15 @@ static int find_user(const char *name, struct run_as *u)
 {
 	struct passwd *pw = getpwnam(name);
 
+	if (!pw && !strcmp(name, XD_SERVER_USER)) {
+		fprintf(stderr,
+			"%s: no user '%s' to run as: create it with\n"
+			"  useradd --system --no-create-home --shell "
+			"/usr/sbin/nologin %s\n"
+			"(as 'make install' does), or give --user USER\n",
+			prog, name, name);
+		return -1;
+	}
 	if (!pw) {
 		fprintf(stderr, "%s: no user '%s'\n", prog, name);
 		return -1;
@@ -642,63 +692,71 @@ static int drop_privileges(const struct run_as *u)
 }
 
 /*
- * The pid file is written before the drop (its directory is often
- * root's), given to the user dropped to, and kept open. At a clean stop
- * that user removes it where the directory allows: one it may write to,
- * or a sticky one such as /tmp, where only the owner may. Where it does
- * not (/run), the file is emptied through the open descriptor, so that
- * no stale pid is left for 'xdpdns-zonec apply' to signal. NSD and
- * Unbound do likewise. (A descriptor of the directory kept from before
- * the drop would not help: unlinkat() checks the caller's rights on the
- * directory, not the descriptor's.) Returns the open descriptor, or -1
- * with the reason on standard error.
+ * The cookie secrets, read while still root (the files are root's, 0600):
+ * --cookie-secret-file, or the default file, made when it is missing;
+ * --cookie-secret-previous-file when given. 0, or -1 having said why.
  */
-static int pidfile_write(const char *path, const struct run_as *owner)
+static int read_secrets(struct config *c)
 {
-	/* A new file, never one already there: the directory may be the
-	 * --user's to write, and a symlink or hard link left in its place
-	 * must not make root truncate and hand over another file. */
-	if (unlink(path) < 0 && errno != ENOENT) {
-		fprintf(stderr, "%s: cannot replace %s: %s\n", prog, path,
-			strerror(errno));
-		return -1;
-	}
-	int fd = open(path,
-		      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		      0644);
+	char err[PATH_MAX + 256];
+	bool made = false;
+	int r;
 
-	if (fd < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0) {
-		fprintf(stderr, "%s: cannot write %s: %s\n", prog, path,
-			strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(path);
-		}
+	if (c->secret_file)
+		r = xd_secret_read(c->secret_file, c->secret, err, sizeof(err));
+	else
+		r = xd_secret_load_or_make(XD_COOKIE_SECRET_DEFAULT, c->secret,
+					   &made, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "%s: cookie secret: %s%s\n", prog, err,
+			r == -ENOENT ?
+				" (only the default file, " XD_COOKIE_SECRET_DEFAULT
+				", is made when missing)" :
+			!c->secret_file ?
+				"; the default file is made at the first "
+				"start as root, or give "
+				"--cookie-secret-file FILE" :
+				"");
 		return -1;
 	}
-	if (owner && fchown(fd, owner->uid, owner->gid) < 0)
+	if (made)
 		xd_log(prog,
-		       "cannot give %s to %s (%s): it will be emptied, "
-		       "not removed, at a stop",
-		       path, owner->name, strerror(errno));
-	return fd;
+		       "made a new cookie secret in %s; the nodes of an "
+		       "anycast service need the same: copy this file to "
+		       "every node",
+		       XD_COOKIE_SECRET_DEFAULT);
+	else if (!quiet)
+		xd_log(prog, "cookie secret from %s",
+		       c->secret_file ? c->secret_file :
+					XD_COOKIE_SECRET_DEFAULT);
+	if (!c->previous_file)
+		return 0;
+	if (xd_secret_read(c->previous_file, c->previous, err, sizeof(err)) <
+	    0) {
+		fprintf(stderr, "%s: previous cookie secret: %s\n", prog, err);
+		return -1;
+	}
+	c->has_previous = true;
+	return 0;
 }
 
-static void pidfile_remove(const char *path, int fd)
+/*
+ * At a clean stop: the lock goes with the process. The file is removed
+ * where the server may (a directory of its user's); in a directory of
+ * root's, such as /run/xdpdns-server under the shipped unit, a server no
+ * longer root leaves it, lockless and so harmless, and systemd's
+ * PIDFile= removes it.
+ */
+static void pidfile_release(const char *path, int fd)
 {
-	/* Where the directory forbids removing it (/run under the shipped
-	 * unit, whose PIDFile= removes it), emptying it is enough: apply
-	 * refuses an empty pid file. */
-	if (unlink(path) < 0) {
-		int e = errno;
-		if (ftruncate(fd, 0) < 0)
-			xd_log(prog, "cannot remove %s (%s) nor empty it (%s)",
-			       path, strerror(e), strerror(errno));
-		else
-			xd_log(prog,
-			       "cannot remove %s (%s): emptied it instead",
-			       path, strerror(e));
-	}
+	struct stat at, held;
+
+	/* Only the file this server wrote, not one put in its place. */
+	if (lstat(path, &at) == 0 && fstat(fd, &held) == 0 &&
+	    at.st_dev == held.st_dev && at.st_ino == held.st_ino &&
+	    unlink(path) < 0 && errno != EACCES && errno != EPERM &&
+	    errno != ENOENT)
+		xd_log(prog, "cannot remove %s: %s", path, strerror(errno));
 	close(fd);
 }
 
@@ -719,6 +777,9 @@ int main(int argc, char **argv)
 		{ "tcp-msg-timeout", required_argument, NULL, 0 },
 		{ "tcp-output-max", required_argument, NULL, 0 },
 		{ "tcp-memory", required_argument, NULL, 0 },
+		{ "cookie-secret-file", required_argument, NULL, 'F' },
+		{ "cookie-secret-previous-file", required_argument, NULL, 'P' },
+		/* Refused, with what to give instead. */
 		{ "cookie-secret", required_argument, NULL, 'S' },
 		{ "cookie-secret-previous", required_argument, NULL, 'R' },
 		{ "pidfile", required_argument, NULL, 'p' },
@@ -775,12 +836,20 @@ int main(int argc, char **argv)
 		case 'M':
 			name = "tcp-max";
 			break;
+		case 'F':
+			name = "cookie-secret-file";
+			break;
+		case 'P':
+			name = "cookie-secret-previous-file";
+			break;
 		case 'S':
-			name = "cookie-secret";
-			break;
-		case 'R':
-			name = "cookie-secret-previous";
-			break;
+		case 'R': {
+			char why[400];
+			secret_refused(c == 'S' ? "cookie-secret" :
+						  "cookie-secret-previous",
+				       true, why, sizeof(why));
+			xd_usage_error(prog, NULL, "%s", why);
+		}
 		case 'q':
 			quiet = true;
 			continue;
@@ -792,12 +861,11 @@ int main(int argc, char **argv)
 					       "'%s'",
 					       optarg);
 			*eq = 0;
-			int r = set_option(&cfg, optarg, eq + 1);
-			if (r < 0)
-				xd_usage_error(prog, usage, "%s '%s'",
-					       r == -2 ? "unknown option" :
-							 "bad value for",
-					       optarg);
+			char why[512];
+			if (set_from_file(&cfg, optarg, eq + 1, why,
+					  sizeof(why)) < 0)
+				xd_usage_error(prog, usage, "--option %s",
+					       why);
 			continue;
 		}
 		case 'h':
@@ -840,16 +908,33 @@ int main(int argc, char **argv)
 		cfg.workers = n > 0 && n < 256 ? (int)n : 1;
 	}
 	if (!cfg.user && geteuid() == 0)
-		cfg.user = "nobody";
+		cfg.user = XD_SERVER_USER;
 	struct run_as user;
 	if (cfg.user && find_user(cfg.user, &user) < 0)
 		return EXIT_FAIL;
-
-	if (!cfg.has_secret && getrandom(cfg.secret, sizeof(cfg.secret), 0) !=
-				       sizeof(cfg.secret)) {
-		fprintf(stderr, "%s: no random cookie secret: %s\n", prog,
-			strerror(errno));
+	if (read_secrets(&cfg) < 0)
 		return EXIT_FAIL;
+
+	/* Signals wait from here on (the workers inherit the mask): a
+	 * SIGHUP sent as soon as the pid file names this process must not
+	 * end it. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* The pid file's lock first: a second server given the same file
+	 * stops here, before it binds (SO_REUSEPORT would let it share the
+	 * first one's sockets and take part of its queries). */
+	int pid_fd = -1;
+	if (pidfile) {
+		char err[PATH_MAX + 128];
+		pid_fd = xd_pidfile_take(pidfile, err, sizeof(err));
+		if (pid_fd < 0) {
+			fprintf(stderr, "%s: %s\n", prog, err);
+			return EXIT_FAIL;
+		}
 	}
 	db_current = load_db(cfg.sources, cfg.nsources);
 	if (!db_current)
@@ -907,24 +992,9 @@ int main(int argc, char **argv)
 			epoll_ctl(w->ep, EPOLL_CTL_ADD, w->tcp[l], &ev);
 		}
 	}
-	/* Signals wait from here on (the workers inherit the mask): a
-	 * SIGHUP sent as soon as the pid file names this process must not
-	 * end it. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	int pid_fd = -1;
-	if (pidfile) {
-		pid_fd = pidfile_write(pidfile, cfg.user ? &user : NULL);
-		if (pid_fd < 0)
-			return EXIT_FAIL;
-	}
 	if (cfg.user && drop_privileges(&user) < 0) {
 		if (pidfile)
-			pidfile_remove(pidfile, pid_fd); /* still root */
+			pidfile_release(pidfile, pid_fd); /* still root */
 		return EXIT_FAIL;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -966,7 +1036,9 @@ int main(int argc, char **argv)
 		pthread_join(ws[i].thread, NULL);
 	xd_cdb_free(db_current);
 	free(db_current);
+	explicit_bzero(&cfg.secret, sizeof(cfg.secret));
+	explicit_bzero(&cfg.previous, sizeof(cfg.previous));
 	if (pidfile)
-		pidfile_remove(pidfile, pid_fd);
+		pidfile_release(pidfile, pid_fd);
 	return 0;
 }

@@ -3,6 +3,7 @@
  * xdpdns-zonec: check, compile, dump and query DNS zones for xdpdns.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <signal.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <libknot/libknot.h>
 
@@ -27,6 +29,7 @@
 #include "compile.h"
 #include "dump.h"
 #include "parse.h"
+#include "pidfile.h"
 #include "pins.h"
 #include "probe.h"
 #include "xdpdns.h"
@@ -162,10 +165,11 @@ static const char usage_apply[] =
 	"                   update xdpdns-server too (its process id in\n"
 	"                   FILE, ADDR[:PORT] one of its addresses): once the\n"
 	"                   maps are filled, the server is told to reload\n"
-	"                   (SIGHUP; only a process named xdpdns-server is\n"
-	"                   signalled) and asked for each zone's SOA over TCP\n"
-	"                   until it serves the new serials; then the XDP\n"
-	"                   path switches, so both serve the same serial. If\n"
+	"                   (SIGHUP, sent only to the xdpdns-server that\n"
+	"                   holds FILE's lock and whose pid FILE holds) and\n"
+	"                   asked for each zone's SOA over TCP until it\n"
+	"                   serves the new serials; then the XDP path\n"
+	"                   switches, so both serve the same serial. If\n"
 	"                   the server does not get there within --wait\n"
 	"                   seconds (default 60), the XDP path is left on the\n"
 	"                   old zones and apply fails. The server must be\n"
@@ -597,59 +601,129 @@ oom:
 	return -1;
 }
 
+/* Whether pid runs an xdpdns-server (its executable's name, also when
+ * the file was replaced by an upgrade since it started); what it runs in
+ * exe. */
+static bool runs_server(pid_t pid, char *exe, size_t len)
+{
+	static const char deleted[] = " (deleted)";
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)pid);
+	ssize_t n = readlink(path, exe, len - 1);
+	if (n < 0) {
+		snprintf(exe, len, "%s unreadable: %s", path, strerror(errno));
+		return false;
+	}
+	exe[n] = 0;
+	size_t k = (size_t)n, d = sizeof(deleted) - 1;
+	char name[PATH_MAX];
+	snprintf(name, sizeof(name), "%.*s",
+		 (int)(k > d && !strcmp(exe + k - d, deleted) ? k - d : k),
+		 exe);
+	const char *base = strrchr(name, '/');
+	return !strcmp(base ? base + 1 : name, "xdpdns-server");
+}
+
+/*
+ * The xdpdns-server that pidfile names, held by a pidfd: the file is
+ * root's (or the caller's), the process holding its write lock (only one
+ * that may write the file can take it) is the one its content names, and
+ * that process's executable is xdpdns-server. Whoever else rewrites or
+ * replaces the file cannot redirect the signal. Returns the pidfd, or -1
+ * with the reason in why.
+ */
+static int server_pidfd(const char *pidfile, char *why, size_t len)
+{
+	int fd = open(pidfile, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	char text[32] = "", exe[PATH_MAX + 64];
+	pid_t holder;
+	int pfd = -1;
+
+	if (fd < 0 && errno != ENOENT) {
+		snprintf(why, len, "cannot open %s: %s", pidfile,
+			 strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid != 0 &&
+	    st.st_uid != geteuid()) {
+		snprintf(why, len,
+			 "%s belongs to uid %u, not root: a pid file another "
+			 "user could write is not trusted (the server writes "
+			 "it as root)",
+			 pidfile, (unsigned)st.st_uid);
+		goto out;
+	}
+	holder = fd < 0 ? 0 : xd_pidfile_holder(fd);
+	if (holder <= 0) {
+		if (holder < 0)
+			snprintf(why, len, "cannot test the lock on %s: %s",
+				 pidfile, strerror(-holder));
+		else
+			snprintf(why, len,
+				 "no xdpdns-server holds %s: is it running?",
+				 pidfile);
+		goto out;
+	}
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+	char *end;
+	long named = n > 0 ? strtol(text, &end, 10) : 0;
+	if (n <= 0 || end == text || (*end && *end != '\n') ||
+	    named != (long)holder) {
+		snprintf(why, len,
+			 "%s does not name pid %ld, which holds its lock: "
+			 "refusing to signal anything",
+			 pidfile, (long)holder);
+		goto out;
+	}
+	/* The process held from here on; still the lock's holder, so not
+	 * another process given the same pid meanwhile. */
+	pfd = pidfd_open(holder, 0);
+	if (pfd < 0 && errno != ESRCH) {
+		snprintf(why, len,
+			 "cannot open process %ld (pidfd_open needs Linux "
+			 "5.3): %s",
+			 (long)holder, strerror(errno));
+		goto out;
+	}
+	if (pfd < 0 || xd_pidfile_holder(fd) != holder) {
+		snprintf(why, len, "no xdpdns-server holds %s: is it running?",
+			 pidfile);
+		goto out;
+	}
+	if (!runs_server(holder, exe, sizeof(exe))) {
+		snprintf(why, len,
+			 "the process holding %s (pid %ld) is not an "
+			 "xdpdns-server (%s)",
+			 pidfile, (long)holder, exe);
+		goto out;
+	}
+	close(fd);
+	return pfd;
+out:
+	if (pfd >= 0)
+		close(pfd);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 /* Tell the server to reload and wait until it serves db's serials. */
 static int server_reload(const char *pidfile, const struct sockaddr_storage *ss,
 			 socklen_t len, const struct xd_cdb *db, double wait_s,
 			 const char **why)
 {
-	FILE *f = fopen(pidfile, "r");
-	long pid = 0;
+	static char reason[PATH_MAX + 256];
+	int pfd = server_pidfd(pidfile, reason, sizeof(reason));
 
-	if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 1 || pid > INT_MAX) {
-		if (f)
-			fclose(f);
-		*why = "cannot read its pid file";
+	*why = reason;
+	if (pfd < 0)
 		return -1;
-	}
-	fclose(f);
-	/* The pid file belongs to the server's unprivileged user: signal
-	 * the pid only if it is the server's, not whatever it names. The
-	 * process is held by a pidfd before its name is read, and signalled
-	 * through it: if it ends meanwhile and its pid goes to another
-	 * process, the name read is refused or the signal fails, and no
-	 * other process is signalled. */
-	static const char gone[] =
-		"no process has the pid its pid file holds (is it running?)";
-	int pfd = pidfd_open((pid_t)pid, 0);
-	if (pfd < 0) {
-		*why = errno == ESRCH ? gone :
-					"cannot open its process (pidfd_open "
-					"needs Linux 5.3)";
-		return -1;
-	}
-	char path[64], comm[32] = "";
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	f = fopen(path, "r");
-	bool named = f && fgets(comm, sizeof(comm), f);
-	if (f)
-		fclose(f);
-	comm[strcspn(comm, "\n")] = 0;
-	*why = NULL;
-	/* Still the process held: the name read was its own. */
-	if (pidfd_send_signal(pfd, 0, NULL, 0) < 0)
-		*why = errno == ESRCH ? gone : "cannot signal it";
-	else if (!named)
-		*why = "cannot read the name of the process its pid file "
-		       "names";
-	else if (strcmp(comm, "xdpdns-server"))
-		*why = "the pid its pid file holds is not an xdpdns-server";
-	if (*why) {
-		close(pfd);
-		return -1;
-	}
 	if (pidfd_send_signal(pfd, SIGHUP, NULL, 0) < 0) {
 		close(pfd);
-		*why = "cannot signal it (is it running?)";
+		*why = errno == ESRCH ? "it stopped before it was signalled" :
+					"cannot signal it";
 		return -1;
 	}
 	close(pfd);

@@ -21,6 +21,37 @@ IN_CI = (os.environ.get("XDPDNS_CI") == "1" or
 LOADER = os.path.join(BUILD, "xdpdns-loader")
 ZONEC = os.path.join(BUILD, "xdpdns-zonec")
 
+# The cookie secret the tests give the server and 'xdpdns-loader attach'
+# (--cookie-secret-file), so that no test makes the default file
+# (/var/lib/xdpdns/cookie-secret) on the machine it runs on; the default
+# file itself is made in a mount namespace of its own (test_secrets.py).
+TEST_SECRET = "5d3a1c6e0b9f42e8a7c1d2b3e4f50617"
+_secret_files = {}
+
+
+def secret_file(hexdigits=TEST_SECRET):
+    """A cookie secret file holding hexdigits, 0600, the caller's: one per
+    value for the whole run (its name does not tell the secret), removed
+    at exit."""
+    import atexit
+    if not _secret_files:
+        d = tempfile.mkdtemp(prefix="xdpdns-secret-")
+        _secret_files[None] = d
+        atexit.register(shutil.rmtree, d, True)
+    if hexdigits not in _secret_files:
+        path = os.path.join(_secret_files[None],
+                            "secret-%d" % len(_secret_files))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, (hexdigits + "\n").encode())
+        os.close(fd)
+        _secret_files[hexdigits] = path
+    return _secret_files[hexdigits]
+
+
+def attach_args():
+    """What every test's 'xdpdns-loader attach' adds: the test secret."""
+    return ["--cookie-secret-file", secret_file()]
+
 
 def loader_counters(dev):
     """The XDP program's counters on dev, by name (xdpdns-loader stats)."""
@@ -249,6 +280,8 @@ class Server:
             args += ["--listen", a]
         if os.geteuid() == 0:
             args += ["--user", "root"]  # the test's files stay readable
+        if not any(a.startswith("--cookie-secret") for a in extra):
+            args += ["--cookie-secret-file", secret_file()]
         self.proc = subprocess.Popen(args + list(extra) + list(sources),
                                      stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 20

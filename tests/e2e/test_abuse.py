@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from conftest import (BUILD, LOADER, ROOT, ZONEC, ZONES, Server,
-                      loader_counters, need)
+                      loader_counters, need, secret_file)
 from conftest import moved as moved_by
 from netns import NODE4, VethPair, sh
 
@@ -55,7 +55,8 @@ def node():
                "198.18.0.1")
             routed.append(net)
         subprocess.run([LOADER, "attach", "--dev", pair.node, "--memory",
-                        "16"], check=True, capture_output=True)
+                        "16", "--cookie-secret-file", secret_file(SECRET)],
+                       check=True, capture_output=True)
         subprocess.run([ZONEC, "apply", "--dev", pair.node, "-q",
                         "basic.example.=" + os.path.join(ZONES,
                                                          "basic.zone")],
@@ -64,13 +65,13 @@ def node():
                         "rrl-responses-per-second=%d" % RATE,
                         "rrl-window=%d" % WINDOW, "rrl-slip=%d" % SLIP,
                         "rrl-passed-per-second=%d" % PASSED,
-                        "rrl-errors-per-second=%d" % ERRORS,
-                        "cookie-secret=" + SECRET, "cookies=on"],
+                        "rrl-errors-per-second=%d" % ERRORS, "cookies=on"],
                        check=True, capture_output=True)
         server = Server(["basic.example.=" + os.path.join(ZONES,
                                                           "basic.zone")],
                         listen=[NODE4 + ":53"], port=53,
-                        extra=["--cookie-secret", SECRET], rrl=True)
+                        extra=["--cookie-secret-file", secret_file(SECRET)],
+                        rrl=True)
         yield pair
     finally:
         if server:
@@ -270,11 +271,12 @@ def test_settings_change_at_run_time(node):
             "/24 and /56; window %d s, slip %d; 65536 buckets (2.0 MiB)" % (
                 RATE, RATE, RATE, RATE, ERRORS, PASSED, WINDOW, SLIP) in st, st
         assert "  cookies on\n" in st, st
-        # Cookies without a secret: refused as a whole, nothing changed.
+        # A secret on the command line: refused as a whole, nothing
+        # changed.
         r = subprocess.run([LOADER, "config", "--dev", pair.node, "set",
-                            "rrl-slip=1", "cookie-secret=" + "0" * 32,
+                            "rrl-slip=1", "cookie-secret=" + "1" * 32,
                             "cookies=on"], capture_output=True, text=True)
-        assert r.returncode == 2 and "cookies=on needs cookie-secret" in \
+        assert r.returncode == 2 and "set cookie-secret-file=PATH" in \
             r.stderr and "nothing changed" in r.stderr, r.stderr
         assert subprocess.run([LOADER, "config", "--dev", pair.node, "get",
                                "rrl-slip"], capture_output=True,

@@ -27,7 +27,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, ROOT, need
+from conftest import BUILD, ROOT, attach_args, need, secret_file
 
 LOADER = os.path.join(BUILD, "xdpdns-loader")
 ZONEC = os.path.join(BUILD, "xdpdns-zonec")
@@ -272,7 +272,8 @@ class Anycast:
         # xdpdns on each node: attach, apply, server, health.
         for n in "ab":
             d = self.dev[n]
-            run(*self.nsx(n, LOADER, "attach", "--dev", d, "--memory", "16"))
+            run(*self.nsx(n, LOADER, "attach", "--dev", d, "--memory", "16",
+                          *attach_args()))
             self.attached.append(n)
             run(*self.nsx(n, LOADER, "config", "--dev", d, "set", "rrl=off"))
             self.write_zone(self.zone_file(n), 1)
@@ -298,6 +299,7 @@ class Anycast:
     def start_server(self, n):
         self.start("server-" + n, self.nsx(
             n, SERVER, "--workers", "1", "--quiet", "--user", "root",
+            "--cookie-secret-file", secret_file(),
             "--nsid", "node-" + n, "--option", "rrl=off",
             "%s=%s" % (ZONE, self.zone_file(n))))
         self.wait(lambda: run(*self.nsx(

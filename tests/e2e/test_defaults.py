@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A node as it comes out of the box, nothing set (xdpdns-loader attach,
-xdpdns-zonec apply, xdpdns-server with its defaults), on a veth pair:
+xdpdns-zonec apply, xdpdns-server with its defaults; the cookie secret
+the test's own file, not the machine's), on a veth pair:
 one spoofed source, flooding, gets at most the default rate of full
 answers per response, whichever path answers it: the XDP program (a
 plain answer), or xdpdns-server behind it (an answer too big for the
@@ -13,7 +14,8 @@ import subprocess
 
 import pytest
 
-from conftest import LOADER, ROOT, ZONEC, ZONES, Server, loader_counters, need
+from conftest import (LOADER, ROOT, ZONEC, ZONES, Server, attach_args,
+                      loader_counters, need)
 from conftest import moved as moved_by
 from netns import NODE4, VethPair, sh
 from test_abuse import mac
@@ -43,7 +45,8 @@ def node():
                "198.18.0.1")
             routed.append(net)
         subprocess.run([LOADER, "attach", "--dev", pair.node, "--memory",
-                        "16"], check=True, capture_output=True)
+                        "16"] + attach_args(), check=True,
+                       capture_output=True)
         subprocess.run([ZONEC, "apply", "--dev", pair.node, "-q"] + zones,
                        check=True, capture_output=True)
         server = Server(zones, listen=[NODE4 + ":53"], port=53, rrl=True)

@@ -11,8 +11,8 @@ import tempfile
 import pytest
 
 from conftest import (LOADER, NODE4, NODE6, ROOT, ZONEC, ZONES,
-                      Engine, Server, VethPair, ask, loader_counters, need,
-                      query, rrl_off)
+                      Engine, Server, VethPair, ask, attach_args,
+                      loader_counters, need, query, rrl_off)
 from netns import end_process
 PIN_ROOT = "/sys/fs/bpf/xdpdns"
 
@@ -44,7 +44,7 @@ class Node:
         self.pair = VethPair()
         self.dev = self.pair.node
         self.tmp = tempfile.mkdtemp(prefix="xdpdns-test-")
-        args = [LOADER, "attach", "--dev", self.dev]
+        args = [LOADER, "attach", "--dev", self.dev] + attach_args()
         if memory:
             args += ["--memory", str(memory)]
         try:
@@ -100,7 +100,7 @@ def test_attach_apply_query_detach(node):
     dev = node.dev
     st = run(LOADER, "status", "--dev", dev).stdout
     assert "attached" in st and "no zones loaded yet" in st
-    again = run(LOADER, "attach", "--dev", dev, ok=False)
+    again = run(LOADER, "attach", "--dev", dev, *attach_args(), ok=False)
     assert again.returncode == 1 and "already attached" in again.stderr
 
     out = run(ZONEC, "apply", "--dev", dev, *specs()).stdout
@@ -121,9 +121,9 @@ def test_attach_apply_query_detach(node):
         engine.close()
 
     # dig and kdig, as an operator would check. dig sends a cookie by
-    # default, which the fast path leaves to the server: +nocookie.
+    # default, which the fast path answers too: cookies are on from attach.
     before = stats(dev)
-    for tool in (["dig", "+nocookie", "+tries=1", "+time=2"],
+    for tool in (["dig", "+tries=1", "+time=2"],
                  ["kdig", "+retry=0", "+timeout=2"]):
         for addr in (NODE4, NODE6):
             r = node.in_ns(*tool, "@" + addr, "+short",
@@ -291,7 +291,7 @@ def test_pins_of_another_version_refused(node):
     assert got is not None and got[2:] == want[2:]
     run(LOADER, "detach", "--dev", dev)
     assert not os.path.exists(os.path.dirname(pin))
-    run(LOADER, "attach", "--dev", dev)
+    run(LOADER, "attach", "--dev", dev, *attach_args())
     assert "no zones loaded yet" in run(LOADER, "status", "--dev",
                                         dev).stdout
 
@@ -377,7 +377,8 @@ def test_apply_updates_xdp_and_server_together(tmp_path):
     server = client = None
     try:
         subprocess.run([LOADER, "attach", "--dev", pair.node, "--memory",
-                        "16"], check=True, capture_output=True)
+                        "16"] + attach_args(), check=True,
+                       capture_output=True)
         rrl_off(pair.node)
         server = Server(["together.test.=%s" % zone],
                         listen=[NODE4 + ":53"], port=53,
@@ -428,11 +429,11 @@ def test_apply_updates_xdp_and_server_together(tmp_path):
             assert why in r.stderr, r.stderr
             assert serials() == (2, 2)
 
-        # A pid file that names another process: apply refuses to
-        # signal it (SIGHUP would stop a sleep).
+        # A pid file that names another process, which holds no lock on
+        # it: apply refuses to signal it (SIGHUP would stop a sleep).
         bystander = subprocess.Popen(["sleep", "30"])
         try:
-            refused(bystander.pid, "is not an xdpdns-server")
+            refused(bystander.pid, "no xdpdns-server holds")
             assert bystander.poll() is None
         finally:
             bystander.kill()
@@ -441,7 +442,32 @@ def test_apply_updates_xdp_and_server_together(tmp_path):
         # A pid file left by a process that has ended: refused as such.
         gone = subprocess.Popen(["true"])
         gone.wait()
-        refused(gone.pid, "no process has the pid")
+        refused(gone.pid, "no xdpdns-server holds")
+
+        # A process that holds the lock on a file naming itself, but is
+        # no xdpdns-server.
+        path = tmp_path / "locker.pid"
+        locker = subprocess.Popen(
+            ["/usr/bin/python3", "-c",
+             "import fcntl, os, sys, time\n"
+             "f = open(sys.argv[1], 'w')\n"
+             "f.write('%d\\n' % os.getpid()); f.flush()\n"
+             "fcntl.lockf(f, fcntl.LOCK_EX)\n"
+             "print('locked', flush=True); time.sleep(30)\n", str(path)],
+            stdout=subprocess.PIPE, text=True)
+        try:
+            assert locker.stdout.readline().strip() == "locked"
+            r = subprocess.run(
+                apply[:apply.index("--server-pidfile") + 1] +
+                [str(path), "--wait", "2", "together.test.=%s" % third],
+                capture_output=True, text=True)
+            assert r.returncode == 1
+            assert "(pid %d) is not an xdpdns-server (/usr/bin/python3" % \
+                locker.pid in r.stderr, r.stderr
+            assert locker.poll() is None and serials() == (2, 2)
+        finally:
+            locker.kill()
+            locker.wait()
 
         # The server reads another file: it never reaches serial 3, so
         # the XDP path stays on 2 and apply says why.
@@ -470,7 +496,8 @@ def test_failed_attach_leaves_nothing():
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
         enter = ["nsenter", "--net=/var/run/netns/" + ns]
-        r = subprocess.run(enter + [LOADER, "attach", "--dev", "lo"],
+        r = subprocess.run(enter + [LOADER, "attach", "--dev", "lo"] +
+                           attach_args(),
                            capture_output=True, text=True)
         assert r.returncode == 1
         assert "try --mode generic" in r.stderr

@@ -11,8 +11,8 @@ import subprocess
 import pytest
 
 import rfc8906
-from conftest import (LOADER, ROOT, ZONEC, Server, loader_counters, moved,
-                      need, rrl_off, zone_files)
+from conftest import (LOADER, ROOT, ZONEC, Server, attach_args,
+                      loader_counters, moved, need, rrl_off, zone_files)
 from netns import NODE4, NODE6, VethPair, ask, end_process
 from test_differential import make_wire, queries
 
@@ -27,7 +27,8 @@ def node():
     server = client = None
     try:
         subprocess.run([LOADER, "attach", "--dev", pair.node,
-                        "--memory", "16"], check=True, capture_output=True)
+                        "--memory", "16"] + attach_args(), check=True,
+                       capture_output=True)
         rrl_off(pair.node)
         subprocess.run([ZONEC, "apply", "--dev", pair.node, "-q"] + specs,
                        check=True, capture_output=True)

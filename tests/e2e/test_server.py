@@ -4,7 +4,9 @@ and TCP, RFC 8906 behaviour, TCP per RFC 7766 (pipelining, idle timeout,
 connection cap), truncation over UDP completed over TCP, NSID, SIGHUP
 reloads that keep the old zones when the new ones are refused, a compiled
 file written over in place that changes nothing until SIGHUP, and the pid
-file removed at a clean stop after the drop to --user."""
+file: root's and locked while the server runs as xdpdns, so that neither
+rewriting nor replacing it redirects apply's SIGHUP, a stale one refused,
+a second server refused."""
 import os
 import pwd
 import select
@@ -24,7 +26,9 @@ import dns.rcode
 import pytest
 
 import rfc8906
-from conftest import ZONEC, Server, _recv_all, need, zone_files
+from conftest import (BUILD, LOADER, ZONEC, Server, _recv_all, attach_args,
+                      need, secret_file, zone_files)
+from netns import NODE4, VethPair, free_port
 from test_differential import make_wire, queries
 
 
@@ -335,7 +339,7 @@ def test_cookies():
     is answered the same way; a malformed one is FORMERR."""
     secret = "e5e973e5a6b2a43f48e7dc849e37bfcf"
     s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
-               extra=["--cookie-secret", secret])
+               extra=["--cookie-secret-file", secret_file(secret)])
     try:
         cc = bytes.fromhex("2464c4abcf10c957")
         m = dns.message.make_query("www.basic.example.", "A")
@@ -410,66 +414,247 @@ def test_no_query_lost_during_reloads():
         shutil.rmtree(d)
 
 
-def pidfile_server(d):
-    """A server started as root that drops to nobody, with its pid file in
-    directory d; the pid file's path."""
-    need(os.geteuid() == 0, "needs root (to drop to another user)")
-    pf = os.path.join(d, "server.pid")
-    s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
-               extra=["--user", "nobody", "--pidfile", pf])
-    # It answers once its sockets listen, a moment before it writes the
-    # pid file (and blocks the signals that stop it): wait for the file,
-    # a file of its own with its pid, given to the user.
-    nobody = pwd.getpwnam("nobody").pw_uid
+def held_by(path):
+    """The pid holding a POSIX write lock on the file at path, from
+    /proc/locks (0 when none)."""
+    ino = os.stat(path).st_ino
+    with open("/proc/locks") as f:
+        for line in f:
+            w = line.split()
+            # "1: POSIX  ADVISORY  WRITE 1234 00:1a:5678 0 EOF"
+            if w[1] == "POSIX" and w[3] == "WRITE" and \
+                    int(w[5].split(":")[2]) == ino:
+                return int(w[4])
+    return 0
 
-    def written():
+
+def uid_of(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int([ln for ln in f if ln.startswith("Uid:")][0].split()[2])
+
+
+class PidNode:
+    """A veth pair with xdpdns attached and a zone applied, and
+    xdpdns-server on the node's address, started as root and dropping to
+    xdpdns, with its pid file in a directory of root's (as
+    /run/xdpdns-server): what 'xdpdns-zonec apply --server-pidfile' works
+    on."""
+
+    def __init__(self):
+        need(os.geteuid() == 0, "needs root (XDP, dropping to a user)")
+        need(_has_user("xdpdns"), "no user xdpdns (scripts/deps.sh test "
+             "makes it)")
+        self.dir = tempfile.mkdtemp(prefix="xdpdns-pid-")
+        os.chmod(self.dir, 0o755)  # the zone is read again as xdpdns
+        self.run = os.path.join(self.dir, "run")
+        os.mkdir(self.run, 0o755)
+        self.pidfile = os.path.join(self.run, "xdpdns-server.pid")
+        self.zone = os.path.join(self.dir, "pid.zone")
+        self.serial = 1
+        self.write_zone()
+        self.pair = VethPair()
+        self.server = None
         try:
-            st = os.lstat(pf)
-            with open(pf) as f:
-                return stat.S_ISREG(st.st_mode) and st.st_uid == nobody \
-                    and f.read() == "%d\n" % s.proc.pid
-        except OSError:
-            return False
-    if not until(written):
-        s.close()
-        raise AssertionError("the server wrote no pid file of its own")
-    return s, pf
+            subprocess.run([LOADER, "attach", "--dev", self.pair.node,
+                            "--memory", "16"] + attach_args(), check=True,
+                           capture_output=True)
+            subprocess.run([ZONEC, "apply", "--dev", self.pair.node, "-q",
+                            "pid.test.=" + self.zone], check=True,
+                           capture_output=True)
+            self.server = self.start()
+        except BaseException:
+            self.close()
+            raise
 
+    def write_zone(self):
+        with open(self.zone, "w") as f:
+            f.write("$ORIGIN pid.test.\n$TTL 300\n@ SOA ns hm %d 1 1 1 1\n"
+                    "@ NS ns\nns A 198.18.0.1\n" % self.serial)
+        os.chmod(self.zone, 0o644)
 
-def test_pidfile_removed_after_the_drop():
-    """Written as root, given to the user the server drops to, and removed
-    by that user at SIGTERM: here from a sticky directory such as /tmp,
-    where only the file's owner may remove it."""
-    d = tempfile.mkdtemp(prefix="xdpdns-pid-", dir="/tmp")
-    try:
-        os.chmod(d, 0o1777)
-        s, pf = pidfile_server(d)
-        try:
-            with open(pf) as f:
-                assert f.read() == "%d\n" % s.proc.pid
-            assert os.stat(pf).st_uid == pwd.getpwnam("nobody").pw_uid
-        finally:
+    def start(self, port=53):
+        """A server with the pid file; waits until it names the server."""
+        s = Server(["pid.test.=" + self.zone], listen=["%s:%d" % (NODE4,
+                                                                 port)],
+                   port=port, extra=["--user", "xdpdns", "--pidfile",
+                                     self.pidfile])
+
+        def written():
+            try:
+                with open(self.pidfile) as f:
+                    return f.read() == "%d\n" % s.proc.pid
+            except OSError:
+                return False
+        if not until(written):
             s.close()
-        assert s.proc.returncode == 0, s.proc.stderr.read()
-        assert not os.path.exists(pf), "the pid file is left after a stop"
+            raise AssertionError("the server wrote no pid file")
+        return s
+
+    def served(self):
+        """The serial xdpdns-server serves (TCP)."""
+        w = dns.message.make_query("pid.test.", "SOA").to_wire()
+        return dns.message.from_wire(
+            self.server.ask(w, tcp=True)).answer[0][0].serial
+
+    def apply(self, pidfile=None):
+        """The next serial applied with the server's reload: the result."""
+        self.serial += 1
+        self.write_zone()
+        return subprocess.run(
+            [ZONEC, "apply", "--dev", self.pair.node, "--server", NODE4,
+             "--server-pidfile", pidfile or self.pidfile, "--wait", "3",
+             "pid.test.=" + self.zone], capture_output=True, text=True)
+
+    def close(self):
+        if self.server:
+            self.server.close()
+        subprocess.run([LOADER, "detach", "--dev", self.pair.node],
+                       capture_output=True)
+        self.pair.close()
+        shutil.rmtree(self.dir)
+
+
+def _has_user(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+@pytest.fixture
+def pid_node():
+    n = PidNode()
+    yield n
+    n.close()
+
+
+def test_pidfile_roots_and_locked(pid_node):
+    """Written as root before the drop, left root's (0644), locked by the
+    server for its life, while the server runs as xdpdns; apply signals
+    it and it reloads."""
+    n = pid_node
+    st = os.lstat(n.pidfile)
+    assert stat.S_ISREG(st.st_mode) and st.st_uid == 0 and st.st_gid == 0
+    assert stat.S_IMODE(st.st_mode) == 0o644
+    assert held_by(n.pidfile) == n.server.proc.pid
+    assert uid_of(n.server.proc.pid) == pwd.getpwnam("xdpdns").pw_uid
+    r = n.apply()
+    assert r.returncode == 0, r.stderr
+    assert n.served() == 2
+
+
+def test_pidfile_rewritten_does_not_redirect_sighup(pid_node):
+    """The content changed to another pid, or the file replaced by another
+    user naming a process of theirs: apply refuses, signals nothing (the
+    server keeps its serial, the process named lives), and says why."""
+    n = pid_node
+    victim = subprocess.Popen(["sleep", "30"])
+    try:
+        # Rewritten in place, to name another process.
+        with open(n.pidfile, "w") as f:
+            f.write("%d\n" % victim.pid)
+        r = n.apply()
+        assert r.returncode == 1
+        assert "%s does not name pid %d, which holds its lock" % (
+            n.pidfile, n.server.proc.pid) in r.stderr, r.stderr
+        assert victim.poll() is None and n.served() == 1
+
+        # Replaced by another user (the directory lets nobody write): a
+        # file of theirs naming their own process, locked by it.
+        os.chmod(n.run, 0o777)
+        nobody = pwd.getpwnam("nobody")
+        script = ("import fcntl, os, sys, time\n"
+                  "os.unlink(sys.argv[1])\n"
+                  "f = open(sys.argv[1], 'w')\n"
+                  "f.write('%d\\n' % os.getpid()); f.flush()\n"
+                  "fcntl.lockf(f, fcntl.LOCK_EX)\n"
+                  "print('locked', flush=True); time.sleep(30)\n")
+
+        def as_nobody():
+            os.setgid(nobody.pw_gid)
+            os.setgroups([])
+            os.setuid(nobody.pw_uid)
+        attacker = subprocess.Popen(["/usr/bin/python3", "-c", script,
+                                     n.pidfile], preexec_fn=as_nobody,
+                                    stdout=subprocess.PIPE, text=True)
+        try:
+            assert attacker.stdout.readline().strip() == "locked"
+            assert os.stat(n.pidfile).st_uid == nobody.pw_uid
+            r = n.apply()
+            assert r.returncode == 1
+            assert "%s belongs to uid %d, not root" % (
+                n.pidfile, nobody.pw_uid) in r.stderr, r.stderr
+            assert attacker.poll() is None and n.served() == 1
+        finally:
+            attacker.kill()
+            attacker.wait()
+        # The server still holds its lock, on the file it wrote, which is
+        # no longer at the path: nothing at the path names it.
+        assert n.server.proc.poll() is None
     finally:
-        shutil.rmtree(d)
+        victim.kill()
+        victim.wait()
+
+
+def test_pidfile_stale_is_refused(pid_node):
+    """After a clean stop the server, no longer root, cannot remove the
+    file from its directory of root's: it is left, root's, with no lock,
+    and apply refuses it."""
+    n = pid_node
+    n.server.close()
+    assert n.server.proc.returncode == 0, n.server.proc.stderr.read()
+    n.server = None
+    with open(n.pidfile) as f:
+        pid = int(f.read())
+    assert held_by(n.pidfile) == 0
+    assert os.stat(n.pidfile).st_uid == 0
+    r = n.apply()
+    assert r.returncode == 1
+    assert "no xdpdns-server holds %s: is it running?" % n.pidfile in \
+        r.stderr, r.stderr
+    # The next server takes the same file.
+    n.server = n.start()
+    assert n.server.proc.pid != pid and \
+        held_by(n.pidfile) == n.server.proc.pid
+
+
+def test_pidfile_second_server_refuses(pid_node):
+    """A second server given the same pid file stops before it binds, and
+    says which server holds it; the first one's file is untouched."""
+    n = pid_node
+    r = subprocess.run([os.path.join(BUILD, "xdpdns-server"), "--quiet",
+                        "--user", "xdpdns", "--listen", "127.0.0.1:%d" %
+                        free_port(), "--cookie-secret-file", secret_file(),
+                        "--pidfile", n.pidfile, "pid.test.=" + n.zone],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1
+    assert "another xdpdns-server (pid %d) holds %s" % (
+        n.server.proc.pid, n.pidfile) in r.stderr, r.stderr
+    with open(n.pidfile) as f:
+        assert f.read() == "%d\n" % n.server.proc.pid
+    assert held_by(n.pidfile) == n.server.proc.pid
+    assert n.apply().returncode == 0 and n.served() == 2
 
 
 def test_pidfile_never_follows_a_link():
-    """A symlink left where the pid file goes (the user may write to the
-    directory) is replaced, not followed: the file it points to is neither
-    truncated nor given to the user."""
+    """A symlink left where the pid file goes (another user may write to
+    the directory) is replaced, not followed: the file it points to is
+    neither truncated nor locked."""
+    need(os.geteuid() == 0, "needs root")
     d = tempfile.mkdtemp(prefix="xdpdns-pid-", dir="/tmp")
     try:
         os.chmod(d, 0o1777)
         victim = os.path.join(d, "victim")
         with open(victim, "w") as f:
             f.write("precious\n")
-        os.symlink(victim, os.path.join(d, "server.pid"))
-        s, pf = pidfile_server(d)
+        pf = os.path.join(d, "server.pid")
+        os.symlink(victim, pf)
+        s = Server(["%s=%s" % (o, p) for o, p in zone_files()],
+                   extra=["--pidfile", pf])
         try:
-            assert not os.path.islink(pf)
+            assert until(lambda: not os.path.islink(pf) and
+                         held_by(pf) == s.proc.pid)
             with open(pf) as f:
                 assert f.read() == "%d\n" % s.proc.pid
         finally:
@@ -477,22 +662,5 @@ def test_pidfile_never_follows_a_link():
         with open(victim) as f:
             assert f.read() == "precious\n"
         assert os.stat(victim).st_uid == 0
-    finally:
-        shutil.rmtree(d)
-
-
-def test_pidfile_emptied_where_it_cannot_be_removed():
-    """In a directory only root may write to (as /run), the user cannot
-    remove the file: it is emptied, so that no stale pid is left to be
-    signalled, and the stop says why."""
-    d = tempfile.mkdtemp(prefix="xdpdns-pid-", dir="/tmp")
-    try:
-        os.chmod(d, 0o755)
-        s, pf = pidfile_server(d)
-        s.close()
-        assert s.proc.returncode == 0
-        with open(pf) as f:
-            assert f.read() == ""
-        assert "emptied it instead" in s.proc.stderr.read()
     finally:
         shutil.rmtree(d)
