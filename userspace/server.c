@@ -864,8 +864,7 @@ int main(int argc, char **argv)
 			char why[512];
 			if (set_from_file(&cfg, optarg, eq + 1, why,
 					  sizeof(why)) < 0)
-				xd_usage_error(prog, usage, "--option %s",
-					       why);
+				xd_usage_error(prog, usage, "--option %s", why);
 			continue;
 		}
 		case 'h':
