@@ -15,7 +15,9 @@
 
 include mk/config.mk
 include bpf/module.mk
-include common/module.mk
+include lib/common/module.mk
+include lib/engine/module.mk
+include lib/maps/module.mk
 include zonec/module.mk
 include loader/module.mk
 include userspace/module.mk

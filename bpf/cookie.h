@@ -25,7 +25,7 @@ static __noinline __u64 cookie_hash(const __u8 *key, const __u8 *msg, __u32 len)
  * our size and DO; with a cookie in the query, a COOKIE option with the
  * client cookie and a server cookie (RFC 9018): the client's own when it
  * is ours, made with the current secret and under half an hour old, a
- * fresh one otherwise. Mirrors xd_serve() in userspace/serve.c.
+ * fresh one otherwise. Mirrors cookie_reply() in lib/engine/answer.c.
  */
 static __always_inline int make_opt(struct xdp_md *ctx, struct xd_scratch *s,
 				    const struct xd_config *cfg)

@@ -627,7 +627,7 @@ static __always_inline int build_reply(struct xdp_md *ctx, struct xd_scratch *s,
 
 /*
  * Splice template tref after the question and send the reply. Mirrors
- * xd_render() in zonec/answer.c byte for byte.
+ * xd_render() in lib/engine/answer.c byte for byte.
  */
 static __always_inline int respond(struct xdp_md *ctx, struct xd_scratch *s,
 				   const struct xd_config *cfg, __u32 gen,

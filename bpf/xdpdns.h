@@ -21,6 +21,7 @@
 
 #include "dns.h"
 #include "dnscookie.h"
+#include "dnsname.h"
 
 /* ---- names ----------------------------------------------------------- */
 
@@ -90,19 +91,6 @@ struct xd_tslot {
 
 #define XD_NAMES_CHUNK 64 /* xd_names holds names in 64-byte chunks */
 
-/* ASCII letters to lowercase in 8 bytes of a wire-form name at once:
- * label length bytes (0..63) are never letters. */
-static inline __u64 xd_lower8(__u64 x)
-{
-	const __u64 ones = 0x0101010101010101ull, high = ones * 0x80;
-	__u64 low7 = x & ~high;
-	__u64 ge_a = (low7 + ones * (0x80 - 'A')) & high;
-	__u64 gt_z = (low7 + ones * (0x80 - 'Z' - 1)) & high;
-	__u64 upper = ge_a & ~gt_z & ~x & high;
-
-	return x | (upper >> 2);
-}
-
 /*
  * The name hash, keyed by a per-generation seed, reads a name's lowercase
  * wire bytes (root label included) as 8-byte little-endian words that end
@@ -155,7 +143,7 @@ static inline __u64 xd_type_hash(__u32 node, __u16 type, __u64 seed)
 }
 
 /* ---- templates -------------------------------------------------------
- * The XDP form of an answer template (zonec/tmpl.h) is a run of 64-byte
+ * The XDP form of an answer template (lib/engine/tmpl.h) is a run of 64-byte
  * chunks: header, cuts, relocations, then the section bytes, each part
  * 8-byte aligned so that no field straddles two chunks. A template
  * reference is the index of its first chunk within the generation.

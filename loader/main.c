@@ -1488,6 +1488,19 @@ static int cmd_config(int argc, char **argv)
 
 /* ---- exempt prefixes ----------------------------------------------------- */
 
+/* An exempt prefix's text as the program's trie keys it. */
+static int parse_exempt(const char *text, struct xd_rrl_exempt_key *k)
+{
+	struct xd_prefix p;
+
+	_Static_assert(sizeof(p.addr) == sizeof(k->addr), "prefix layout");
+	if (xd_parse_prefix(text, &p) < 0)
+		return -1;
+	k->prefixlen = p.prefixlen;
+	memcpy(k->addr, p.addr, sizeof(k->addr));
+	return 0;
+}
+
 static void print_prefix(const struct xd_rrl_exempt_key *k)
 {
 	char text[INET6_ADDRSTRLEN];
@@ -1525,7 +1538,7 @@ static int cmd_exempt(int argc, char **argv)
 		if (n == 64)
 			xd_usage_error(prog_name, usage_exempt, "%s",
 				       "at most 64 at once");
-		if (xd_parse_prefix(argv[i], &keys_in[n++]) < 0)
+		if (parse_exempt(argv[i], &keys_in[n++]) < 0)
 			xd_usage_error(prog_name, usage_exempt,
 				       "'%s' is not a prefix", argv[i]);
 	}

@@ -19,7 +19,7 @@ DEPS_LIBS := libknot libzscanner libxxhash libbpf
 DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DEPS_LIBS) 2>/dev/null)
 DEPS_LDLIBS = $(shell $(PKG_CONFIG) --libs $(DEPS_LIBS) 2>/dev/null || echo -lknot -lzscanner -lxxhash -lbpf)
 
-CFLAGS_BASE := -std=gnu11 -g -gdwarf-4 -D_GNU_SOURCE -I. -Icommon -Izonec -Ibpf -Iloader -Iuserspace -Ihealth -I$(BUILD)/bpf $(WARN) -MMD -MP
+CFLAGS_BASE := -std=gnu11 -g -gdwarf-4 -D_GNU_SOURCE -I. -Ilib/common -Ilib/engine -Ilib/maps -Ibpf -I$(BUILD)/bpf $(WARN) -MMD -MP
 CFLAGS ?= -O2
 SAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all

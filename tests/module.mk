@@ -45,3 +45,8 @@ UNIT_TESTS += test_server_tcp
 test_server_tcp_SRCS := tests/unit/test_server_tcp.c userspace/tcp.c \
 	userspace/counters.c
 test_server_tcp_LDLIBS := -lpthread
+
+# The tests may read the tools' own headers (the tools may not read each
+# other's: their folders are on no include path but here).
+$(BUILD)/obj/tests/%.o $(BUILD)/san/tests/%.o $(BUILD)/fuzz/tests/%.o: \
+	CFLAGS_BASE += -Iuserspace -Ihealth -Iloader -Izonec

@@ -24,6 +24,10 @@ done
 note "unit (cmocka, ASan+UBSan): $u_pass binaries passed, $u_fail failed"
 [ $u_fail = 0 ] || status=1
 
+out=$(sh tests/layers.sh) || status=1
+echo "$out"
+note "$(echo "$out" | tail -1)"
+
 out=$(tests/golden.sh) || status=1
 echo "$out"
 note "$(echo "$out" | tail -1)"

@@ -176,8 +176,7 @@ bool xd_limit_on(const struct xd_limiter *l)
 }
 
 /* Does prefix k hold addr (16 bytes, IPv4 mapped)? */
-static bool prefix_holds(const struct xd_rrl_exempt_key *k,
-			 const uint8_t addr[16])
+static bool prefix_holds(const struct xd_prefix *k, const uint8_t addr[16])
 {
 	uint32_t bits = k->prefixlen, whole = bits / 8;
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "parse.h"
 #include "xdpdns.h"
 
 #define XD_LIMIT_EXEMPT_MAX 64
@@ -29,7 +30,7 @@ struct xd_limit_settings {
 	uint8_t v4_prefix, v6_prefix;
 	bool log_only;
 	uint32_t buckets; /* a power of two */
-	struct xd_rrl_exempt_key exempt[XD_LIMIT_EXEMPT_MAX];
+	struct xd_prefix exempt[XD_LIMIT_EXEMPT_MAX];
 	size_t nexempt;
 };
 

@@ -30,6 +30,7 @@
 #include "dump.h"
 #include "parse.h"
 #include "pidfile.h"
+#include "apply.h"
 #include "pins.h"
 #include "probe.h"
 #include "xdpdns.h"
@@ -754,14 +755,47 @@ static int server_reload(const char *pidfile, const struct sockaddr_storage *ss,
 	return 0;
 }
 
-/* Lowercase wire form of a zone's apex as the zone list's key. */
-static void zone_key(const struct xd_cdb *db, const struct xd_cdb_zone *z,
-		     struct xd_zone_key *k)
+/* What the server's reload needs, for xd_apply()'s step before the
+ * switch. */
+struct reload {
+	const char *pidfile;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const struct xd_cdb *db;
+	double wait_s;
+};
+
+static int reload_step(void *arg, const char **why)
 {
-	memset(k, 0, sizeof(*k));
-	const uint8_t *n = xd_cdb_name(db, z->apex);
-	size_t len = xd_dname_len(n);
-	memcpy(k->name, n, len < sizeof(k->name) ? len : sizeof(k->name));
+	struct reload *r = arg;
+
+	return server_reload(r->pidfile, &r->ss, r->len, r->db, r->wait_s, why);
+}
+
+/* What apply did, zone by zone (not with --quiet). */
+static void print_zones(const struct xd_apply_report *rep)
+{
+	for (size_t i = 0; i < rep->nzones; i++) {
+		const struct xd_apply_zone *z = &rep->zones[i];
+		char name[XD_DNAME_STR_MAX];
+		xd_dname_str(z->name, name);
+		switch (z->state) {
+		case XD_APPLY_REMOVED:
+			printf("  zone %s removed\n", name);
+			break;
+		case XD_APPLY_NEW:
+			printf("  zone %s serial %u (new)\n", name, z->serial);
+			break;
+		case XD_APPLY_UNCHANGED:
+			printf("  zone %s serial %u (unchanged)\n", name,
+			       z->serial);
+			break;
+		default:
+			printf("  zone %s serial %u (was %u)\n", name,
+			       z->serial, z->served);
+			break;
+		}
+	}
 }
 
 static int cmd_apply(int argc, char **argv)
@@ -852,158 +886,77 @@ static int cmd_apply(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 
-	/* Serials: each must move forward from the one served. */
-	int refused = 0;
-	for (size_t i = 0; i < db.nzones; i++) {
-		struct xd_zone_key k;
-		struct xd_zone_val v;
-		char name[XD_DNAME_STR_MAX];
-		zone_key(&db, &db.zones[i], &k);
-		if (bpf_map_lookup_elem(p.zones, &k, &v))
-			continue;
-		if (xd_serial_gt(db.zones[i].serial, v.serial))
-			continue;
-		xd_dname_str(k.name, name);
-		fprintf(stderr,
-			"%s: %s: zone %s: serial %u is not greater than the "
-			"%u served (RFC 1982)%s\n",
-			prog, dev, name, db.zones[i].serial, v.serial,
-			force ? "; loaded anyway (--force)" :
-				"; use --force to load it anyway");
-		refused += !force;
-	}
-	if (refused) {
-		fprintf(stderr, "%s: nothing applied to %s\n", prog, dev);
-		xd_pins_close(&p);
-		xd_cdb_free(&db);
-		hot_free(&hl);
-		return EXIT_BAD_INPUT;
-	}
-
-	struct xd_config cfg;
-	uint32_t zero = 0;
-	if (bpf_map_lookup_elem(p.maps.config, &zero, &cfg)) {
-		fprintf(stderr, "%s: %s: cannot read the config map: %s\n",
-			prog, dev, strerror(errno));
-		xd_pins_close(&p);
-		xd_cdb_free(&db);
-		hot_free(&hl);
-		return EXIT_BAD_INPUT;
-	}
-	unsigned gen = cfg.enabled ? (cfg.generation & 1) ^ 1 : 0;
-	struct xd_fill_report rep;
-	struct xd_fill_opts fo = {
-		.partial = hot != NULL,
-		.hot = (const uint8_t *const *)hl.names,
+	struct reload rl = { pidfile, srv, srvlen, &db, wait_s };
+	struct xd_apply_opts ao = {
+		.force = force,
+		.hot = hot ? (const uint8_t *const *)hl.names : NULL,
 		.nhot = hl.n,
+		.before_switch = pidfile ? reload_step : NULL,
+		.arg = &rl,
 	};
-	r = xd_xdp_fill(&p.maps, &db, gen, &fo, &rep, &why);
-	if (r < 0) {
+	struct xd_apply_report rep;
+	r = xd_apply(&p, &db, &ao, &rep, &why);
+	int status = r < 0 ? EXIT_BAD_INPUT : 0;
+	if ((rep.refused_serial || force) && rep.zones) {
+		/* Each serial that does not move forward, named. */
+		for (size_t i = 0; i < rep.nzones; i++) {
+			const struct xd_apply_zone *z = &rep.zones[i];
+			char name[XD_DNAME_STR_MAX];
+			if (z->state != XD_APPLY_OLD_SERIAL &&
+			    z->state != XD_APPLY_FORCED)
+				continue;
+			xd_dname_str(z->name, name);
+			fprintf(stderr,
+				"%s: %s: zone %s: serial %u is not greater "
+				"than the %u served (RFC 1982)%s\n",
+				prog, dev, name, z->serial, z->served,
+				force ? "; loaded anyway (--force)" :
+					"; use --force to load it anyway");
+		}
+	}
+	if (rep.refused_serial)
+		fprintf(stderr, "%s: nothing applied to %s\n", prog, dev);
+	else if (r < 0 && rep.step && !strcmp(rep.step, "fill"))
 		fprintf(stderr,
-			"%s: %s: %s%s; nothing changed in what is "
-			"served\n",
+			"%s: %s: %s%s; nothing changed in what is served\n",
 			prog, dev, why ? why : strerror(-r),
 			r == -ENOSPC ? " (xdpdns-loader attach --memory sets "
 				       "the size)" :
 				       "");
-		xd_pins_close(&p);
-		xd_cdb_free(&db);
-		hot_free(&hl);
-		return EXIT_BAD_INPUT;
-	}
-	if (pidfile) {
-		/* The server first: the XDP path switches once it serves the
-		 * same serials. */
-		r = server_reload(pidfile, &srv, srvlen, &db, wait_s, &why);
-		if (r < 0) {
-			fprintf(stderr,
-				"%s: %s: xdpdns-server: %s; the XDP path keeps "
-				"the zones it served\n",
-				prog, dev, why);
-			xd_pins_close(&p);
-			xd_cdb_free(&db);
-			hot_free(&hl);
-			return EXIT_BAD_INPUT;
-		}
-	}
-	if ((r = xd_xdp_serve(&p.maps, gen, true)) < 0) {
-		fprintf(stderr, "%s: %s: cannot switch generations: %s\n", prog,
-			dev, strerror(-r));
-		xd_pins_close(&p);
-		xd_cdb_free(&db);
-		hot_free(&hl);
-		return EXIT_BAD_INPUT;
-	}
-	/* Packets that read the old generation before the switch may still
-	 * be reading its arrays (each takes microseconds): the next apply
-	 * refills them, so let them finish while the lock is held. */
-	usleep(20000);
-
-	/* The zone list follows what is now served. */
-	struct xd_zone_key key, next;
-	void *prev = NULL;
-	size_t removed = 0;
-	while (!bpf_map_get_next_key(p.zones, prev, &next)) {
-		bool keep = false;
-		for (size_t i = 0; i < db.nzones && !keep; i++) {
-			struct xd_zone_key k;
-			zone_key(&db, &db.zones[i], &k);
-			keep = !memcmp(&k, &next, sizeof(k));
-		}
-		if (!keep) {
-			char name[XD_DNAME_STR_MAX];
-			xd_dname_str(next.name, name);
-			bpf_map_delete_elem(p.zones, &next);
-			if (!quiet)
-				printf("  zone %s removed\n", name);
-			removed++;
-			prev = NULL; /* deleting moves the iteration */
-			continue;
-		}
-		key = next;
-		prev = &key;
-	}
-	for (size_t i = 0; i < db.nzones; i++) {
-		struct xd_zone_key k;
-		struct xd_zone_val v = { .serial = db.zones[i].serial }, old;
-		char name[XD_DNAME_STR_MAX];
-		zone_key(&db, &db.zones[i], &k);
-		bool had = !bpf_map_lookup_elem(p.zones, &k, &old);
-		bpf_map_update_elem(p.zones, &k, &v, BPF_ANY);
-		if (quiet)
-			continue;
-		xd_dname_str(k.name, name);
-		if (had && old.serial != v.serial)
-			printf("  zone %s serial %u (was %u)\n", name, v.serial,
-			       old.serial);
-		else if (had)
-			printf("  zone %s serial %u (unchanged)\n", name,
-			       v.serial);
-		else
-			printf("  zone %s serial %u (new)\n", name, v.serial);
-	}
-	if (!quiet && hot)
-		printf("  hot list: %zu name(s) found, %zu not in these "
-		       "zones\n",
-		       rep.hot_found, rep.hot_unknown);
-	if (!quiet && rep.skipped)
-		printf("  over capacity: %zu name(s) not loaded (answered by "
-		       "xdpdns-server), %zu loaded name(s) pass what is "
-		       "below them\n",
-		       rep.skipped, rep.partial);
-	if (!quiet)
+	else if (r < 0 && rep.step && !strcmp(rep.step, "server"))
+		fprintf(stderr,
+			"%s: %s: xdpdns-server: %s; the XDP path keeps the "
+			"zones it served\n",
+			prog, dev, why);
+	else if (r < 0)
+		fprintf(stderr, "%s: %s: %s: %s\n", prog, dev,
+			why ? why : "cannot apply", strerror(-r));
+	if (r == 0 && !quiet) {
+		print_zones(&rep);
+		if (hot)
+			printf("  hot list: %zu name(s) found, %zu not in these "
+			       "zones\n",
+			       rep.fill.hot_found, rep.fill.hot_unknown);
+		if (rep.fill.skipped)
+			printf("  over capacity: %zu name(s) not loaded "
+			       "(answered by xdpdns-server), %zu loaded "
+			       "name(s) pass what is below them\n",
+			       rep.fill.skipped, rep.fill.partial);
 		printf("%s: applied to %s: %zu zone(s), %zu names, %zu "
 		       "templates (%zu answers left to the server), "
 		       "generation %u now served\n",
-		       prog, dev, db.nzones, rep.names, rep.templates,
-		       rep.passed, gen);
-	if (!quiet && pidfile)
-		printf("%s: xdpdns-server at %s serves the same serials\n",
-		       prog, server);
+		       prog, dev, db.nzones, rep.fill.names, rep.fill.templates,
+		       rep.fill.passed, rep.gen);
+		if (pidfile)
+			printf("%s: xdpdns-server at %s serves the same "
+			       "serials\n",
+			       prog, server);
+	}
+	xd_apply_report_free(&rep);
 	xd_pins_close(&p);
 	xd_cdb_free(&db);
 	hot_free(&hl);
-	return 0;
+	return status;
 }
 
 int main(int argc, char **argv)

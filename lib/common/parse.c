@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xdpdns.h"
-
 int xd_parse_sockaddr(const char *spec, struct sockaddr_storage *ss,
 		      socklen_t *len)
 {
@@ -106,7 +104,7 @@ int xd_parse_hex16(const char *hex, uint8_t out[16])
 	return 0;
 }
 
-int xd_parse_prefix(const char *text, struct xd_rrl_exempt_key *k)
+int xd_parse_prefix(const char *text, struct xd_prefix *k)
 {
 	char addr[64];
 	const char *slash = strchr(text, '/');

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xdpdns.h" /* xd_lower8 */
+#include "dnsname.h"
 
 #define L4(x) x, x + 1, x + 2, x + 3
 #define L16(x) L4(x), L4(x + 4), L4(x + 8), L4(x + 12)

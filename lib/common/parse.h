@@ -23,11 +23,15 @@ int xd_parse_seconds(const char *text, double lo, double hi, double *out);
 /* 32 hex digits, either case, into 16 bytes (a DNS cookie secret). */
 int xd_parse_hex16(const char *hex, uint8_t out[16]);
 
-struct xd_rrl_exempt_key;
+/* A prefix as the rate limiters keep them: IPv4 mapped into IPv6
+ * (::ffff:a.b.c.d, prefix length + 96), the bits past the prefix
+ * cleared. */
+struct xd_prefix {
+	uint32_t prefixlen;
+	uint8_t addr[16];
+};
 
-/* An IPv4 or IPv6 address, with or without /LENGTH, as the rate
- * limiter's prefixes are kept: IPv4 mapped into IPv6 (prefix length +
- * 96), the bits past the prefix cleared. */
-int xd_parse_prefix(const char *text, struct xd_rrl_exempt_key *k);
+/* An IPv4 or IPv6 address, with or without /LENGTH, into k. */
+int xd_parse_prefix(const char *text, struct xd_prefix *k);
 
 #endif
