@@ -521,11 +521,12 @@ static int cmd_answer(int argc, char **argv)
 		       "an %u ns %u ar %u\n",
 		       xd_rcode_str(info.rcode),
 		       info.kind ? xd_kind_str(info.kind) : "error", n,
-		       (out[2] & 0x04) ? " aa" : "",
-		       (out[2] & 0x02) ? " tc" : "",
-		       (out[2] & 0x01) ? " rd" : "",
-		       (out[3] & 0x10) ? " cd" : "", out[6] << 8 | out[7],
-		       out[8] << 8 | out[9], out[10] << 8 | out[11]);
+		       (out[2] & XD_FLAGS1_AA) ? " aa" : "",
+		       (out[2] & XD_FLAGS1_TC) ? " tc" : "",
+		       (out[2] & XD_FLAGS1_RD) ? " rd" : "",
+		       (out[3] & XD_FLAGS2_CD) ? " cd" : "",
+		       out[6] << 8 | out[7], out[8] << 8 | out[9],
+		       out[10] << 8 | out[11]);
 		xd_print_response(out, n, "", stdout);
 		if (hex) {
 			for (size_t i = 0; i < n; i++)

@@ -54,12 +54,12 @@ enum xd_parse xd_query_parse(const uint8_t *pkt, size_t len, struct xd_query *q)
 	memset(q, 0, sizeof(*q));
 	if (len < HDR)
 		return XD_PARSE_DROP;
-	if (pkt[2] & 0x80) /* QR: a response; never answer it */
+	if (pkt[2] & XD_FLAGS1_QR) /* a response: never answer it */
 		return XD_PARSE_DROP;
 	q->id = get16(pkt);
-	q->opcode = (pkt[2] >> 3) & 0xf;
-	q->rd = pkt[2] & 0x01;
-	q->cd = pkt[3] & 0x10;
+	q->opcode = (pkt[2] & XD_FLAGS1_OPCODE) >> 3;
+	q->rd = pkt[2] & XD_FLAGS1_RD;
+	q->cd = pkt[3] & XD_FLAGS2_CD;
 	q->qdcount = get16(pkt + 4);
 	uint16_t an = get16(pkt + 6), ns = get16(pkt + 8), ar = get16(pkt + 10);
 
@@ -231,9 +231,11 @@ static void put_header(uint8_t *out, const struct xd_query *q, bool aa, bool tc,
 	put16(out, q->id);
 	/* QR, the query's opcode and RD; RA, AD and Z clear. CD is copied
 	 * (RFC 8906 8.1.3, RFC 4035 3.2.2). */
-	out[2] = (uint8_t)(0x80 | q->opcode << 3 | (aa ? 0x04 : 0) |
-			   (tc ? 0x02 : 0) | (q->rd ? 0x01 : 0));
-	out[3] = (uint8_t)((q->cd ? 0x10 : 0) | (rcode & 0x0f));
+	out[2] = (uint8_t)(XD_FLAGS1_QR | q->opcode << 3 |
+			   (aa ? XD_FLAGS1_AA : 0) | (tc ? XD_FLAGS1_TC : 0) |
+			   (q->rd ? XD_FLAGS1_RD : 0));
+	out[3] = (uint8_t)((q->cd ? XD_FLAGS2_CD : 0) |
+			   (rcode & XD_FLAGS2_RCODE));
 	put16(out + 4, qd);
 	put16(out + 6, an);
 	put16(out + 8, ns);
@@ -300,7 +302,7 @@ static size_t error_response(const struct xd_query *q, const uint8_t *pkt,
 
 	if (need > cap)
 		return 0;
-	put_header(out, q, false, false, (uint8_t)(rcode & 0x0f),
+	put_header(out, q, false, false, (uint8_t)(rcode & XD_FLAGS2_RCODE),
 		   q->has_question ? 1 : 0, 0, 0, q->edns ? 1 : 0);
 	memcpy(out + HDR, pkt + HDR, qlen);
 	size_t len = HDR + qlen;
@@ -478,7 +480,7 @@ static size_t answer_query(const struct xd_cdb *db, const struct xd_query *q,
 	if (q->tsig) /* no keys are configured (RFC 8945 5.2: BADKEY) */
 		return error_response(q, pkt, XD_RCODE_NOTAUTH, our_udp, out,
 				      cap, info);
-	if (q->qtype == 0)
+	if (q->qtype == 0) /* reserved (RFC 6895) */
 		return error_response(q, pkt, XD_RCODE_NOTIMP, our_udp, out,
 				      cap, info);
 	if (q->qtype == XD_TYPE_AXFR || q->qtype == XD_TYPE_IXFR) {

@@ -269,8 +269,8 @@ static enum state solve_name(struct res *r)
 static bool needs_additional(uint16_t type)
 {
 	return type == XD_TYPE_NS || type == XD_TYPE_MX ||
-	       type == XD_TYPE_SRV || type == 64 /* SVCB */ ||
-	       type == 65 /* HTTPS */;
+	       type == XD_TYPE_SRV || type == XD_TYPE_SVCB ||
+	       type == XD_TYPE_HTTPS;
 }
 
 struct glue {
@@ -283,7 +283,10 @@ static void put_glue(struct res *r, const struct pset *ps, const struct glue *g,
 		     bool deleg)
 {
 	uint16_t types[3] = { XD_TYPE_A, XD_TYPE_AAAA, ps->set->type };
-	unsigned ntypes = ps->set->type == 64 || ps->set->type == 65 ? 3 : 2;
+	unsigned ntypes = ps->set->type == XD_TYPE_SVCB ||
+					  ps->set->type == XD_TYPE_HTTPS ?
+				  3 :
+				  2;
 
 	for (unsigned k = 0; k < ntypes; k++) {
 		const struct xd_rrset *s = xd_node_rrset(g->node, types[k]);
@@ -370,7 +373,7 @@ static enum state resolve(struct res *r, const struct xd_zone *z,
 	const struct xd_rrset *soa = xd_node_rrset(z->apex_node, XD_TYPE_SOA);
 	switch (st) {
 	case ST_MISS:
-		w->rcode = 3; /* NXDOMAIN */
+		w->rcode = XD_RCODE_NXDOMAIN;
 		/* fall through */
 	case ST_NODATA:
 		/* RFC 2308 3: the SOA's TTL is the lesser of TTL and MINIMUM.
