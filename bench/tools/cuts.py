@@ -9,7 +9,7 @@ prints the variants' build directories: give them to ab.py with the
 working tree's own build last. A row's best-batch cost at cut N is what
 the program costs up to that point; the step from one cut to the next is
 that stretch's share (out-of-order execution overlaps the stretches, so
-the shares are approximate). An anchor is a stretch of bpf/xdpdns.bpf.c
+the shares are approximate). An anchor is a stretch of the program's source
 the cut goes in front of: when the source changes, cuts.py says which
 anchor it no longer finds.
 """
@@ -18,28 +18,44 @@ import subprocess
 import sys
 import tempfile
 
+# A cut: the file, the stretch it goes in front of, and how the program
+# leaves there (an entry or reply function returns a verdict; a stage
+# function says it took one, through stop()).
+RET = "\tjoin_states();\n\treturn XDP_DROP;\n"
+STOP = "\tjoin_states();\n\treturn stop(v, XDP_DROP);\n"
 ANCHORS = {
-    1: "\tstruct pkt *pk = &s->pk;\n\tpk->l3 = l3;",  # Ethernet to the DNS header
-    2: "\t__u32 nlen = s->nlen & 0x1ff;\n\tif (nlen > XD_NAME_MAX",  # scratch, settings, length guessed or walked
-    3: "\t__u64 qhash = xd_hash_end(h);",  # the name's pass
-    4: "\t/* The name itself, else its closest existing ancestor",  # type, class, EDNS
-    5: "\treturn respond(ctx, s, cfg, gen, tref, walked);",  # lookup, node, template
-    6: "\tint from = resize(ctx, frame);",  # template header and cut
-    7: "\ts->from = from;",  # growing the frame
-    8: "\tasm volatile(\"\" ::: \"memory\");\n\tdelta = s->delta;",  # headers, question
-    9: "\t/* Relocations: compression pointers move",  # copying the answer
-    10: "\tclen = cut_len(s);\n\tif (p->edns) {",  # relocations
-    11: "\tstruct udphdr *udp = data + (p->l4 & 0x7f);\n\tif ((void *)(udp + 1) > end)\n\t\treturn DROP",  # OPT
+    # Ethernet to the DNS header
+    1: ("bpf/xdpdns.bpf.c", "\tconst struct xd_config *cfg = bpf_map_lookup_elem(&xd_config, &zero);", RET),
+    # settings, header checks, the name's length guessed or walked
+    2: ("bpf/qname.h", "\tif (hash_qname(s, data, end, cfg->gen[gen].seed, q) < 0)", STOP),
+    # the name's pass
+    3: ("bpf/qname.h", "\ts->f.probe = LOOKUP_ABSENT;", STOP),
+    # the probe of a guessed name, type, class, EDNS
+    4: ("bpf/xdpdns.bpf.c", "\t/* Its answer (lookup.h)", RET),
+    # lookup, node, template
+    5: ("bpf/xdpdns.bpf.c", "\treturn respond(ctx, s, cfg, gen, &a);", RET),
+    # template header, cut, cookies, rate limiting
+    6: ("bpf/respond.h", "\tint from = resize(ctx, frame);", RET),
+    # growing the frame
+    7: ("bpf/respond.h", "\ts->r.from = from;", RET),
+    # headers, question
+    8: ("bpf/respond.h", "\tint delta = s->r.delta;\n\t__u32 qend = s->pk.qend & XD_BOUND_QEND;", RET),
+    # copying the answer
+    9: ("bpf/respond.h", "\tif (delta && move_pointers(", RET),
+    # relocations
+    10: ("bpf/respond.h", "\tif (p->edns && write_opt(", RET),
+    # OPT
+    11: ("bpf/respond.h", "\tstruct udphdr *udp = data + (p->l4 & XD_BOUND_HDR);", RET),
 }
 
 EDIT = '''
 import sys
-p = "bpf/xdpdns.bpf.c"
+p = {path!r}
 t = open(p).read()
 anchor = {anchor!r}
 if t.count(anchor) != 1:
     sys.exit("cuts.py: anchor {n} not found once in " + p)
-t = t.replace(anchor, "\\tasm volatile(\\"\\" ::: \\"memory\\");\\n\\treturn XDP_DROP;\\n" + anchor)
+t = t.replace(anchor, {cut!r} + anchor)
 open(p, "w").write(t)
 '''
 
@@ -51,7 +67,8 @@ def main():
     for a in sys.argv[1:]:
         n = int(a)
         with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-            f.write(EDIT.format(anchor=ANCHORS[n], n=n))
+            path, anchor, cut = ANCHORS[n]
+            f.write(EDIT.format(path=path, anchor=anchor, cut=cut, n=n))
         try:
             r = subprocess.run([os.path.join(here, "variant.sh"), f"cut{n}", f.name],
                                capture_output=True, text=True)

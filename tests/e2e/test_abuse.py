@@ -39,38 +39,35 @@ def mac(ns, dev):
     return json.loads(out.stdout)[0]["address"]
 
 
-@pytest.fixture(scope="module")
-def node():
+def flood_node(nets, zones, settings=(), secret=SECRET, addrs=()):
+    """A node on a veth pair for floods (a generator for a fixture): the
+    XDP program attached with the cookie secret, zones applied, the
+    loader's settings set, xdpdns-server behind it with its rate limits
+    on; nets (client prefixes the floods spoof) routed back to the
+    client's namespace, addrs added to the client's end. Everything made
+    is removed after."""
     need(os.geteuid() == 0, "needs root (network namespaces, XDP)")
     need(os.path.exists(LOADER), "build/xdpdns-loader not built")
     pair = VethPair()
     server = None
     routed = []
     try:
-        n = ["ip", "-n", pair.ns]
-        sh(*n, "addr", "add", LEGIT + "/24", "dev", pair.client)
-        sh(*n, "addr", "add", COOKIE_SRC + "/32", "dev", pair.client)
-        for net in (LEGIT_NET, ATTACK, ATTACK2):
+        for a in addrs:
+            sh("ip", "-n", pair.ns, "addr", "add", a, "dev", pair.client)
+        for net in nets:
             sh("ip", "route", "add", net, "dev", pair.node, "via",
                "198.18.0.1")
             routed.append(net)
         subprocess.run([LOADER, "attach", "--dev", pair.node, "--memory",
-                        "16", "--cookie-secret-file", secret_file(SECRET)],
+                        "16", "--cookie-secret-file", secret_file(secret)],
                        check=True, capture_output=True)
-        subprocess.run([ZONEC, "apply", "--dev", pair.node, "-q",
-                        "basic.example.=" + os.path.join(ZONES,
-                                                         "basic.zone")],
+        subprocess.run([ZONEC, "apply", "--dev", pair.node, "-q"] + zones,
                        check=True, capture_output=True)
-        subprocess.run([LOADER, "config", "--dev", pair.node, "set",
-                        "rrl-responses-per-second=%d" % RATE,
-                        "rrl-window=%d" % WINDOW, "rrl-slip=%d" % SLIP,
-                        "rrl-passed-per-second=%d" % PASSED,
-                        "rrl-errors-per-second=%d" % ERRORS, "cookies=on"],
-                       check=True, capture_output=True)
-        server = Server(["basic.example.=" + os.path.join(ZONES,
-                                                          "basic.zone")],
-                        listen=[NODE4 + ":53"], port=53,
-                        extra=["--cookie-secret-file", secret_file(SECRET)],
+        if settings:
+            subprocess.run([LOADER, "config", "--dev", pair.node, "set"] +
+                           list(settings), check=True, capture_output=True)
+        server = Server(zones, listen=[NODE4 + ":53"], port=53,
+                        extra=["--cookie-secret-file", secret_file(secret)],
                         rrl=True)
         yield pair
     finally:
@@ -82,6 +79,17 @@ def node():
         subprocess.run([LOADER, "detach", "--dev", pair.node],
                        capture_output=True)
         pair.close()
+
+
+@pytest.fixture(scope="module")
+def node():
+    yield from flood_node(
+        (LEGIT_NET, ATTACK, ATTACK2),
+        ["basic.example.=" + os.path.join(ZONES, "basic.zone")],
+        ("rrl-responses-per-second=%d" % RATE, "rrl-window=%d" % WINDOW,
+         "rrl-slip=%d" % SLIP, "rrl-passed-per-second=%d" % PASSED,
+         "rrl-errors-per-second=%d" % ERRORS, "cookies=on"),
+        addrs=(LEGIT + "/24", COOKIE_SRC + "/32"))
 
 
 def in_ns(pair, *args):

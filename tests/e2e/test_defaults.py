@@ -8,17 +8,14 @@ plain answer), or xdpdns-server behind it (an answer too big for the
 fast path, which it once passed unlimited at 23.4x amplification; a
 query with an NSID option, 11.3x). What the flood gets back is smaller
 than what it sends. Needs root; in CI it runs."""
-import json
 import os
-import subprocess
 
 import pytest
 
-from conftest import (LOADER, ROOT, ZONEC, ZONES, Server, attach_args,
-                      loader_counters, need)
+from conftest import ROOT, ZONES, loader_counters
 from conftest import moved as moved_by
-from netns import NODE4, VethPair, sh
-from test_abuse import mac
+from netns import NODE4
+from test_abuse import flood_node, in_ns, mac, result
 
 # The defaults (bpf/xdpdns.h): 10 responses a second per prefix and
 # response, a full bucket to start with.
@@ -32,52 +29,18 @@ VICTIMS = ["198.19.%d.0/24" % (_NET + i) for i in range(3)]
 
 @pytest.fixture(scope="module")
 def node():
-    need(os.geteuid() == 0, "needs root (network namespaces, XDP)")
-    need(os.path.exists(LOADER), "build/xdpdns-loader not built")
-    pair = VethPair()
-    server = None
-    routed = []
-    zones = ["%s.example.=%s" % (z, os.path.join(ZONES, z + ".zone"))
-             for z in ("basic", "trunc")]
-    try:
-        for net in VICTIMS:
-            sh("ip", "route", "add", net, "dev", pair.node, "via",
-               "198.18.0.1")
-            routed.append(net)
-        subprocess.run([LOADER, "attach", "--dev", pair.node, "--memory",
-                        "16"] + attach_args(), check=True,
-                       capture_output=True)
-        subprocess.run([ZONEC, "apply", "--dev", pair.node, "-q"] + zones,
-                       check=True, capture_output=True)
-        server = Server(zones, listen=[NODE4 + ":53"], port=53, rrl=True)
-        yield pair
-    finally:
-        if server:
-            server.close()
-        for net in routed:
-            subprocess.run(["ip", "route", "del", net, "dev", pair.node],
-                           capture_output=True)
-        subprocess.run([LOADER, "detach", "--dev", pair.node],
-                       capture_output=True)
-        pair.close()
+    yield from flood_node(
+        VICTIMS, ["%s.example.=%s" % (z, os.path.join(ZONES, z + ".zone"))
+                  for z in ("basic", "trunc")])
 
 
 def flood(pair, victim, name):
     """SECONDS of queries for name from addresses of victim, as fast as
     the flood goes; what came back."""
-    p = subprocess.Popen(
-        ["ip", "netns", "exec", pair.ns, "/usr/bin/python3",
-         os.path.join(ROOT, "tests", "e2e", "flood.py"), pair.client,
-         mac(pair.ns, pair.client), mac(None, pair.node), victim, NODE4,
-         "200000", str(SECONDS), name],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        out, _ = p.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.communicate()
-        raise
-    return json.loads(out.strip().splitlines()[-1])
+    return result(in_ns(pair, os.path.join(ROOT, "tests", "e2e", "flood.py"),
+                        pair.client, mac(pair.ns, pair.client),
+                        mac(None, pair.node), victim, NODE4, "200000",
+                        str(SECONDS), name))
 
 
 # (what, query, the XDP counters its queries move, at most, besides the
