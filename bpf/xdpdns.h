@@ -450,7 +450,7 @@ struct xd_config {
 
 /* ---- counters --------------------------------------------------------
  * One per-CPU struct; every packet the program sees increments exactly one
- * field (DESIGN.md invariant 5). bpftool prints the field names.
+ * field (docs/design.md, invariant 5). bpftool prints the field names.
  */
 struct xd_stats {
 	/* answered with XDP_TX */

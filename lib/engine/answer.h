@@ -3,7 +3,7 @@
  * The answer engine: from a query's bytes and the compiled database to the
  * response's bytes. xdpdns-server answers with it; the XDP program answers
  * the same queries from the same templates with the same lookup, so both
- * paths give byte-identical responses (DESIGN.md, invariant 1).
+ * paths give byte-identical responses (docs/design.md, invariant 1).
  */
 #ifndef XDPDNS_ANSWER_H
 #define XDPDNS_ANSWER_H

@@ -4,7 +4,7 @@
  * every (name, type) the zones can answer the way an authoritative server
  * does (RFC 1034 4.3.2 with RFC 4592 wildcards, RFC 2308 negative answers,
  * RFC 8482 minimal ANY), following knotd's choices where the RFCs leave
- * one. README.md lists the differences that are intended.
+ * one. docs/answers.md lists the differences that are intended.
  */
 #ifndef XDPDNS_COMPILE_H
 #define XDPDNS_COMPILE_H

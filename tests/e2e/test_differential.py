@@ -4,7 +4,7 @@ query bytes. For every name in the test zones (empty non-terminals
 included), a nonexistent child of each, names under each wildcard and below
 each zone cut, times a list of types, with and without EDNS, the two
 responses must agree on RCODE, flags, OPT and every section as a set of
-records. The intended difference is listed in README.md and checked by
+records. The intended difference is listed in docs/answers.md and checked by
 intended_difference() below, with the RFCs that allow it."""
 import random
 
@@ -83,7 +83,7 @@ def summary(wire):
 
 
 def intended_difference(ours, theirs, knot_tcp):
-    """The one difference README.md lists as intended: when not every
+    """The one difference docs/answers.md lists as intended: when not every
     additional record fits, knotd also tries later, smaller RRsets after one
     failed; xdpdns keeps the longest prefix in the same order, so that the
     XDP path can cut precomputed bytes. Both set TC exactly when mandatory
