@@ -106,8 +106,8 @@ int xd_zoneset_load_string(struct xd_zoneset *zs, const char *name,
 			   struct xd_diag *d);
 
 /*
- * Check every zone loaded so far (RFC 1034/1035/2181 rules listed in the
- * README), sort RRsets, drop duplicate records and unify TTLs (warnings),
+ * Check every zone loaded so far (RFC 1034/1035/2181 rules listed in
+ * docs/answers.md), sort RRsets, drop duplicate records and unify TTLs (warnings),
  * and mark zone cuts. Returns 0 when every zone is fit to serve.
  */
 int xd_zoneset_check(struct xd_zoneset *zs, struct xd_diag *d);

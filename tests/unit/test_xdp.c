@@ -217,7 +217,7 @@ static void a_record_memory(void **state)
 	       per);
 	assert_true(per <= 512);
 	/* 4 slots, a node and a template chunk a generation: what the
-	 * docs state (design.md), so that growth shows here first. */
+	 * docs state (performance.md), so that growth shows here first. */
 	assert_true(per >= 448 && per < 450);
 	assert_true(per >= 2 * (sizeof(struct xd_xnode) + XD_CHUNK));
 	assert_int_equal(sz.name_chunks, 1); /* every name in its node */
