@@ -226,15 +226,15 @@ enum xd_limit_verdict xd_limit_check(struct xd_limiter *l,
 	pthread_mutex_t *lock = &l->locks[(i0 >> 1) % XD_LIMIT_LOCKS];
 	struct xd_rrl_bucket *b;
 
-	bool exempt = false;
-	for (size_t i = 0; i < s->nexempt && !exempt; i++)
-		exempt = prefix_holds(&s->exempt[i], addr);
-
 	pthread_mutex_lock(lock);
 	int over = xd_rrl_spend(&l->table[i0], &l->table[i0 ^ 1], tag,
 				l->now_ms(), 1000, l->k[cls], s->rate[cls],
 				s->window, &b);
-	/* As the program counts: only what is limited. */
+	/* The exempt prefixes looked at only for what is over, as the
+	 * program does; only what is limited is counted. */
+	bool exempt = false;
+	for (size_t i = 0; over && i < s->nexempt && !exempt; i++)
+		exempt = prefix_holds(&s->exempt[i], addr);
 	uint32_t n = over && !exempt && !s->log_only && cls < XD_RRL_ERROR ?
 			     ++b->limited :
 			     0;
