@@ -139,13 +139,7 @@ int hs_set_option(struct hs_config *c, const char *name, const char *val,
 	}
 	if (!strcmp(name, "withdraw-on-exit")) {
 		*why = "yes or no";
-		if (!strcmp(val, "yes"))
-			c->withdraw_on_exit = true;
-		else if (!strcmp(val, "no"))
-			c->withdraw_on_exit = false;
-		else
-			return -1;
-		return 0;
+		return xd_parse_bool(val, &c->withdraw_on_exit);
 	}
 	return -2;
 }

@@ -174,7 +174,7 @@ static void run_round(const struct hs_config *c, struct round *r, bool verbose)
 	int run_fd = -1;
 
 	memset(r, 0, sizeof(*r));
-	hp_addr_text(&c->server, srv, sizeof(srv));
+	xd_sockaddr_text(&c->server, srv, sizeof(srv));
 	if (xd_pins_open(&p, c->dev, false, &w) < 0) {
 		snprintf(r->why, sizeof(r->why), "xdp: %s: %s", c->dev, w);
 		goto out;
@@ -700,7 +700,7 @@ int main(int argc, char **argv)
 					       "bad peer '%s': expected ADDR, "
 					       "ADDR:PORT or [ADDR]:PORT",
 					       argv[optind + i]);
-			hp_addr_text(&p->ss, p->name, sizeof(p->name));
+			xd_sockaddr_text(&p->ss, p->name, sizeof(p->name));
 		}
 		if (!c.nzones && !c.dev[0])
 			xd_usage_error(prog, NULL,

@@ -24,21 +24,6 @@ void xd_limit_defaults(struct xd_limit_settings *s)
 	s->buckets = DEFAULT_BUCKETS;
 }
 
-/* on/off (yes/no, true/false, 1/0) into *on; -1 when neither. */
-static int parse_onoff(const char *val, bool *on)
-{
-	static const char *const yes[] = { "on", "yes", "true", "1" };
-	static const char *const no[] = { "off", "no", "false", "0" };
-
-	for (size_t i = 0; i < 4; i++) {
-		if (!strcmp(val, yes[i]))
-			return *on = true, 0;
-		if (!strcmp(val, no[i]))
-			return *on = false, 0;
-	}
-	return -1;
-}
-
 /* The settings that are a number: where each goes, its range. */
 static const struct {
 	const char *name;
@@ -74,7 +59,7 @@ int xd_limit_set(struct xd_limit_settings *s, const char *name, const char *val,
 	bool on;
 
 	if (!strcmp(name, "rrl") || !strcmp(name, "rrl-log-only")) {
-		if (parse_onoff(val, &on) < 0) {
+		if (xd_parse_bool(val, &on) < 0) {
 			snprintf(why, len, "%s is on or off, not '%s'", name,
 				 val);
 			return -1;

@@ -345,11 +345,8 @@ static int set_option(struct config *c, const char *name, const char *val)
 			fprintf(stderr, "%s: %s\n", prog, why);
 		return r;
 	}
-	if (!strcmp(name, "quiet")) {
-		quiet = !strcmp(val, "yes") || !strcmp(val, "true") ||
-			!strcmp(val, "1");
-		return 0;
-	}
+	if (!strcmp(name, "quiet"))
+		return xd_parse_bool(val, &quiet);
 	return -2;
 }
 
@@ -418,7 +415,7 @@ static int read_config(void *c, const char *path)
 
 /* ---- the zones ----------------------------------------------------------- */
 
-static pthread_rwlock_t db_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_rwlock_t db_lock; /* writers first: see main() */
 static struct xd_cdb *db_current;
 
 static struct xd_cdb *load_db(char **sources, int n)
@@ -885,9 +882,11 @@ int main(int argc, char **argv)
 		cfg.nlisten = flags.nlisten;
 	}
 	if (optind < argc) {
+		if (argc - optind > MAX_SOURCES)
+			xd_usage_error(prog, usage, "at most %d sources",
+				       MAX_SOURCES);
 		cfg.nsources = 0;
-		for (int i = optind; i < argc && cfg.nsources < MAX_SOURCES;
-		     i++)
+		for (int i = optind; i < argc; i++)
 			cfg.sources[cfg.nsources++] = argv[i];
 	}
 	if (!cfg.nsources)
@@ -904,7 +903,7 @@ int main(int argc, char **argv)
 	}
 	if (!cfg.workers) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg.workers = n > 0 && n < 256 ? (int)n : 1;
+		cfg.workers = n > 256 ? 256 : n > 0 ? (int)n : 1;
 	}
 	if (!cfg.user && geteuid() == 0)
 		cfg.user = XD_SERVER_USER;
@@ -935,24 +934,44 @@ int main(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 	}
+	/* Queries take the zones' lock to read, a reload to swap them: a
+	 * steady stream of readers must not hold a reload off for good. */
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(
+		&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&db_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
+
+	/* From here on a failure goes through fail: the pid file is let go
+	 * of (removed while still root). */
+	struct worker *ws = NULL;
 	db_current = load_db(cfg.sources, cfg.nsources);
 	if (!db_current)
-		return EXIT_FAIL;
+		goto fail;
 	if (!cfg.limit_set)
 		xd_limit_defaults(&cfg.limit);
 	if (xd_limit_init(&limiter, &cfg.limit) < 0) {
 		fprintf(stderr, "%s: no memory for the rate limiter\n", prog);
-		return EXIT_FAIL;
+		goto fail;
 	}
 
 	/* Every socket before dropping privileges (port 53). */
-	struct worker *ws = calloc((size_t)cfg.workers, sizeof(*ws));
+	ws = calloc((size_t)cfg.workers, sizeof(*ws));
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!ws || stop_fd < 0 || tcp_setup() < 0)
-		return EXIT_FAIL;
+	if (!ws || stop_fd < 0 || tcp_setup() < 0) {
+		fprintf(stderr, "%s: cannot set up the workers: %s\n", prog,
+			strerror(errno));
+		goto fail;
+	}
 	for (int i = 0; i < cfg.workers; i++) {
 		struct worker *w = &ws[i];
 		w->ep = epoll_create1(EPOLL_CLOEXEC);
+		if (w->ep < 0) {
+			fprintf(stderr, "%s: epoll: %s\n", prog,
+				strerror(errno));
+			goto fail;
+		}
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 1 };
 		epoll_ctl(w->ep, EPOLL_CTL_ADD, stop_fd, &ev);
 		xd_serve_init(&w->sc, cfg.nsid_len ? cfg.nsid : NULL,
@@ -961,17 +980,9 @@ int main(int argc, char **argv)
 		w->sc.limit = xd_limit_on(&limiter) ? &limiter : NULL;
 		tcp_worker_init(&w->conns, &tcp_shared, w->ep, answer_tcp, w);
 		for (int l = 0; l < cfg.nlisten; l++) {
-			char addr[INET6_ADDRSTRLEN + 8] = "?";
+			char addr[INET6_ADDRSTRLEN + 16];
 			const struct sockaddr_storage *ss = &cfg.listen[l];
-			const void *a =
-				ss->ss_family == AF_INET ?
-					(const void *)&(
-						(const struct sockaddr_in *)ss)
-						->sin_addr :
-					(const void *)&(
-						(const struct sockaddr_in6 *)ss)
-						->sin6_addr;
-			inet_ntop(ss->ss_family, a, addr, sizeof(addr));
+			xd_sockaddr_text(ss, addr, sizeof(addr));
 			w->udp[l] =
 				open_socket(ss, cfg.listen_len[l], SOCK_DGRAM);
 			w->tcp[l] =
@@ -981,7 +992,7 @@ int main(int argc, char **argv)
 					prog, addr,
 					strerror(-(w->udp[l] < 0 ? w->udp[l] :
 								   w->tcp[l])));
-				return EXIT_FAIL;
+				goto fail;
 			}
 			ev = (struct epoll_event){
 				.events = EPOLLIN, .data.u64 = 2 + (uint64_t)l
@@ -991,14 +1002,21 @@ int main(int argc, char **argv)
 			epoll_ctl(w->ep, EPOLL_CTL_ADD, w->tcp[l], &ev);
 		}
 	}
-	if (cfg.user && drop_privileges(&user) < 0) {
-		if (pidfile)
-			pidfile_release(pidfile, pid_fd); /* still root */
-		return EXIT_FAIL;
-	}
+	if (cfg.user && drop_privileges(&user) < 0)
+		goto fail;
 	signal(SIGPIPE, SIG_IGN);
-	for (int i = 0; i < cfg.workers; i++)
-		pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
+	for (int i = 0; i < cfg.workers; i++) {
+		int e = pthread_create(&ws[i].thread, NULL, worker_main,
+				       &ws[i]);
+		if (e) {
+			/* No way back from here (workers run): stop. */
+			fprintf(stderr, "%s: cannot start worker %d: %s\n",
+				prog, i, strerror(e));
+			if (pidfile)
+				pidfile_release(pidfile, pid_fd);
+			_exit(EXIT_FAIL);
+		}
+	}
 	if (!quiet)
 		xd_log(prog, "serving on %d address(es) with %d worker(s)%s%s",
 		       cfg.nlisten, cfg.workers, cfg.user ? " as " : "",
@@ -1040,4 +1058,8 @@ int main(int argc, char **argv)
 	if (pidfile)
 		pidfile_release(pidfile, pid_fd);
 	return 0;
+fail:
+	if (pidfile)
+		pidfile_release(pidfile, pid_fd);
+	return EXIT_FAIL;
 }

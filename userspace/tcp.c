@@ -2,6 +2,7 @@
 #include "tcp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -196,6 +197,8 @@ int tcp_shared_init(struct tcp_shared *sh, const struct tcp_limits *lim,
 	atomic_init(&sh->conns, 0);
 	atomic_init(&sh->memory, 0);
 	pthread_mutex_init(&sh->lock, NULL);
+	pthread_mutex_init(&sh->spare_lock, NULL);
+	sh->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (getrandom(sh->hash_key, sizeof(sh->hash_key), 0) !=
 	    sizeof(sh->hash_key))
 		return -1;
@@ -214,7 +217,10 @@ void tcp_shared_free(struct tcp_shared *sh)
 {
 	free(sh->clients);
 	sh->clients = NULL;
+	if (sh->spare_fd >= 0)
+		close(sh->spare_fd);
 	pthread_mutex_destroy(&sh->lock);
+	pthread_mutex_destroy(&sh->spare_lock);
 }
 
 void tcp_worker_init(struct tcp_worker *w, struct tcp_shared *sh, int ep,
@@ -480,6 +486,26 @@ refuse:
 	return false;
 }
 
+/*
+ * Out of descriptors: the spare one closed, one connection accepted and
+ * closed at once (counted as refused at --tcp-max), the spare taken
+ * again. Without it the listener stays readable and its worker spins.
+ */
+static void shed_one(struct tcp_shared *sh, int lfd, int64_t now)
+{
+	pthread_mutex_lock(&sh->spare_lock);
+	if (sh->spare_fd >= 0) {
+		close(sh->spare_fd);
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			srv_stats_add(sh->stats, SRV_TCP_REFUSED_FULL, 1, now);
+		}
+		sh->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	pthread_mutex_unlock(&sh->spare_lock);
+}
+
 void tcp_accept(struct tcp_worker *w, int lfd, int64_t now)
 {
 	for (int i = 0; i < 64; i++) {
@@ -487,6 +513,12 @@ void tcp_accept(struct tcp_worker *w, int lfd, int64_t now)
 		socklen_t plen = sizeof(peer);
 		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == ECONNABORTED || errno == EINTR))
+			continue;
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			shed_one(w->sh, lfd, now);
+			return;
+		}
 		if (fd < 0)
 			return;
 		if (!conn_open(w, fd, &peer, now))

@@ -80,6 +80,11 @@ struct tcp_shared {
 	size_t clients_mask; /* slots - 1, slots a power of two */
 	uint8_t hash_key[16];
 	struct srv_stats *stats;
+	/* A descriptor kept spare: out of descriptors, it is closed to
+	 * accept and shed one connection, so that a listener with a backlog
+	 * does not keep its worker awake. */
+	int spare_fd;
+	pthread_mutex_t spare_lock;
 };
 
 /* The answer to query q (qlen bytes) from client into out (cap bytes);

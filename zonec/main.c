@@ -175,6 +175,8 @@ static const char usage_apply[] =
 	"                   seconds (default 60), the XDP path is left on the\n"
 	"                   old zones and apply fails. The server must be\n"
 	"                   configured with the same zones.\n"
+	"      --wait S     seconds to wait for the server (default 60;\n"
+	"                   fractions allowed)\n"
 	"  -q, --quiet      print nothing on success\n"
 	"  -h, --help       this help\n"
 	"\n"
@@ -858,7 +860,7 @@ static int cmd_apply(int argc, char **argv)
 	if (!server != !pidfile)
 		xd_usage_error(prog, usage_apply, "%s",
 			       "--server and --server-pidfile go together");
-	struct sockaddr_storage srv;
+	struct sockaddr_storage srv = { 0 };
 	socklen_t srvlen = 0;
 	if (server && xd_parse_sockaddr(server, &srv, &srvlen) < 0)
 		xd_usage_error(prog, usage_apply, "bad server address '%s'",

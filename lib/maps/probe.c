@@ -18,6 +18,7 @@
 #include <xdp/libxdp.h>
 
 #include "attached.h"
+#include "parse.h"
 #include "pins.h"
 
 #define ETH_LEN 14
@@ -46,21 +47,6 @@ static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
-}
-
-void hp_addr_text(const struct sockaddr_storage *ss, char *out, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		snprintf(out, len, "[%s]:%u", host, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const void *)ss;
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		snprintf(out, len, "%s:%u", host, ntohs(s4->sin_port));
-	}
 }
 
 int hp_applied_zones(int zones_fd, struct hp_zone *out, int max)
@@ -356,7 +342,7 @@ int hp_tcp_soa(const struct sockaddr_storage *ss, socklen_t sslen,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int e = 0;
 
-	hp_addr_text(ss, addr, sizeof(addr));
+	xd_sockaddr_text(ss, addr, sizeof(addr));
 	if (fd < 0) {
 		snprintf(why, len, "server %s: socket: %s", addr,
 			 strerror(errno));
@@ -414,7 +400,7 @@ int hp_udp_soa_nsid(const struct sockaddr_storage *ss, socklen_t sslen,
 	char addr[64];
 	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	hp_addr_text(ss, addr, sizeof(addr));
+	xd_sockaddr_text(ss, addr, sizeof(addr));
 	if (fd < 0) {
 		snprintf(why, len, "%s: socket: %s", addr, strerror(errno));
 		return -1;

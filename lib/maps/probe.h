@@ -66,7 +66,4 @@ int hp_parse_soa(const uint8_t *r, size_t n, uint16_t id, const uint8_t *apex,
 		 uint32_t *serial, char nsid[HP_NSID_MAX * 4 + 1], char *why,
 		 size_t len);
 
-/* "ADDR:PORT" or "[ADDR]:PORT". */
-void hp_addr_text(const struct sockaddr_storage *ss, char *out, size_t len);
-
 #endif

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <setjmp.h>
@@ -512,6 +513,34 @@ static void test_cap_closes_the_longest_idle(void **state)
 	rig_down(r);
 }
 
+/* Out of descriptors (EMFILE): one pending connection is shed, closed at
+ * once, counted as refused; tcp_accept() returns rather than spin, and
+ * the spare descriptor is taken again for the next time. */
+static void test_out_of_descriptors_sheds(void **state)
+{
+	struct rig *r = rig_up(&base_limits);
+	struct rlimit was;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+	int a = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(
+		connect(a, (struct sockaddr *)&r->addr, sizeof(r->addr)), 0);
+	/* The lowest free descriptor is the next the process would get: a
+	 * limit there leaves none for accept(). */
+	int probe = dup(0);
+	assert_true(probe >= 0);
+	close(probe);
+	struct rlimit tight = { (rlim_t)probe, was.rlim_max };
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &tight), 0);
+	tcp_accept(&r->w, r->lfd, 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+	assert_int_equal(counted(r, SRV_TCP_REFUSED_FULL), 1);
+	assert_true(closed_by_server(a));
+	assert_int_equal(atomic_load(&r->sh.conns), 0);
+	assert_true(r->sh.spare_fd >= 0);
+	close(a);
+	rig_down(r);
+}
+
 static void test_client_limit_on_connections(void **state)
 {
 	struct tcp_limits lim = base_limits;
@@ -665,6 +694,7 @@ int main(void)
 		cmocka_unit_test(test_unread_replies_closed_after_idle),
 		cmocka_unit_test(test_cap_closes_the_longest_idle),
 		cmocka_unit_test(test_client_limit_on_connections),
+		cmocka_unit_test(test_out_of_descriptors_sheds),
 		cmocka_unit_test(test_memory_cap_closes_the_longest_stalled),
 		cmocka_unit_test(test_counters_log_once_a_minute),
 	};
