@@ -15,9 +15,9 @@ endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wvla -Wformat=2 \
 	-Wno-unused-parameter -Wno-missing-field-initializers
-DEPS_LIBS := libknot libzscanner libxxhash libbpf
+DEPS_LIBS := libknot libzscanner libxxhash libbpf nettle
 DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(DEPS_LIBS) 2>/dev/null)
-DEPS_LDLIBS = $(shell $(PKG_CONFIG) --libs $(DEPS_LIBS) 2>/dev/null || echo -lknot -lzscanner -lxxhash -lbpf)
+DEPS_LDLIBS = $(shell $(PKG_CONFIG) --libs $(DEPS_LIBS) 2>/dev/null || echo -lknot -lzscanner -lxxhash -lbpf -lnettle)
 
 CFLAGS_BASE := -std=gnu11 -g -gdwarf-4 -D_GNU_SOURCE -I. -Ilib/common -Ilib/engine -Ilib/maps -Ibpf -I$(BUILD)/bpf $(WARN) -MMD -MP
 CFLAGS ?= -O2

@@ -8,9 +8,9 @@
 set -eu
 
 build_pkgs="clang llvm make gcc pkg-config libbpf-dev libxdp-dev libelf-dev
-libxxhash-dev libknot-dev bpftool linux-libc-dev iproute2"
+libxxhash-dev libknot-dev nettle-dev bpftool linux-libc-dev iproute2"
 test_pkgs="libcmocka-dev libclang-rt-14-dev knot knot-dnsutils nsd
-python3-pytest python3-dnspython ethtool bind9-dnsutils dnsperf bird2
+python3-pytest python3-dnspython ethtool bind9-dnsutils bind9-utils ldnsutils dnsperf bird2
 systemd strace util-linux"
 bench_pkgs="python3-matplotlib"
 

@@ -4,4 +4,5 @@
 LIB_SRCS += lib/engine/arena.c lib/engine/dname.c lib/engine/diag.c \
 	lib/engine/rdata.c lib/engine/zone.c lib/engine/zonecheck.c \
 	lib/engine/tmpl.c lib/engine/cdb.c lib/engine/compile.c \
-	lib/engine/answer.c lib/engine/dump.c
+	lib/engine/answer.c lib/engine/dump.c lib/engine/signcheck.c \
+	lib/engine/nsec3.c

@@ -43,6 +43,17 @@ enum xd_node_flags {
 	XD_NODE_OCCLUDED = 1 << 2, /* below a zone cut: glue only */
 	XD_NODE_WILDCARD = 1 << 3, /* has a child named "*" */
 	XD_NODE_SHADOWED = 1 << 4, /* at or below another zone's apex */
+	/* Holds NSEC3 records (and their RRSIGs) only: the hashed owner
+	 * names are not names of the zone (RFC 5155 7.2.9) and are served
+	 * only as proofs. */
+	XD_NODE_NSEC3 = 1 << 5,
+};
+
+/* How a signed zone proves what does not exist. */
+enum xd_denial {
+	XD_DENIAL_NONE, /* unsigned */
+	XD_DENIAL_NSEC,
+	XD_DENIAL_NSEC3,
 };
 
 struct xd_zone;
@@ -76,6 +87,12 @@ struct xd_zone {
 	uint32_t serial;
 	bool loaded_ok; /* no error while reading or checking it */
 	bool is_signed; /* has RRSIG records */
+	/* Signed zones, set by xd_zoneset_check(): the denial method and,
+	 * for NSEC3, the apex's NSEC3PARAM (RFC 5155 4). */
+	uint8_t denial; /* enum xd_denial */
+	uint8_t nsec3_salt_len;
+	uint16_t nsec3_iterations;
+	uint8_t nsec3_salt[255];
 };
 
 struct xd_zoneset {
@@ -85,6 +102,11 @@ struct xd_zoneset {
 	char **files; /* file names by index */
 	size_t nfiles, files_cap;
 	size_t nrecords;
+	/* Checks of signed zones: the time signatures must be valid at
+	 * (seconds since the epoch; 0: now) and how many days before a
+	 * signature expires it is warned about (0: the default, 7). */
+	int64_t now;
+	unsigned sig_warn_days;
 };
 
 void xd_zoneset_init(struct xd_zoneset *zs);

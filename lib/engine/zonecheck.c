@@ -13,12 +13,12 @@
 #include "dname.h"
 #include "rdata.h"
 #include "zone.h"
+#include "signcheck.h"
 
 struct check {
 	struct xd_zoneset *zs;
 	struct xd_diag *d;
 	bool bad;
-	bool warned_signed; /* once per zone */
 	struct xd_zone *zone;
 };
 
@@ -268,17 +268,16 @@ static void check_node(struct check *c, struct xd_zone *z, struct xd_node *n)
 				 "parent zone");
 	}
 	check_cname(c, n);
-	if (!c->warned_signed) {
-		const struct xd_rrset *sig = xd_node_rrset(n, XD_TYPE_RRSIG);
-		if (sig) {
-			c->zone->is_signed = true;
-			rr_warn(c, n, XD_TYPE_RRSIG, sig->rrs,
-				"the zone is signed: xdpdns serves RRSIG and "
-				"NSEC records when asked for by type, but does "
-				"not add signatures or denial proofs to answers "
-				"yet");
-			c->warned_signed = true;
-		}
+	if (xd_node_rrset(n, XD_TYPE_RRSIG))
+		z->is_signed = true;
+	if (xd_node_rrset(n, XD_TYPE_NSEC3)) {
+		bool only = true;
+		for (unsigned i = 0; i < n->nsets; i++)
+			if (n->sets[i].type != XD_TYPE_NSEC3 &&
+			    n->sets[i].type != XD_TYPE_RRSIG)
+				only = false;
+		if (only)
+			n->flags |= XD_NODE_NSEC3;
 	}
 	(void)z;
 }
@@ -313,6 +312,28 @@ static void check_apex(struct check *c, struct xd_zone *z)
 			      "no NS records at the zone apex %s", name);
 		c->bad = true;
 	}
+}
+
+/* A signed zone's denial method: NSEC3 when the apex has an NSEC3PARAM
+ * (its hash parameters are the chain's; the signed-zone checks compare),
+ * else NSEC. */
+static void set_denial(struct xd_zone *z)
+{
+	const struct xd_rrset *p = xd_node_rrset(z->apex_node,
+						 XD_TYPE_NSEC3PARAM);
+
+	z->denial = XD_DENIAL_NONE;
+	if (!z->is_signed)
+		return;
+	if (!p || p->rrs->rdlen < 5 || p->rrs->rdlen < 5u + p->rrs->rdata[4]) {
+		z->denial = XD_DENIAL_NSEC;
+		return;
+	}
+	const uint8_t *rd = p->rrs->rdata;
+	z->denial = XD_DENIAL_NSEC3;
+	z->nsec3_iterations = (uint16_t)(rd[2] << 8 | rd[3]);
+	z->nsec3_salt_len = rd[4];
+	memcpy(z->nsec3_salt, rd + 5, rd[4]);
 }
 
 /* Mark the nodes of z that a more specific zone serves instead. */
@@ -359,7 +380,6 @@ int xd_zoneset_check(struct xd_zoneset *zs, struct xd_diag *d)
 		if (!z->loaded_ok)
 			continue;
 		c.bad = false;
-		c.warned_signed = false;
 		c.zone = z;
 		/* Insertion order puts every parent before its children. */
 		for (struct xd_node *n = z->first; n; n = n->list) {
@@ -372,6 +392,11 @@ int xd_zoneset_check(struct xd_zoneset *zs, struct xd_diag *d)
 			check_node(&c, z, n);
 		}
 		check_apex(&c, z);
+		if (!c.bad)
+			set_denial(z);
+		if (!c.bad && z->is_signed &&
+		    xd_signcheck(zs, z, d) < 0)
+			c.bad = true;
 		mark_shadowed(&c, z);
 		if (c.bad) {
 			z->loaded_ok = false;
