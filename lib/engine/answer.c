@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dnscookie.h"
+#include "dnsname.h"
 
 #define HDR 12
 #define OPT_LEN 11 /* root owner, type, class, ttl, rdlength */
@@ -155,7 +156,7 @@ static bool found_tmpl(const struct xd_cdb *db, uint32_t off, size_t nlen,
 }
 
 bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
-	       uint16_t qtype, struct xd_found *out)
+	       uint16_t qtype, bool dnssec, struct xd_found *out)
 {
 	const struct xd_cdb_entry *e = NULL;
 
@@ -165,7 +166,8 @@ bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
 	if (!e)
 		e = xd_cdb_find(db, lname, nlen, XD_TYPE_NODE);
 	if (e)
-		return found_tmpl(db, e->tmpl, nlen, false, out);
+		return found_tmpl(db, dnssec ? e->dtmpl : e->tmpl, nlen, false,
+				  out);
 
 	/* Walk up to the closest encloser. */
 	size_t off = 0;
@@ -176,8 +178,11 @@ bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
 		e = xd_cdb_find(db, anc, alen, XD_TYPE_NODE);
 		if (!e)
 			continue;
+		out->zone = e->zone;
+		out->ce_len = (uint8_t)alen;
 		if (e->nflags & XD_NFE_DELEG)
-			return found_tmpl(db, e->tmpl, nlen, true, out);
+			return found_tmpl(db, dnssec ? e->dtmpl : e->tmpl, nlen,
+					  true, out);
 		if (e->nflags & XD_NFE_WILDCARD) {
 			uint8_t wname[XD_DNAME_MAX + 2];
 			if (alen + 2 > XD_DNAME_MAX)
@@ -191,12 +196,26 @@ bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
 			if (!w)
 				w = xd_cdb_find(db, wname, alen + 2,
 						XD_TYPE_NODE);
-			if (!w)
+			if (!w || !found_tmpl(db, dnssec ? w->dtmpl : w->tmpl,
+					      nlen, true, out))
 				return false;
-			return found_tmpl(db, w->tmpl, nlen, true, out);
+			const struct xd_tmpl *t = out->tmpl;
+			/* knotd answers NSEC at a wildcard's match without
+			 * a proof. */
+			if (dnssec && db->zones[e->zone].denial &&
+			    qtype != XD_TYPE_NSEC)
+				out->proof = t->kind == XD_KIND_NODATA &&
+							     !(t->flags &
+							       XD_TF_CNAME) ?
+						     XD_PROOF_WILDCARD_NODATA :
+						     XD_PROOF_WILDCARD;
+			return true;
 		}
-		return found_tmpl(db, db->zones[e->zone].nxdomain, nlen, true,
-				  out);
+		const struct xd_cdb_zone *z = &db->zones[e->zone];
+		if (dnssec && z->denial)
+			out->proof = XD_PROOF_NXDOMAIN;
+		return found_tmpl(db, dnssec ? z->nxdomain_do : z->nxdomain,
+				  nlen, true, out);
 	}
 	return false;
 }
@@ -264,7 +283,9 @@ size_t xd_render(const struct xd_query *q, const uint8_t *question,
 			break;
 		}
 
-	uint8_t rcode = cut->tc ? XD_RCODE_NOERROR : t->rcode;
+	/* TC answers NOERROR when the answer section is cut, and keeps
+	 * the RCODE when only the authority section is (tc 2), as knotd. */
+	uint8_t rcode = cut->tc == 1 ? XD_RCODE_NOERROR : t->rcode;
 	put_header(out, q, t->flags & XD_TF_AA, cut->tc, rcode, 1, cut->an,
 		   cut->ns, (uint16_t)(cut->ar + (q->edns ? 1 : 0)));
 	memcpy(out + HDR, question, q->question_len);
@@ -289,6 +310,160 @@ size_t xd_render(const struct xd_query *q, const uint8_t *question,
 	if (q->edns)
 		len += put_opt(out + len, our_udp, 0, q->edns_do, 0);
 	return len;
+}
+
+/* ---- proofs that depend on the query name ------------------------- */
+
+/* Offset after the resource record at off, or 0. */
+static size_t skip_rr(const uint8_t *m, size_t len, size_t off)
+{
+	off = skip_name(m, len, off);
+	if (!off || off + 10 > len)
+		return 0;
+	off += 10 + (size_t)get16(m + off + 8);
+	return off <= len ? off : 0;
+}
+
+/* Offset in the query name (at offset 12 of a response, qlen bytes) of
+ * its suffix equal to name (len bytes, uncompressed), or -1. */
+static long qname_suffix(const uint8_t *m, size_t qlen, const uint8_t *name,
+			 size_t len)
+{
+	size_t at = 0;
+
+	for (;;) {
+		if (qlen - at == len) {
+			size_t i = 0;
+			while (i < len && xd_lower8(m[12 + at + i]) ==
+						  xd_lower8(name[i]))
+				i++;
+			return i == len ? (long)at : -1;
+		}
+		if (!m[12 + at] || qlen - at < len)
+			return -1;
+		at += m[12 + at] + 1u;
+	}
+}
+
+/*
+ * Write the records of proof template t to dst, to go at message offset
+ * at of response m: the first owner compressed against the query name,
+ * the owners after it pointing at it; rdata as it is (RRSIG and NSEC
+ * names are never compressed, RFC 4034 3.1.7 and 4.1.1). Returns the bytes
+ * written, or 0 when over room.
+ */
+static size_t put_proof(const struct xd_tmpl *t, uint8_t *dst, size_t at,
+			size_t room, const uint8_t *m, size_t qlen)
+{
+	const uint8_t *b = xd_tmpl_bytes(t);
+	size_t off = 0, w = 0, first = 0;
+
+	while (off < t->len) {
+		size_t olen = xd_dname_len(b + off);
+		if (off + olen + 10 > t->len)
+			return 0;
+		size_t rlen = 10 + (size_t)get16(b + off + olen + 8);
+		if (w + olen + rlen > room)
+			return 0;
+		if (first) {
+			put16(dst + w, (uint16_t)(0xc000 | first));
+			w += 2;
+		} else {
+			first = at + w;
+			size_t p = 0;
+			long target = -1;
+			while (b[off + p] &&
+			       (target = qname_suffix(m, qlen, b + off + p,
+						      olen - p)) < 0)
+				p += b[off + p] + 1u;
+			memcpy(dst + w, b + off, p);
+			w += p;
+			if (target >= 0) {
+				put16(dst + w,
+				      (uint16_t)(0xc000 | (12 + target)));
+				w += 2;
+			} else {
+				dst[w++] = 0;
+			}
+		}
+		memcpy(dst + w, b + off + olen, rlen);
+		w += rlen;
+		off += olen + rlen;
+	}
+	return w;
+}
+
+#define PROOFS_MAX 8192
+
+/*
+ * Add the proof templates to the authority section of the n bytes of
+ * response in out: after the authority records, before the additional
+ * ones (whose compression pointers into the moved bytes move with them).
+ * When they do not fit in limit, the additional records go first (RFC
+ * 4035 3.1.1: their signatures are optional); when they still do not,
+ * the response goes without them, with TC and its RCODE (its answer
+ * section is whole, as knotd sends it). Returns the new length, 0 on
+ * error.
+ */
+static size_t add_proofs(const struct xd_cdb *db, const struct xd_query *q,
+			 const uint32_t *proofs, unsigned np, uint8_t *out,
+			 size_t n, size_t limit, struct xd_answer_info *info)
+{
+	uint8_t pb[PROOFS_MAX];
+	size_t end = info->opt_at ? info->opt_at : n;
+	size_t auth_end = info->question_end;
+	unsigned an = get16(out + 6), ns = get16(out + 8);
+
+	for (unsigned i = 0; i < an + ns && auth_end; i++)
+		auth_end = skip_rr(out, end, auth_end);
+	if (!auth_end)
+		return 0;
+	size_t total = 0;
+	unsigned count = 0;
+	for (unsigned i = 0; i < np; i++) {
+		const struct xd_tmpl *t = xd_cdb_tmpl(db, proofs[i]);
+		size_t w = put_proof(t, pb + total, auth_end + total,
+				     sizeof(pb) - total, out, q->qname_len);
+		if (!w)
+			return 0;
+		total += w;
+		count += t->ncuts ? xd_tmpl_cuts(t)[t->ncuts - 1].ns : 0;
+	}
+	if (n + total > limit && auth_end < end) {
+		/* Without the additional records (the OPT stays). */
+		memmove(out + auth_end, out + end, n - end);
+		n -= end - auth_end;
+		if (info->opt_at)
+			info->opt_at = auth_end;
+		end = auth_end;
+		put16(out + 10, q->edns ? 1 : 0);
+	}
+	if (n + total > limit) {
+		out[2] |= XD_FLAGS1_TC;
+		info->truncated = true;
+		return n;
+	}
+	/* Pointers in the additional records to names after auth_end. */
+	for (size_t off = auth_end; off < end;) {
+		size_t p = off;
+		while (p < end && out[p] && (out[p] & 0xc0) != 0xc0)
+			p += out[p] + 1u;
+		if (p + 1 < end && (out[p] & 0xc0) == 0xc0) {
+			unsigned target = get16(out + p) & 0x3fff;
+			if (target >= auth_end)
+				put16(out + p,
+				      (uint16_t)(0xc000 | (target + total)));
+		}
+		off = skip_rr(out, end, off);
+		if (!off)
+			return 0;
+	}
+	memmove(out + auth_end + total, out + auth_end, n - auth_end);
+	memcpy(out + auth_end, pb, total);
+	put16(out + 8, (uint16_t)(ns + count));
+	if (info->opt_at)
+		info->opt_at += total;
+	return n + total;
 }
 
 /* A response without data: the question (when there is one) and OPT. */
@@ -492,7 +667,7 @@ static size_t answer_query(const struct xd_cdb *db, const struct xd_query *q,
 	}
 
 	struct xd_found f;
-	if (!xd_lookup(db, q->lname, q->qname_len, q->qtype, &f))
+	if (!xd_lookup(db, q->lname, q->qname_len, q->qtype, q->edns_do, &f))
 		return error_response(q, pkt, XD_RCODE_REFUSED, our_udp, out,
 				      cap, info);
 	size_t limit;
@@ -509,6 +684,13 @@ static size_t answer_query(const struct xd_cdb *db, const struct xd_query *q,
 		limit -= extra;
 	size_t n = xd_render(q, pkt + HDR, f.tmpl, f.delta, limit, our_udp, out,
 			     cap, info);
+	if (n && f.proof && !info->truncated) {
+		uint32_t proofs[3];
+		int np = xd_proofs(db, &f, q->lname, q->qname_len, proofs);
+		n = np < 0 ? 0 :
+			     add_proofs(db, q, proofs, (unsigned)np, out, n,
+					limit, info);
+	}
 	if (!n)
 		return error_response(q, pkt, XD_RCODE_SERVFAIL, our_udp, out,
 				      cap, info);

@@ -52,22 +52,43 @@ enum xd_parse {
 enum xd_parse xd_query_parse(const uint8_t *pkt, size_t len,
 			     struct xd_query *q);
 
+/* What a DO=1 answer found through an ancestor must prove about the
+ * query name itself (the template holds every other proof). */
+enum xd_proof {
+	XD_PROOF_NONE,
+	XD_PROOF_NXDOMAIN, /* the name and the wildcard do not exist */
+	XD_PROOF_WILDCARD, /* a wildcard answered: no closer match */
+	XD_PROOF_WILDCARD_NODATA, /* same, the wildcard lacks the type */
+};
+
 /* Result of the lookup shared with the XDP program. */
 struct xd_found {
 	const struct xd_tmpl *tmpl; /* NULL: not in any zone (REFUSED) */
 	uint32_t tmpl_off; /* its offset in the database */
 	int delta; /* pointer relocation, bytes */
 	bool via_walk; /* found through an ancestor */
+	uint8_t proof; /* enum xd_proof: DO=1 lookups in signed zones */
+	uint8_t ce_len; /* length of the closest encloser (via_walk) */
+	uint32_t zone; /* index of the zone (via_walk) */
 };
 
 /*
  * Find the template answering (lowercase name, qtype): the entry for the
  * type, else the name's node entry, else the closest existing ancestor's
- * referral, wildcard or its zone's NXDOMAIN. Returns false when the name
- * is in no zone.
+ * referral, wildcard or its zone's NXDOMAIN. dnssec: the query has DO=1,
+ * take the DO templates. Returns false when the name is in no zone.
  */
 bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
-	       uint16_t qtype, struct xd_found *out);
+	       uint16_t qtype, bool dnssec, struct xd_found *out);
+
+/*
+ * The proof templates (offsets, at most 3) a DO=1 answer found through an
+ * ancestor needs for the query name (f->proof), in the order they are
+ * added to the authority section. Returns how many, or -1 when the zone's
+ * chain has no record to prove it with.
+ */
+int xd_proofs(const struct xd_cdb *db, const struct xd_found *f,
+	      const uint8_t *lname, size_t nlen, uint32_t out[3]);
 
 /*
  * What a server adds to its responses besides the zones' data: NSID

@@ -23,12 +23,14 @@ struct file_header {
 	uint32_t names_len;
 	uint32_t tmpls_len;
 	uint64_t checksum; /* XXH3-64 of everything after the header */
-	uint8_t reserved[24];
+	uint32_t nproofs;
+	uint8_t reserved[20];
 };
 
 _Static_assert(sizeof(struct file_header) == 64, "header layout");
-_Static_assert(sizeof(struct xd_cdb_entry) == 16, "entry layout");
-_Static_assert(sizeof(struct xd_cdb_zone) == 16, "zone layout");
+_Static_assert(sizeof(struct xd_cdb_entry) == 20, "entry layout");
+_Static_assert(sizeof(struct xd_cdb_zone) == 40, "zone layout");
+_Static_assert(sizeof(struct xd_cdb_proof) == 8, "proof layout");
 
 void xd_cdb_init(struct xd_cdb *db)
 {
@@ -44,6 +46,7 @@ void xd_cdb_free(struct xd_cdb *db)
 		free(db->tmpls);
 		free(db->entries);
 		free(db->zones);
+		free(db->proofs);
 	}
 	free(db->index);
 	memset(db, 0, sizeof(*db));
@@ -104,7 +107,7 @@ uint32_t xd_cdb_add_tmpl_bytes(struct xd_cdb *db, const void *t, size_t size)
 
 int xd_cdb_add_entry(struct xd_cdb *db, uint32_t name, uint8_t nlen,
 		     uint16_t type, uint8_t nflags, uint32_t tmpl,
-		     uint32_t zone)
+		     uint32_t dtmpl, uint32_t zone)
 {
 	if (db->nentries >= UINT32_MAX - 1 ||
 	    grow((void **)&db->entries, &db->entries_cap, db->nentries + 1,
@@ -117,7 +120,19 @@ int xd_cdb_add_entry(struct xd_cdb *db, uint32_t name, uint8_t nlen,
 		.nflags = nflags,
 		.tmpl = tmpl,
 		.zone = zone,
+		.dtmpl = dtmpl,
 	};
+	return 0;
+}
+
+int xd_cdb_add_proof(struct xd_cdb *db, uint32_t key, uint32_t tmpl)
+{
+	if (db->nproofs >= UINT32_MAX - 1 ||
+	    grow((void **)&db->proofs, &db->proofs_cap, db->nproofs + 1,
+		 sizeof(*db->proofs)))
+		return -1;
+	db->proofs[db->nproofs++] = (struct xd_cdb_proof){ .key = key,
+							   .tmpl = tmpl };
 	return 0;
 }
 
@@ -204,6 +219,8 @@ static int write_body(const struct xd_cdb *db, int fd, XXH3_state_t *sum)
 			   sum)) ||
 	    (r = write_all(fd, db->entries, db->nentries * sizeof(*db->entries),
 			   sum)) ||
+	    (r = write_all(fd, db->proofs, db->nproofs * sizeof(*db->proofs),
+			   sum)) ||
 	    (r = write_all(fd, db->names, db->names_len, sum)) ||
 	    (r = write_all(fd, zero_pad, pad4(db->names_len), sum)) ||
 	    (r = write_all(fd, db->tmpls, db->tmpls_len, sum)))
@@ -217,6 +234,7 @@ int xd_cdb_write(const struct xd_cdb *db, const char *path, bool durable)
 		.version = XD_CDB_VERSION,
 		.nzones = (uint32_t)db->nzones,
 		.nentries = (uint32_t)db->nentries,
+		.nproofs = (uint32_t)db->nproofs,
 		.names_len = (uint32_t)db->names_len,
 		.tmpls_len = (uint32_t)db->tmpls_len,
 	};
@@ -322,14 +340,34 @@ static const char *validate(struct xd_cdb *db)
 		    xd_dname_check(db->names + z->apex,
 				   db->names_len - z->apex) < 0)
 			return "zone apex outside the name table";
-		if (!tmpl_valid(db, z->nxdomain))
+		if (!tmpl_valid(db, z->nxdomain) ||
+		    !tmpl_valid(db, z->nxdomain_do))
 			return "bad NXDOMAIN template";
+		if (z->denial > 2 || z->reserved ||
+		    (size_t)z->proofs_first + z->proofs_count > db->nproofs)
+			return "bad zone record";
+		if (z->denial == 2 && (size_t)z->salt + z->salt_len >
+					      db->names_len)
+			return "NSEC3 salt outside the name table";
+		for (size_t k = 0; k < z->proofs_count; k++) {
+			const struct xd_cdb_proof *p =
+				&db->proofs[z->proofs_first + k];
+			if (!tmpl_valid(db, p->tmpl))
+				return "bad proof template";
+			if (z->denial == 2 ?
+				    (size_t)p->key + 20 > db->names_len :
+				    p->key >= db->names_len ||
+					    xd_dname_check(db->names + p->key,
+							   db->names_len -
+								   p->key) < 0)
+				return "proof key outside the name table";
+		}
 	}
 	for (size_t i = 0; i < db->nentries; i++) {
 		const struct xd_cdb_entry *e = &db->entries[i];
 		if (!name_valid(db, e->name, e->nlen))
 			return "entry name outside the name table";
-		if (!tmpl_valid(db, e->tmpl))
+		if (!tmpl_valid(db, e->tmpl) || !tmpl_valid(db, e->dtmpl))
 			return "bad template";
 		if (e->zone >= db->nzones)
 			return "entry zone out of range";
@@ -481,7 +519,8 @@ int xd_cdb_load(struct xd_cdb *db, const char *path, const char **err)
 	size_t off = sizeof(*h);
 	size_t zsz = (size_t)h->nzones * sizeof(struct xd_cdb_zone);
 	size_t esz = (size_t)h->nentries * sizeof(struct xd_cdb_entry);
-	size_t need = off + zsz + esz + h->names_len + pad4(h->names_len) +
+	size_t psz = (size_t)h->nproofs * sizeof(struct xd_cdb_proof);
+	size_t need = off + zsz + esz + psz + h->names_len + pad4(h->names_len) +
 		      h->tmpls_len;
 	if (need != db->file_len) {
 		why = "file size does not match its header (truncated?)";
@@ -505,7 +544,9 @@ int xd_cdb_load(struct xd_cdb *db, const char *path, const char **err)
 	db->nzones = h->nzones;
 	db->entries = (struct xd_cdb_entry *)(base + off + zsz);
 	db->nentries = h->nentries;
-	db->names = base + off + zsz + esz;
+	db->proofs = (struct xd_cdb_proof *)(base + off + zsz + esz);
+	db->nproofs = h->nproofs;
+	db->names = base + off + zsz + esz + psz;
 	db->names_len = h->names_len;
 	db->tmpls = db->names + h->names_len + pad4(h->names_len);
 	db->tmpls_len = h->tmpls_len;

@@ -27,7 +27,7 @@
 #include "tmpl.h"
 
 #define XD_CDB_MAGIC "XDPDNSC\n"
-#define XD_CDB_VERSION 1
+#define XD_CDB_VERSION 2
 #define XD_TYPE_NODE 0
 
 /* Node entry flags; the XDP maps use the same bits (bpf/xdpdns.h). */
@@ -45,6 +45,10 @@ struct xd_cdb_entry {
 	uint8_t nlen; /* name length */
 	uint32_t tmpl; /* offset of the template in tmpls */
 	uint32_t zone; /* index of the zone */
+	/* The template for queries with DO=1 (RFC 3225): with the RRSIGs
+	 * and the proofs of non-existence of a signed zone; the same as
+	 * tmpl in an unsigned zone. */
+	uint32_t dtmpl;
 };
 
 struct xd_cdb_zone {
@@ -52,6 +56,26 @@ struct xd_cdb_zone {
 	uint32_t serial;
 	uint32_t nxdomain; /* template offset */
 	uint32_t nodes; /* names in the zone */
+	uint32_t nxdomain_do; /* DO=1 NXDOMAIN template, without its proofs */
+	/* Signed zones: the proofs of non-existence that depend on the
+	 * query name, proofs[first .. first + count) sorted by key. */
+	uint32_t proofs_first, proofs_count;
+	uint32_t salt; /* NSEC3 salt: offset in names */
+	uint16_t iterations; /* NSEC3 */
+	uint8_t salt_len; /* NSEC3 */
+	uint8_t denial; /* enum xd_denial: 0 unsigned, 1 NSEC, 2 NSEC3 */
+	uint32_t reserved;
+};
+
+/*
+ * One NSEC or NSEC3 RRset with its RRSIGs, as a proof template: records in
+ * the authority section, names uncompressed, so that it can be appended to
+ * any response. key: the offset in names of the owner name (NSEC) or of the
+ * 20 bytes of the owner's hash (NSEC3).
+ */
+struct xd_cdb_proof {
+	uint32_t key;
+	uint32_t tmpl;
 };
 
 struct xd_cdb {
@@ -63,6 +87,8 @@ struct xd_cdb {
 	size_t nentries, entries_cap;
 	struct xd_cdb_zone *zones;
 	size_t nzones, zones_cap;
+	struct xd_cdb_proof *proofs;
+	size_t nproofs, proofs_cap;
 	uint32_t *index; /* open addressing; entry index + 1, 0 empty */
 	size_t index_size;
 	void *file; /* the file's bytes, when loaded from one */
@@ -82,7 +108,8 @@ uint32_t xd_cdb_add_tmpl(struct xd_cdb *db, struct xd_tw *w);
 uint32_t xd_cdb_add_tmpl_bytes(struct xd_cdb *db, const void *t, size_t size);
 int xd_cdb_add_entry(struct xd_cdb *db, uint32_t name, uint8_t nlen,
 		     uint16_t type, uint8_t nflags, uint32_t tmpl,
-		     uint32_t zone);
+		     uint32_t dtmpl, uint32_t zone);
+int xd_cdb_add_proof(struct xd_cdb *db, uint32_t key, uint32_t tmpl);
 /* Build the lookup index once every entry is in. */
 int xd_cdb_index(struct xd_cdb *db);
 

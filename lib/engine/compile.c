@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "denial.h"
 #include "dname.h"
 #include "rdata.h"
 
@@ -27,6 +28,27 @@
 #define TMPL_MAX (65535 - 12 - 259 - 11)
 
 enum state { ST_HIT, ST_NODATA, ST_MISS, ST_DELEG, ST_FOLLOW };
+
+/*
+ * A proof of non-existence a DO=1 answer from a signed zone needs (RFC 4035
+ * 3.1.3, RFC 5155 7.2), written into the authority section at the end.
+ */
+enum proof_kind {
+	PR_NODATA, /* the name of node exists, not with the type */
+	PR_NODS, /* no DS at the zone cut node */
+	PR_NXDOMAIN, /* name does not exist; ce is its closest encloser */
+	PR_WILD_ANSWER, /* name was answered by the wildcard below ce */
+	PR_WILD_NODATA, /* same, the wildcard has no data of the type */
+};
+
+struct proof_req {
+	uint8_t kind;
+	const struct xd_node *node; /* NODATA, NODS: the node; else: ce */
+	uint8_t name[XD_DNAME_MAX];
+};
+
+#define MAX_PROOF_REQS 8
+#define MAX_PROOF_NODES 16
 
 /* An RRset placed in the answer or authority section. */
 struct pset {
@@ -52,6 +74,12 @@ struct res {
 	const struct xd_node *trail[MAX_TRAIL];
 	unsigned ntrail;
 	bool overflow; /* more RRsets than MAX_PKT_SETS */
+	bool dnssec; /* DO=1 answer of a signed zone */
+	const struct xd_denial_index *di;
+	struct proof_req preq[MAX_PROOF_REQS];
+	unsigned npreq;
+	const struct xd_node *proven[MAX_PROOF_NODES]; /* written */
+	unsigned nproven;
 	/* Last: everything before it is reset for each resolution. */
 	struct xd_tw tw; /* reused for every template */
 	struct pset sets[MAX_PKT_SETS];
@@ -67,13 +95,14 @@ static const struct xd_node *find(const struct xd_zone *z, const uint8_t *name,
 	*encloser = NULL;
 	if (!xd_dname_in(name, z->apex))
 		return NULL;
+	/* NSEC3 owner names are not names of the zone (RFC 5155 7.2.9). */
 	const struct xd_node *n = xd_zone_find(z, name);
-	if (n)
+	if (n && !(n->flags & XD_NODE_NSEC3))
 		return n;
 	for (const uint8_t *p = xd_dname_parent(name); p;
 	     p = xd_dname_parent(p)) {
 		n = xd_zone_find(z, p);
-		if (n) {
+		if (n && !(n->flags & XD_NODE_NSEC3)) {
 			*encloser = n;
 			return NULL;
 		}
@@ -122,12 +151,62 @@ static bool already_written(const struct res *r, const struct xd_rrset *s)
 	return false;
 }
 
+/* The type an RRSIG record covers. */
+static uint16_t sig_covers(const struct xd_rr *rr)
+{
+	return rr->rdlen >= 2 ? (uint16_t)(rr->rdata[0] << 8 | rr->rdata[1]) :
+				0;
+}
+
+/*
+ * The signatures of node's RRset of type, after it (DO=1 answers of a
+ * signed zone). ttl: 0 to serve each with its own TTL, else this one (the
+ * SOA's in a negative answer).
+ */
+static void write_sigs(struct res *r, const uint8_t *owner,
+		       const struct xd_node *node, uint16_t type, uint32_t ttl,
+		       bool required)
+{
+	const struct xd_rrset *sigs;
+
+	if (!r->dnssec || !node || type == XD_TYPE_RRSIG ||
+	    !(sigs = xd_node_rrset(node, XD_TYPE_RRSIG)))
+		return;
+	bool any = false;
+	for (const struct xd_rr *rr = sigs->rrs; rr; rr = rr->next)
+		if (sig_covers(rr) == type) {
+			xd_tw_rr(r->w, owner, XD_TYPE_RRSIG, ttl ? ttl : rr->ttl,
+				 rr->rdata, rr->rdlen);
+			any = true;
+		}
+	if (any)
+		xd_tw_mark(r->w, required);
+}
+
 static void write_set(struct res *r, const uint8_t *owner,
-		      const struct xd_rrset *s, uint32_t ttl, bool required)
+		      const struct xd_node *node, const struct xd_rrset *s,
+		      uint32_t ttl, bool required)
 {
 	for (const struct xd_rr *rr = s->rrs; rr; rr = rr->next)
 		xd_tw_rr(r->w, owner, s->type, ttl, rr->rdata, rr->rdlen);
 	xd_tw_mark(r->w, required);
+	write_sigs(r, owner, node, s->type, 0, required);
+}
+
+/* Remember a proof the answer needs; name: the name it is about. */
+static void want_proof(struct res *r, enum proof_kind kind,
+		       const struct xd_node *node, const uint8_t *name)
+{
+	if (!r->dnssec)
+		return;
+	if (r->npreq == MAX_PROOF_REQS) {
+		r->overflow = true;
+		return;
+	}
+	struct proof_req *p = &r->preq[r->npreq++];
+	p->kind = (uint8_t)kind;
+	p->node = node;
+	memcpy(p->name, name, xd_dname_len(name));
 }
 
 /* Put an RRset in the answer or authority section, remembered for the
@@ -143,7 +222,7 @@ static void put_set(struct res *r, const struct xd_node *node,
 	r->sets[r->nsets++] = (struct pset){
 		.set = s, .node = node, .owner = owner, .synth = synth
 	};
-	write_set(r, owner, s, ttl, required);
+	write_set(r, owner, node, s, ttl, required);
 }
 
 /* The owner to write for the current name: the question when resolving
@@ -163,6 +242,18 @@ static uint32_t soa_negative_ttl(const struct xd_rrset *soa)
 			   (uint32_t)rd[off + 1] << 16 |
 			   (uint32_t)rd[off + 2] << 8 | rd[off + 3];
 	return soa->ttl < minimum ? soa->ttl : minimum;
+}
+
+/* The SOA of a negative answer, with its signatures at the same TTL. */
+static void write_soa(struct res *r, const struct xd_zone *z,
+		      const struct xd_rrset *soa)
+{
+	uint32_t ttl = soa_negative_ttl(soa);
+
+	for (const struct xd_rr *rr = soa->rrs; rr; rr = rr->next)
+		xd_tw_rr(r->w, z->apex, XD_TYPE_SOA, ttl, rr->rdata, rr->rdlen);
+	xd_tw_mark(r->w, false);
+	write_sigs(r, z->apex, z->apex_node, XD_TYPE_SOA, ttl, false);
 }
 
 /* ---- resolution --------------------------------------------------- */
@@ -203,6 +294,24 @@ static enum state follow_cname(struct res *r, const struct xd_node *n)
 	return ST_FOLLOW;
 }
 
+/* A query for RRSIG gets the signatures of one RRset, the lowest type
+ * signed at the name, each with its own TTL (as knotd answers). */
+static enum state put_sigs_of_lowest(struct res *r, const struct xd_node *n)
+{
+	const struct xd_rrset *sigs = xd_node_rrset(n, XD_TYPE_RRSIG);
+	uint16_t lowest = 0;
+
+	for (const struct xd_rr *rr = sigs->rrs; rr; rr = rr->next)
+		if (!lowest || sig_covers(rr) < lowest)
+			lowest = sig_covers(rr);
+	for (const struct xd_rr *rr = sigs->rrs; rr; rr = rr->next)
+		if (sig_covers(rr) == lowest)
+			xd_tw_rr(r->w, cur_owner(r), XD_TYPE_RRSIG, rr->ttl,
+				 rr->rdata, rr->rdlen);
+	xd_tw_mark(r->w, true);
+	return ST_HIT;
+}
+
 static enum state name_found(struct res *r, const struct xd_node *n)
 {
 	uint16_t t = r->qtype;
@@ -223,11 +332,15 @@ static enum state name_found(struct res *r, const struct xd_node *n)
 		for (unsigned i = 0; i < n->nsets; i++)
 			if (!s || n->sets[i].type < s->type)
 				s = &n->sets[i];
+	} else if (t == XD_TYPE_RRSIG && xd_node_rrset(n, t)) {
+		return put_sigs_of_lowest(r, n);
 	} else {
 		s = xd_node_rrset(n, t);
 	}
-	if (!s)
+	if (!s) {
+		want_proof(r, PR_NODATA, n, r->name);
 		return ST_NODATA;
+	}
 	put_set(r, n, cur_owner(r), s, xd_dname_is_wildcard(n->name), s->ttl,
 		true);
 	return ST_HIT;
@@ -237,11 +350,23 @@ static enum state name_not_found(struct res *r, const struct xd_node *enc)
 {
 	if (enc->flags & XD_NODE_WILDCARD) {
 		const struct xd_node *wc = wildcard_child(r->z, enc);
+		/* The name's own proof, when it is the query name, depends on
+		 * it: the answer engine adds it (answer.c). */
+		bool fixed = !r->at_qname;
+		uint8_t name[XD_DNAME_MAX];
+		memcpy(name, r->name, xd_dname_len(r->name));
 		enum state st = name_found(r, wc);
+		if (fixed)
+			want_proof(r,
+				   st == ST_NODATA ? PR_WILD_NODATA :
+						     PR_WILD_ANSWER,
+				   enc, name);
 		if (!visited(r, wc))
 			visit(r, wc);
 		return st;
 	}
+	if (!r->at_qname)
+		want_proof(r, PR_NXDOMAIN, enc, r->name);
 	/* Empty non-terminals and glue lead up to the node that decides. */
 	const struct xd_node *n = enc;
 	while (n->parent && (n->nsets == 0 || (n->flags & XD_NODE_OCCLUDED)))
@@ -298,7 +423,8 @@ static void put_glue(struct res *r, const struct pset *ps, const struct glue *g,
 		}
 		r->sets[r->nsets++] =
 			(struct pset){ .set = s, .node = g->node };
-		write_set(r, g->target, s, s->ttl, deleg && g->mandatory);
+		write_set(r, g->target, g->node, s, s->ttl,
+			  deleg && g->mandatory);
 	}
 }
 
@@ -347,16 +473,148 @@ static void solve_additional(struct res *r, bool deleg)
 	}
 }
 
+/* ---- proofs of non-existence ------------------------------------- */
+
+/* Write node's NSEC or NSEC3 RRset and its signatures, once. */
+static void write_proof_node(struct res *r, const struct xd_node *n)
+{
+	if (!n)
+		return;
+	for (unsigned i = 0; i < r->nproven; i++)
+		if (r->proven[i] == n)
+			return;
+	if (r->nproven == MAX_PROOF_NODES) {
+		r->overflow = true;
+		return;
+	}
+	r->proven[r->nproven++] = n;
+	uint16_t type = r->di->nsec ? XD_TYPE_NSEC : XD_TYPE_NSEC3;
+	const struct xd_rrset *s = xd_node_rrset(n, type);
+	if (s)
+		write_set(r, n->name, n, s, s->ttl, true);
+}
+
+/* name cut to one label more than its ancestor ce: the next closer name
+ * of RFC 5155 7.2.1. */
+static const uint8_t *next_closer(const uint8_t *name, const uint8_t *ce)
+{
+	unsigned drop = xd_dname_labels(name) - xd_dname_labels(ce) - 1;
+
+	while (drop--)
+		name += name[0] + 1u;
+	return name;
+}
+
+/* The wildcard name below ce, in buf. */
+static const uint8_t *wildcard_of(const uint8_t *ce, uint8_t *buf)
+{
+	size_t len = xd_dname_len(ce);
+
+	if (len + 2 > XD_DNAME_MAX)
+		return ce;
+	buf[0] = 1;
+	buf[1] = '*';
+	memcpy(buf + 2, ce, len);
+	return buf;
+}
+
+/*
+ * NSEC3: the closest provable encloser of name (RFC 5155 7.2.1), for a
+ * name without an NSEC3 of its own (an insecure delegation under
+ * opt-out): the matching NSEC3 of the nearest ancestor that has one, and
+ * the covering NSEC3 of the next closer name.
+ */
+static void nsec3_encloser_proof(struct res *r, const uint8_t *name)
+{
+	const uint8_t *ce = xd_dname_parent(name);
+
+	while (ce && !xd_denial_find(r->di, ce, false))
+		ce = xd_dname_parent(ce);
+	if (!ce)
+		return;
+	write_proof_node(r, xd_denial_find(r->di, ce, false));
+	write_proof_node(r, xd_denial_find(r->di, next_closer(name, ce), true));
+}
+
+static void write_proof(struct res *r, const struct proof_req *p)
+{
+	const struct xd_denial_index *di = r->di;
+	const uint8_t *ce = p->node->name;
+	uint8_t wbuf[XD_DNAME_MAX + 2];
+
+	switch (p->kind) {
+	case PR_NODATA:
+	case PR_NODS:
+		if (di->nsec) {
+			/* An empty non-terminal has no NSEC: the one before
+			 * it covers it. */
+			write_proof_node(r, xd_denial_find(di, p->node->name,
+							   true));
+		} else if (xd_denial_find(di, p->node->name, false)) {
+			write_proof_node(r,
+					 xd_denial_find(di, p->node->name,
+							false));
+		} else {
+			nsec3_encloser_proof(r, p->node->name);
+		}
+		break;
+	case PR_NXDOMAIN:
+		if (di->nsec) {
+			write_proof_node(r, xd_denial_find(di, p->name, true));
+			write_proof_node(r, xd_denial_find(
+						    di, wildcard_of(ce, wbuf),
+						    true));
+		} else {
+			write_proof_node(r, xd_denial_find(di, ce, false));
+			write_proof_node(r,
+					 xd_denial_find(di,
+							next_closer(p->name,
+								    ce),
+							true));
+			write_proof_node(r, xd_denial_find(
+						    di, wildcard_of(ce, wbuf),
+						    true));
+		}
+		break;
+	case PR_WILD_ANSWER:
+	case PR_WILD_NODATA:
+		if (di->nsec) {
+			write_proof_node(r, xd_denial_find(di, p->name, true));
+		} else {
+			if (p->kind == PR_WILD_NODATA)
+				write_proof_node(r,
+						 xd_denial_find(di, ce, false));
+			write_proof_node(r,
+					 xd_denial_find(di,
+							next_closer(p->name,
+								    ce),
+							true));
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void write_proofs(struct res *r)
+{
+	for (unsigned i = 0; i < r->npreq; i++)
+		write_proof(r, &r->preq[i]);
+}
+
 /*
  * Resolve (base, qtype) in zone z into the template writer w, which the
  * caller initialised for base. Returns the final state.
  */
 static enum state resolve(struct res *r, const struct xd_zone *z,
+			  const struct xd_denial_index *di,
 			  const uint8_t *base, const struct xd_node *start,
 			  uint16_t qtype, struct xd_tw *w)
 {
 	memset(r, 0, offsetof(struct res, tw));
 	r->z = z;
+	r->di = di;
+	r->dnssec = di != NULL;
 	r->w = w;
 	r->qtype = qtype;
 	r->name = base;
@@ -378,7 +636,8 @@ static enum state resolve(struct res *r, const struct xd_zone *z,
 	case ST_NODATA:
 		/* RFC 2308 3: the SOA's TTL is the lesser of TTL and MINIMUM.
 		 * knotd leaves it out, without TC, when it does not fit. */
-		write_set(r, z->apex, soa, soa_negative_ttl(soa), false);
+		write_soa(r, z, soa);
+		write_proofs(r);
 		break;
 	case ST_DELEG: {
 		const struct xd_node *d = r->deleg;
@@ -387,9 +646,18 @@ static enum state resolve(struct res *r, const struct xd_zone *z,
 		r->deleg = d;
 		put_set(r, d, d->name, xd_node_rrset(d, XD_TYPE_NS), false,
 			xd_node_rrset(d, XD_TYPE_NS)->ttl, true);
+		/* RFC 4035 3.1.4: the DS RRset, or the proof there is none. */
+		const struct xd_rrset *ds = xd_node_rrset(d, XD_TYPE_DS);
+		if (r->dnssec && ds)
+			put_set(r, d, d->name, ds, false, ds->ttl, true);
+		else if (r->dnssec)
+			write_proof(r, &(struct proof_req){ .kind = PR_NODS,
+							    .node = d });
+		write_proofs(r);
 		break;
 	}
 	default:
+		write_proofs(r);
 		break;
 	}
 	solve_additional(r, st == ST_DELEG);
@@ -427,7 +695,10 @@ struct cctx {
 	uint16_t t_other; /* a type no zone uses: "any other type" */
 	uint32_t zone_idx;
 	uint32_t nodata, nxdomain; /* the current zone's shared templates */
+	uint32_t nxdomain_do;
 	size_t templates;
+	struct xd_denial_index *dis; /* per zone */
+	const struct xd_denial_index *di; /* the current zone's */
 };
 
 static uint64_t tmpl_hash(const void *p, size_t n)
@@ -508,15 +779,18 @@ static void tmpl_error(struct cctx *c, const struct xd_zone *z,
  */
 static uint32_t build(struct cctx *c, const struct xd_zone *z,
 		      const uint8_t *name, const struct xd_node *node,
-		      bool wild, bool reloc, uint16_t qtype)
+		      bool wild, bool reloc, uint16_t qtype, bool dnssec)
 {
 	struct xd_tw *wp = &c->res->tw;
 #define w (*wp)
 	xd_tw_reset(&w, name, wild, reloc || wild);
-	enum state st = resolve(c->res, z, name, node, qtype, &w);
+	enum state st = resolve(c->res, z, dnssec ? c->di : NULL, name, node,
+				qtype, &w);
+	if (z->is_signed)
+		w.flags |= XD_TF_SIGNED;
 	uint32_t off;
 	if (st == ST_NODATA && c->res->nsets == 0 && !c->res->overflow &&
-	    !w.failed) {
+	    !w.failed && !dnssec) {
 		off = c->nodata;
 	} else if (c->res->overflow || w.failed) {
 		tmpl_error(c, z, name, qtype, &w);
@@ -535,26 +809,88 @@ static int build_zone_templates(struct cctx *c, const struct xd_zone *z)
 {
 	const struct xd_rrset *soa = xd_node_rrset(z->apex_node, XD_TYPE_SOA);
 
-	for (int nx = 0; nx < 2; nx++) {
+	/* NODATA, NXDOMAIN, and for a signed zone NXDOMAIN with the SOA's
+	 * signatures: the answer engine adds the proofs, which depend on
+	 * the query name. */
+	for (int k = 0; k < 3; k++) {
+		if (k == 2 && !z->is_signed) {
+			c->nxdomain_do = c->nxdomain;
+			break;
+		}
 		struct xd_tw w;
+		struct res *r = c->res;
 		xd_tw_init(&w, z->apex, false, true);
+		memset(r, 0, offsetof(struct res, tw));
+		r->w = &w;
+		r->dnssec = k == 2;
 		xd_tw_section(&w, XD_SEC_AUTHORITY);
-		for (const struct xd_rr *rr = soa->rrs; rr; rr = rr->next)
-			xd_tw_rr(&w, z->apex, XD_TYPE_SOA,
-				 soa_negative_ttl(soa), rr->rdata, rr->rdlen);
-		xd_tw_mark(&w, false);
-		w.kind = nx ? XD_KIND_NXDOMAIN : XD_KIND_NODATA;
-		w.rcode = nx ? 3 : 0;
-		w.flags = XD_TF_AA;
+		write_soa(r, z, soa);
+		w.kind = k ? XD_KIND_NXDOMAIN : XD_KIND_NODATA;
+		w.rcode = k ? 3 : 0;
+		w.flags = XD_TF_AA | (z->is_signed ? XD_TF_SIGNED : 0);
 		uint32_t off = store_tmpl(c, &w);
 		xd_tw_free(&w);
 		if (off == UINT32_MAX)
 			return -1;
-		if (nx)
+		if (k == 0)
+			c->nodata = off;
+		else if (k == 1)
 			c->nxdomain = off;
 		else
-			c->nodata = off;
+			c->nxdomain_do = off;
 	}
+	return 0;
+}
+
+/*
+ * A signed zone's proofs for the answer engine and the XDP program: every
+ * NSEC or NSEC3 RRset with its signatures as a template of its own, in the
+ * chain's order, keyed by owner name or hash.
+ */
+static int build_proofs(struct cctx *c, const struct xd_zone *z,
+			struct xd_cdb_zone *cz)
+{
+	const struct xd_denial_index *di = c->di;
+	size_t n = di->nsec ? di->nnsec : di->nn3;
+	struct xd_tw w;
+	struct res *r = c->res;
+
+	cz->proofs_first = (uint32_t)c->db->nproofs;
+	cz->denial = z->denial;
+	if (z->denial == XD_DENIAL_NSEC3) {
+		cz->iterations = z->nsec3_iterations;
+		cz->salt_len = z->nsec3_salt_len;
+		cz->salt = xd_cdb_add_name_bytes(c->db, z->nsec3_salt,
+						 z->nsec3_salt_len);
+		if (cz->salt == UINT32_MAX)
+			return -1;
+	}
+	uint8_t root = 0;
+	xd_tw_init(&w, &root, false, false);
+	for (size_t i = 0; i < n; i++) {
+		const struct xd_node *nd = di->nsec ? di->nsec[i] :
+						      di->n3[i].node;
+		xd_tw_reset(&w, &root, false, false);
+		w.plain = true;
+		memset(r, 0, offsetof(struct res, tw));
+		r->w = &w;
+		r->dnssec = true;
+		r->di = di;
+		xd_tw_section(&w, XD_SEC_AUTHORITY);
+		write_proof_node(r, nd);
+		uint32_t t = store_tmpl(c, &w);
+		uint32_t key = di->nsec ? xd_cdb_add_name(c->db, nd->name) :
+					  xd_cdb_add_name_bytes(
+						  c->db, di->n3[i].hash,
+						  XD_NSEC3_HASH_LEN);
+		if (t == UINT32_MAX || key == UINT32_MAX ||
+		    xd_cdb_add_proof(c->db, key, t) < 0) {
+			xd_tw_free(&w);
+			return -1;
+		}
+	}
+	xd_tw_free(&w);
+	cz->proofs_count = (uint32_t)n;
 	return 0;
 }
 
@@ -580,20 +916,16 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 
 	/* The default answer, for every type without an entry of its own.
 	 * A referral answers names below the cut too. A name without a
-	 * CNAME answers other types with the zone's NODATA. */
+	 * CNAME answers other types with the zone's NODATA; with DO=1 in a
+	 * signed zone, with the name's own proof. */
 	bool plain = !deleg && !xd_node_rrset(n, XD_TYPE_CNAME);
+	bool sig = z->is_signed;
 	uint32_t def = plain ? c->nodata :
-			       build(c, z, n->name, n, wild, deleg, c->t_other);
+			       build(c, z, n->name, n, wild, deleg, c->t_other,
+				     false);
 	if (def == UINT32_MAX)
 		return -1;
-	if (xd_cdb_add_entry(c->db, name_off, n->nlen, XD_TYPE_NODE, nflags,
-			     def, c->zone_idx) < 0)
-		return -1;
-
-	/* Types whose answer may differ from the default: those at the node,
-	 * ANY, DS at a cut, and those of the nodes a CNAME chain reached. */
-	uint16_t cand[512];
-	unsigned ncand = 0;
+	/* What decided the default (the trail) before the DO=1 build. */
 	const struct res *r = c->res;
 	const struct xd_node *trail[MAX_TRAIL];
 	unsigned ntrail = 0;
@@ -603,6 +935,19 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 		ntrail = r->ntrail;
 		memcpy(trail, r->trail, ntrail * sizeof(*trail));
 	}
+	uint32_t ddef = sig ? build(c, z, n->name, n, wild, deleg, c->t_other,
+				    true) :
+			      def;
+	if (ddef == UINT32_MAX)
+		return -1;
+	if (xd_cdb_add_entry(c->db, name_off, n->nlen, XD_TYPE_NODE, nflags,
+			     def, ddef, c->zone_idx) < 0)
+		return -1;
+
+	/* Types whose answer may differ from the default: those at the node,
+	 * ANY, DS at a cut, and those of the nodes a CNAME chain reached. */
+	uint16_t cand[512];
+	unsigned ncand = 0;
 	for (unsigned i = 0; i < ntrail; i++) {
 		const struct xd_node *tn = trail[i];
 		for (unsigned k = 0; k < tn->nsets && ncand < 508; k++)
@@ -616,27 +961,44 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 		cand[ncand++] = XD_TYPE_DS;
 	else if (n->nsets && !type_listed(cand, ncand, XD_TYPE_ANY))
 		cand[ncand++] = XD_TYPE_ANY;
+	/* A CNAME is not followed for these: their answer is the name's
+	 * own, not the default's. */
+	if (!plain && !deleg) {
+		if (!type_listed(cand, ncand, XD_TYPE_NSEC))
+			cand[ncand++] = XD_TYPE_NSEC;
+		if (!type_listed(cand, ncand, XD_TYPE_RRSIG))
+			cand[ncand++] = XD_TYPE_RRSIG;
+	}
 	/* RFC 8482: ANY gets the lowest type's RRset, which at a node
 	 * without a CNAME is that type's own answer. */
 	uint16_t lowest = 0;
 	for (unsigned i = 0; i < n->nsets; i++)
 		if (!lowest || n->sets[i].type < lowest)
 			lowest = n->sets[i].type;
-	uint32_t lowest_tmpl = UINT32_MAX;
+	uint32_t lowest_tmpl = UINT32_MAX, lowest_dtmpl = UINT32_MAX;
 	for (unsigned i = 0; i < ncand; i++) {
-		uint32_t t;
+		uint32_t t, dt;
 		if (plain && cand[i] == XD_TYPE_ANY &&
-		    lowest_tmpl != UINT32_MAX)
+		    lowest_tmpl != UINT32_MAX) {
 			t = lowest_tmpl;
-		else
-			t = build(c, z, n->name, n, wild, false, cand[i]);
-		if (cand[i] == lowest)
+			dt = lowest_dtmpl;
+		} else {
+			t = build(c, z, n->name, n, wild, false, cand[i],
+				  false);
+			dt = sig && t != UINT32_MAX ?
+				     build(c, z, n->name, n, wild, false,
+					   cand[i], true) :
+				     t;
+		}
+		if (cand[i] == lowest) {
 			lowest_tmpl = t;
-		if (t == UINT32_MAX)
+			lowest_dtmpl = dt;
+		}
+		if (t == UINT32_MAX || dt == UINT32_MAX)
 			return -1;
-		if (t != def &&
+		if ((t != def || dt != ddef) &&
 		    xd_cdb_add_entry(c->db, name_off, n->nlen, cand[i], 0, t,
-				     c->zone_idx) < 0)
+				     dt, c->zone_idx) < 0)
 			return -1;
 	}
 	return 0;
@@ -667,14 +1029,22 @@ static int emit_parent_ds(struct cctx *c, const struct xd_zone *z,
 			  uint32_t pidx, uint32_t p_nodata)
 {
 	uint32_t saved_nodata = c->nodata;
+	const struct xd_denial_index *saved_di = c->di;
 
 	c->nodata = p_nodata;
-	uint32_t t = build(c, p, z->apex, NULL, false, false, XD_TYPE_DS);
+	c->di = &c->dis[pidx];
+	uint32_t t = build(c, p, z->apex, NULL, false, false, XD_TYPE_DS,
+			   false);
+	uint32_t dt = p->is_signed && t != UINT32_MAX ?
+			      build(c, p, z->apex, NULL, false, false,
+				    XD_TYPE_DS, true) :
+			      t;
 	c->nodata = saved_nodata;
-	if (t == UINT32_MAX)
+	c->di = saved_di;
+	if (t == UINT32_MAX || dt == UINT32_MAX)
 		return -1;
 	return xd_cdb_add_entry(c->db, name_off, z->alen, XD_TYPE_DS, 0, t,
-				pidx);
+				dt, pidx);
 }
 
 /* Pass 2: every node each zone serves, then DS at its apex from a
@@ -688,8 +1058,10 @@ static int emit_zones(struct cctx *c, const uint32_t *nodata_of)
 	for (struct xd_zone *z = zs->zones; z; z = z->next, c->zone_idx++) {
 		c->nxdomain = db->zones[c->zone_idx].nxdomain;
 		c->nodata = nodata_of[c->zone_idx];
+		c->di = &c->dis[c->zone_idx];
 		for (const struct xd_node *n = z->first; n; n = n->list) {
-			if (n->flags & (XD_NODE_OCCLUDED | XD_NODE_SHADOWED))
+			if (n->flags & (XD_NODE_OCCLUDED | XD_NODE_SHADOWED |
+					XD_NODE_NSEC3))
 				continue;
 			uint32_t name_off =
 				n == z->apex_node ?
@@ -737,7 +1109,8 @@ int xd_compile(struct xd_zoneset *zs, struct xd_cdb *db, struct xd_diag *d,
 	}
 	c.scratch = malloc(65536 + 65536);
 	uint32_t *nodata_of = calloc(nzones + 1, sizeof(*nodata_of));
-	if (!c.res || !c.scratch || !nodata_of) {
+	c.dis = calloc(nzones + 1, sizeof(*c.dis));
+	if (!c.res || !c.scratch || !nodata_of || !c.dis) {
 		xd_diag_error(d, NULL, 0, NULL, "out of memory");
 		goto out;
 	}
@@ -753,7 +1126,9 @@ int xd_compile(struct xd_zoneset *zs, struct xd_cdb *db, struct xd_diag *d,
 	 * entry refers to another zone's. */
 	c.zone_idx = 0;
 	for (struct xd_zone *z = zs->zones; z; z = z->next, c.zone_idx++) {
-		if (build_zone_templates(&c, z) < 0) {
+		c.di = &c.dis[c.zone_idx];
+		if (xd_denial_build(&c.dis[c.zone_idx], z) < 0 ||
+		    build_zone_templates(&c, z) < 0) {
 			xd_diag_error(d, NULL, 0, NULL, "out of memory");
 			goto out;
 		}
@@ -767,7 +1142,14 @@ int xd_compile(struct xd_zoneset *zs, struct xd_cdb *db, struct xd_diag *d,
 			.serial = z->serial,
 			.nxdomain = c.nxdomain,
 			.nodes = (uint32_t)z->nnodes,
+			.nxdomain_do = c.nxdomain_do,
+			.proofs_first = (uint32_t)db->nproofs,
 		};
+		if (z->is_signed && z->denial != XD_DENIAL_NONE &&
+		    build_proofs(&c, z, &db->zones[c.zone_idx]) < 0) {
+			xd_diag_error(d, NULL, 0, NULL, "out of memory");
+			goto out;
+		}
 		nodata_of[c.zone_idx] = c.nodata;
 		db->nzones++;
 	}
@@ -795,6 +1177,9 @@ fail:
 		xd_diag_error(d, NULL, 0, NULL, "out of memory");
 out:
 	free(nodata_of);
+	for (size_t i = 0; c.dis && i < nzones; i++)
+		xd_denial_free(&c.dis[i]);
+	free(c.dis);
 	free(c.ti.slots);
 	free(c.scratch);
 	if (c.res)

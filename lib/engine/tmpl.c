@@ -137,7 +137,7 @@ static void put_name(struct xd_tw *w, const uint8_t *name, bool compress)
 	size_t pos = 0;
 	int target = -1;
 
-	if (compress) {
+	if (compress && !w->plain) {
 		for (pos = 0; lower[pos]; pos += lower[pos] + 1u) {
 			for (unsigned i = 0; i < w->ncompr; i++)
 				if (w->compr_len[i] == len - pos &&
@@ -154,7 +154,7 @@ static void put_name(struct xd_tw *w, const uint8_t *name, bool compress)
 	}
 	/* Labels before the match (or all of them) are written out. */
 	for (size_t p = 0; p < pos; p += name[p] + 1u) {
-		if (compress)
+		if (compress && !w->plain)
 			compr_add(w, w->base + (unsigned)w->len, len - p);
 		put(w, name + p, name[p] + 1u);
 	}
@@ -309,7 +309,11 @@ size_t xd_tw_finish(struct xd_tw *w, struct xd_tmpl *out)
 		c->an = w->sets[i].count[XD_SEC_ANSWER];
 		c->ns = w->sets[i].count[XD_SEC_AUTHORITY];
 		c->ar = w->sets[i].count[XD_SEC_ADDITIONAL];
-		c->tc = required_after;
+		/* 2: TC with the answer section whole, only a signed
+		 * answer's authority section is cut (the RCODE stays). */
+		c->tc = !required_after		       ? 0 :
+			c->an == w->count[XD_SEC_ANSWER] && t.rcode ? 2 :
+								       1;
 		if (w->sets[i].required)
 			required_after = true;
 	}

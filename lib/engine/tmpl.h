@@ -49,12 +49,16 @@ enum xd_tmpl_flags {
 	XD_TF_WILDCARD = 1 << 2, /* owner pointers to 12 stand for the qname */
 	XD_TF_RELOC = 1 << 3, /* may answer names below its base name */
 	XD_TF_TC0 = 1 << 4, /* cut to nothing, the response has TC */
+	/* From a signed zone: queries with DO=1 get the entry's DO
+	 * template, and answers found through an ancestor may need proofs
+	 * added for the query name. */
+	XD_TF_SIGNED = 1 << 5,
 };
 
 struct xd_cut {
 	uint16_t len; /* template bytes kept */
 	uint16_t an, ns, ar;
-	uint16_t tc; /* 1: the response has TC set */
+	uint16_t tc; /* TC set: 1 with RCODE NOERROR, 2 keeping the RCODE */
 };
 
 /*
@@ -113,6 +117,7 @@ struct xd_tw {
 	bool wildcard; /* the base name is "*.X": offset 12 is the qname */
 	bool reloc; /* record relocations */
 	bool failed; /* out of memory or over 65535 bytes */
+	bool plain; /* names uncompressed: a proof, appended anywhere */
 	uint8_t kind, rcode, flags;
 	uint16_t count[3];
 	int section;

@@ -125,7 +125,9 @@ static int normalise(struct check *c, struct xd_node *n, struct xd_rrset *s)
 	struct xd_rr *odd = s->rrs;
 	while (odd && odd->ttl == s->rrs->ttl)
 		odd = odd->next;
-	if (ttl_differs)
+	/* The signatures at a name cover several RRsets, each with the
+	 * TTL of the RRset it covers (RFC 4034 3): served with their own. */
+	if (ttl_differs && s->type != XD_TYPE_RRSIG)
 		rr_warn(c, n, s->type, odd,
 			"TTLs differ within this RRset; serving all its "
 			"records with the lowest, %u",
