@@ -38,6 +38,11 @@ struct sc {
 	unsigned warn_days;
 	struct key *keys;
 	size_t nkeys;
+	/* Signatures expiring soon: the first to expire, and how many. */
+	const struct xd_rr *soon;
+	const uint8_t *soon_owner;
+	uint32_t soon_left;
+	size_t nsoon;
 };
 
 /* One RRSIG's fields (RFC 4034 3.1). */
@@ -122,14 +127,18 @@ warn(struct sc *c, const uint8_t *owner, uint16_t type, const struct xd_rr *rr,
 	va_end(ap);
 }
 
+static bool earlier(const struct xd_rr *a, const struct xd_rr *b)
+{
+	return a->file < b->file || (a->file == b->file && a->line < b->line);
+}
+
 /* The record of s written first: where an operator looks for the RRset. */
 static const struct xd_rr *first_in_file(const struct xd_rrset *s)
 {
 	const struct xd_rr *best = s->rrs;
 
 	for (const struct xd_rr *rr = s->rrs; rr; rr = rr->next)
-		if (rr->file < best->file ||
-		    (rr->file == best->file && rr->line < best->line))
+		if (earlier(rr, best))
 			best = rr;
 	return best;
 }
@@ -142,8 +151,7 @@ static const struct xd_rrset *first_set(const struct xd_node *n)
 
 	for (unsigned i = 0; i < n->nsets; i++) {
 		const struct xd_rr *rr = first_in_file(&n->sets[i]);
-		if (!brr || rr->file < brr->file ||
-		    (rr->file == brr->file && rr->line < brr->line)) {
+		if (!brr || earlier(rr, brr)) {
 			best = &n->sets[i];
 			brr = rr;
 		}
@@ -269,11 +277,36 @@ static void check_dates(struct sc *c, const struct xd_node *n,
 		error(c, n->name, XD_TYPE_RRSIG, rr,
 		      "signature not valid until %s",
 		      sig_date(c, s->inception, date, sizeof(date)));
-	else if (s->expiration - now < c->warn_secs)
-		warn(c, n->name, XD_TYPE_RRSIG, rr,
-		     "signature expires on %s, within %u days",
-		     sig_date(c, s->expiration, date, sizeof(date)),
+	else if (s->expiration - now < c->warn_secs &&
+		 (!c->nsoon++ || s->expiration - now < c->soon_left ||
+		  (s->expiration - now == c->soon_left &&
+		   earlier(rr, c->soon)))) {
+		c->soon = rr;
+		c->soon_owner = n->name;
+		c->soon_left = s->expiration - now;
+	}
+}
+
+/* One warning for the signatures that expire soon, at the first one: a
+ * zone signed at once has them all expire together. */
+static void warn_soon(struct sc *c)
+{
+	char date[64], name[XD_DNAME_STR_MAX];
+	struct sig s;
+
+	if (!c->nsoon || !parse_sig(c->soon, &s))
+		return;
+	sig_date(c, s.expiration, date, sizeof(date));
+	if (c->nsoon == 1)
+		warn(c, c->soon_owner, XD_TYPE_RRSIG, c->soon,
+		     "signature expires on %s, within %u days", date,
 		     c->warn_days);
+	else
+		warn(c, c->soon_owner, XD_TYPE_RRSIG, c->soon,
+		     "signature expires on %s, within %u days (the first of "
+		     "%zu signatures of %s that do)",
+		     date, c->warn_days, c->nsoon,
+		     xd_dname_str(c->z->apex, name));
 }
 
 /* Whether an RRset of type at n is the zone's to sign: not glue, not the
@@ -372,7 +405,17 @@ static bool node_has(const struct xd_node *n, uint16_t type, bool nsec)
 		return true;
 	if (!nsec && type == XD_TYPE_NSEC)
 		return false;
-	return xd_node_rrset(n, type) && listed_type(n, type);
+	if (!xd_node_rrset(n, type) || !listed_type(n, type))
+		return false;
+	if (nsec || type != XD_TYPE_RRSIG)
+		return true;
+	/* NSEC3: signatures of NSEC records do not count. */
+	struct sig s;
+	for (const struct xd_rr *rr = xd_node_rrset(n, type)->rrs; rr;
+	     rr = rr->next)
+		if (parse_sig(rr, &s) && s.covered != XD_TYPE_NSEC)
+			return true;
+	return false;
 }
 
 static void append_type(char *buf, size_t size, uint16_t type)
@@ -516,7 +559,7 @@ static int check_nsec(struct sc *c)
 
 static void b32hex(const uint8_t *h, size_t len, char *out)
 {
-	static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+	static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
 	uint32_t acc = 0;
 	unsigned bits = 0;
 	size_t o = 0;
@@ -891,6 +934,7 @@ int xd_signcheck(struct xd_zoneset *zs, struct xd_zone *z, struct xd_diag *d)
 		      "flag at the apex",
 		      xd_dname_str(z->apex, name));
 	check_signatures(&c);
+	warn_soon(&c);
 	if (check_denial(&c) < 0) {
 		xd_diag_error(d, NULL, 0, NULL, "out of memory");
 		ret = -1;
