@@ -606,13 +606,26 @@ static bool insecure_deleg(const struct xd_node *n)
 	return (n->flags & XD_NODE_DELEG) && !xd_node_rrset(n, XD_TYPE_DS);
 }
 
-/* An empty non-terminal there only for insecure delegations below it:
- * an opt-out chain may leave it out (RFC 5155 7.1). */
-static bool only_insecure_below(const struct sc *c, const struct xd_node *e)
+/*
+ * An empty non-terminal there only for insecure delegations below it: an
+ * opt-out chain may leave it out (RFC 5155 7.1). v holds the names the
+ * chain covers in canonical order, where the names below e follow it.
+ */
+static bool only_insecure_below(struct xd_node *const *v, size_t count,
+				const struct xd_node *e)
 {
-	for (const struct xd_node *n = c->z->first; n; n = n->list)
-		if (n != e && n->nsets && nsec3_name(n) &&
-		    xd_dname_in(n->name, e->name) && !insecure_deleg(n))
+	size_t lo = 0, hi = count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (xd_dname_cmp(v[mid]->name, e->name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t j = lo + 1; j < count && xd_dname_in(v[j]->name, e->name);
+	     j++)
+		if (v[j]->nsets && !insecure_deleg(v[j]))
 			return false;
 	return true;
 }
@@ -785,10 +798,21 @@ static const struct link *find_link(const struct link *v, size_t count,
 	return &v[lo ? lo - 1 : count - 1]; /* before the first: the last */
 }
 
-static void check_coverage(struct sc *c, const struct link *v, size_t count)
+static int check_coverage(struct sc *c, const struct link *v, size_t count)
 {
 	char name[XD_DNAME_STR_MAX], hash[40];
 	uint8_t h[XD_NSEC3_HASH_LEN];
+	size_t nnames = 0, i = 0;
+
+	for (struct xd_node *n = c->z->first; n; n = n->list)
+		nnames += nsec3_name(n);
+	struct xd_node **names = malloc((nnames ? nnames : 1) * sizeof(*names));
+	if (!names)
+		return -1;
+	for (struct xd_node *n = c->z->first; n; n = n->list)
+		if (nsec3_name(n))
+			names[i++] = n;
+	qsort(names, nnames, sizeof(*names), cmp_node_names);
 
 	for (struct xd_node *n = c->z->first; n; n = n->list) {
 		if (!nsec3_name(n))
@@ -803,7 +827,8 @@ static void check_coverage(struct sc *c, const struct link *v, size_t count)
 			continue;
 		}
 		if ((l->f.flags & NSEC3_OPT_OUT) &&
-		    (n->nsets ? insecure_deleg(n) : only_insecure_below(c, n)))
+		    (n->nsets ? insecure_deleg(n) :
+				only_insecure_below(names, nnames, n)))
 			continue;
 		b32hex(h, sizeof(h), hash);
 		xd_dname_str(n->name, name);
@@ -819,12 +844,15 @@ static void check_coverage(struct sc *c, const struct link *v, size_t count)
 			      "(hash %s)",
 			      name, hash);
 	}
+	free(names);
+	return 0;
 }
 
 static int check_nsec3(struct sc *c, const struct xd_rrset *param)
 {
 	struct link *v;
 	long count = collect_links(c, &v);
+	int ret = 0;
 
 	if (count < 0)
 		return -1;
@@ -838,10 +866,10 @@ static int check_nsec3(struct sc *c, const struct xd_rrset *param)
 		      param->rrs->rdata[0]);
 	else if (count && check_params(c, v, (size_t)count, param->rrs)) {
 		check_chain(c, v, (size_t)count);
-		check_coverage(c, v, (size_t)count);
+		ret = check_coverage(c, v, (size_t)count);
 	}
 	free(v);
-	return 0;
+	return ret;
 }
 
 /* ---- the denial method ---------------------------------------------- */

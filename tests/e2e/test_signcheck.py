@@ -247,10 +247,12 @@ def test_nsec3_missing(keys, tmp_path, name):
             % (path, find(lines, name, "A"), name, h))
 
 
-def test_nsec3_missing_for_empty_non_terminal(keys, tmp_path):
-    """c.example. holds nothing but a.b.c.example. is below it."""
-    lines, h, nxt, before = nsec3_drop(sign(keys, tmp_path / "s", "-3", "-"),
-                                       "c.example.")
+@pytest.mark.parametrize("optout", [[], ["-A"]])
+def test_nsec3_missing_for_empty_non_terminal(keys, tmp_path, optout):
+    """c.example. holds nothing but a.b.c.example. is below it, which is
+    no insecure delegation: opt-out does not cover it."""
+    lines = sign(keys, tmp_path / "s", "-3", "-", *optout)
+    lines, h, nxt, before = nsec3_drop(lines, "c.example.")
     path = write(tmp_path / "z", lines)
     refused(check(path), 2,
             "%s:%d: error: NSEC3 next hashed owner is %s" % (path, before, h),
