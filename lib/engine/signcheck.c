@@ -632,15 +632,13 @@ static bool only_insecure_below(struct xd_node *const *v, size_t count,
 
 /* Where to point for a name that has no record of its own: its first
  * record, or for an empty non-terminal the first record below it. */
-static const struct xd_node *place_of(const struct sc *c,
-				      const struct xd_node *n)
+static const struct xd_node *place_of(const struct xd_node *n)
 {
 	if (n->nsets)
 		return n;
 	for (const struct xd_node *m = n->list; m; m = m->list)
 		if (m->nsets && xd_dname_in(m->name, n->name))
 			return m;
-	(void)c;
 	return NULL;
 }
 
@@ -832,7 +830,7 @@ static int check_coverage(struct sc *c, const struct link *v, size_t count)
 			continue;
 		b32hex(h, sizeof(h), hash);
 		xd_dname_str(n->name, name);
-		const struct xd_node *at = place_of(c, n);
+		const struct xd_node *at = place_of(n);
 		const struct xd_rrset *s = at ? first_set(at) : NULL;
 		if (n->nsets)
 			error(c, n->name, s->type, first_in_file(s),

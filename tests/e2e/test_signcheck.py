@@ -76,11 +76,12 @@ def keys(tmp_path_factory):
 
 def sign(keys, out, *args):
     """Sign ZONE into out, one record a line (-O full); returns its lines.
-    -P: no verification, which would refuse dates outside now."""
+    -P: no verification, which would refuse dates outside now. Run in
+    out's directory, where it leaves its dsset- file."""
     subprocess.run(["dnssec-signzone", "-q", "-S", "-P", "-K", str(keys),
                     "-O", "full", "-o", "example.", "-f", str(out)] +
                    list(args) + [str(keys / "example.zone")],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, cwd=str(out.parent))
     return out.read_text().splitlines()
 
 
