@@ -86,13 +86,36 @@ static const char usage_check[] =
 	"  - data at or below a zone cut that is not glue (A/AAAA), NS at a\n"
 	"    wildcard, DS at the apex, DNAME (not supported yet);\n"
 	"  - the same zone given twice; an answer larger than 64 KiB.\n"
+	"Signed zones (DNSSEC; xdpdns serves zones signed elsewhere) are\n"
+	"refused when a validating resolver would find answers bogus or\n"
+	"unprovable (signatures are not verified cryptographically):\n"
+	"  - an authoritative RRset (not glue, not the NS of a delegation)\n"
+	"    without an RRSIG whose signer is the apex and whose key tag and\n"
+	"    algorithm are those of a DNSKEY at the apex (Zone Key flag set);\n"
+	"  - a signature already expired or not valid yet (see --now);\n"
+	"  - NSEC: a name without its one NSEC, a next name that is not the\n"
+	"    next name of the zone in canonical order (the last NSEC naming\n"
+	"    the apex), a type list unlike the data at its name;\n"
+	"  - NSEC3: a hash algorithm other than SHA-1, iterations or salt\n"
+	"    unlike the apex's NSEC3PARAM, a chain not closed in hash order,\n"
+	"    a name (empty non-terminals too) without its NSEC3, except\n"
+	"    insecure delegations that an opt-out NSEC3 covers, a type list\n"
+	"    unlike the data;\n"
+	"  - an NSEC3PARAM without NSEC3 records; NSEC and NSEC3 in one zone.\n"
 	"Warned about, and served: RRsets whose records have different TTLs\n"
 	"(all served with the lowest, RFC 2181 5.2), duplicate records\n"
-	"(dropped).\n"
+	"(dropped), signatures that expire within --sig-warn days.\n"
 	"\n"
 	"Options:\n"
-	"  -q, --quiet   print nothing on success\n"
-	"  -h, --help    show this help\n"
+	"      --sig-warn DAYS  warn about signatures that expire within DAYS\n"
+	"                       days (1 to 3650, default 7): the time left to\n"
+	"                       re-sign and reload the zone before resolvers\n"
+	"                       that validate stop accepting its answers\n"
+	"      --now EPOCH      check signature dates as at EPOCH (seconds\n"
+	"                       since 1970-01-01 UTC) rather than now; meant\n"
+	"                       for tests\n"
+	"  -q, --quiet          print nothing on success\n"
+	"  -h, --help           show this help\n"
 	"\n"
 	"On success prints one line per zone: name, serial, record count.\n";
 
@@ -103,7 +126,8 @@ static const char usage_compile[] =
 	"'xdpdns-zonec apply', xdpdns-server and 'dump'. The file is written\n"
 	"to a temporary name and renamed over OUT only when complete: on any\n"
 	"error OUT is left as it was. The format is described in\n"
-	"docs/compiled-format.md.\n"
+	"docs/compiled-format.md. Zones are checked first and refused as\n"
+	"'xdpdns-zonec help check' describes.\n"
 	"\n"
 	"Options:\n"
 	"  -o, --output OUT  the compiled file to write (required)\n"
@@ -111,6 +135,10 @@ static const char usage_compile[] =
 	"                    survives a power loss (without it, a crash can\n"
 	"                    leave a damaged OUT, which every reader refuses\n"
 	"                    by its checksum: compile again)\n"
+	"      --sig-warn DAYS, --now EPOCH\n"
+	"                    as for 'check': warn about signatures that\n"
+	"                    expire within DAYS days (default 7); check\n"
+	"                    signature dates as at EPOCH (for tests)\n"
 	"  -q, --quiet       print nothing on success\n"
 	"  -h, --help        show this help\n"
 	"\n"
@@ -226,17 +254,72 @@ static int load_source(char **args, int n, struct xd_cdb *db,
 	return 0;
 }
 
+/* The options of check and compile about signed zones. */
+enum { OPT_SIG_WARN = 0x100, OPT_NOW };
+
+/* Take --sig-warn or --now into zs; false when c is neither. */
+static bool sig_option(int c, struct xd_zoneset *zs, const char *usage)
+{
+	unsigned long v;
+
+	switch (c) {
+	case OPT_SIG_WARN:
+		if (xd_parse_number(optarg, 1, 3650, &v) < 0)
+			xd_usage_error(prog, usage,
+				       "--sig-warn wants days from 1 to "
+				       "3650, not '%s'",
+				       optarg);
+		zs->sig_warn_days = (unsigned)v;
+		return true;
+	case OPT_NOW:
+		if (xd_parse_number(optarg, 1, (1ul << 40), &v) < 0)
+			xd_usage_error(prog, usage,
+				       "--now wants seconds since the epoch, "
+				       "not '%s'",
+				       optarg);
+		zs->now = (int64_t)v;
+		return true;
+	}
+	return false;
+}
+
+/* Read ZONE arguments (FILE or NAME=FILE) into zs. Returns 0, or -1 when
+ * one was refused. */
+static int load_zones(struct xd_zoneset *zs, char **specs, int n,
+		      struct xd_diag *d)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		char *eq = strchr(specs[i], '=');
+		if (eq && eq != specs[i]) {
+			*eq = '\0';
+			bad |= xd_zoneset_load_file(zs, eq + 1, specs[i], d);
+			*eq = '=';
+		} else {
+			bad |= xd_zoneset_load_file(zs, specs[i], NULL, d);
+		}
+	}
+	return bad ? -1 : 0;
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "sig-warn", required_argument, NULL, OPT_SIG_WARN },
+		{ "now", required_argument, NULL, OPT_NOW },
 		{ 0 },
 	};
+	struct xd_zoneset zs;
 	bool quiet = false;
 	int c;
 
+	xd_zoneset_init(&zs);
 	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+		if (sig_option(c, &zs, usage_check))
+			continue;
 		switch (c) {
 		case 'q':
 			quiet = true;
@@ -252,21 +335,10 @@ static int cmd_check(int argc, char **argv)
 	if (optind >= argc)
 		xd_usage_error(prog, usage_check, "%s", "no zone file given");
 
-	struct xd_zoneset zs;
 	struct xd_diag d;
 	int bad = 0;
-	xd_zoneset_init(&zs);
 	xd_diag_init(&d, stderr);
-	for (int i = optind; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
-		if (eq && eq != argv[i]) {
-			*eq = '\0';
-			bad |= xd_zoneset_load_file(&zs, eq + 1, argv[i], &d);
-			*eq = '=';
-		} else {
-			bad |= xd_zoneset_load_file(&zs, argv[i], NULL, &d);
-		}
-	}
+	bad |= load_zones(&zs, argv + optind, argc - optind, &d);
 	bad |= xd_zoneset_check(&zs, &d);
 	if (!bad) {
 		struct xd_cdb db;
@@ -298,13 +370,19 @@ static int cmd_compile(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "sync", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "sig-warn", required_argument, NULL, OPT_SIG_WARN },
+		{ "now", required_argument, NULL, OPT_NOW },
 		{ 0 },
 	};
+	struct xd_zoneset zs;
 	const char *out = NULL;
 	bool quiet = false, sync = false;
 	int c;
 
+	xd_zoneset_init(&zs);
 	while ((c = getopt_long(argc, argv, "o:qsh", opts, NULL)) != -1) {
+		if (sig_option(c, &zs, usage_compile))
+			continue;
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -336,7 +414,13 @@ static int cmd_compile(int argc, char **argv)
 	xd_cdb_init(&db);
 	db.no_index = true; /* written out, not queried */
 	xd_diag_init(&d, stderr);
-	if (xd_compile_files(argv + optind, argc - optind, &db, &d, &st) < 0) {
+	int bad = load_zones(&zs, argv + optind, argc - optind, &d);
+	if (xd_zoneset_check(&zs, &d) < 0)
+		bad = -1;
+	if (!bad)
+		bad = xd_compile(&zs, &db, &d, &st);
+	xd_zoneset_free(&zs);
+	if (bad < 0) {
 		fprintf(stderr,
 			"%s: refused: %u error(s), %u warning(s); %s "
 			"not written\n",

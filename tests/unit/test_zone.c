@@ -26,11 +26,16 @@ static const struct {
 	  "test.zone:5: error: several SOA records" },
 	{ "CNAME and A", HEAD "x CNAME ns\nx A 192.0.2.1\n", 1, 0,
 	  "CNAME beside other data (A at test.zone:6)" },
-	{ "CNAME and RRSIG is fine; signed zones are warned about",
+	{ "CNAME beside RRSIG is no CNAME error; the zone is checked as "
+	  "signed, and without keys or NSEC refused",
 	  HEAD
-	  "x CNAME ns\nx RRSIG CNAME 8 2 300 20300101000000 20200101000000 "
+	  "x CNAME ns\nx RRSIG CNAME 8 2 300 20800101000000 20200101000000 "
 	  "1 z. AAAA\n",
-	  0, 1, "does not add signatures" },
+	  2, 0,
+	  "test.zone: error: zone z. is signed but has no DNSKEY with the "
+	  "Zone Key flag at the apex\n"
+	  "test.zone: error: zone z. is signed but has no NSEC or NSEC3 "
+	  "records\n" },
 	{ "two CNAMEs", HEAD "x CNAME a\nx CNAME b\n", 1, 0,
 	  "several CNAME records at one name" },
 	{ "outside", HEAD "y. A 192.0.2.1\n", 1, 0,
