@@ -409,7 +409,10 @@ def compare(family, modes, types=DIFF_TYPES):
 def report(family, failures, n):
     lines = ["%s: %d of %d queries differ from knotd" %
              (family.variant, len(failures), n)]
-    for name, t, mode, wire, ours, theirs in failures[:10]:
+    shown = {}
+    for f in failures:  # one query of each name and type
+        shown.setdefault((f[0], f[1]), f)
+    for name, t, mode, wire, ours, theirs in list(shown.values())[:10]:
         lines.append("")
         lines.append("%s %s DO=%d payload=%s" % (name, t, mode[0], mode[1]))
         for k in ("rcode", "flags", "opt", "answer", "authority",
@@ -485,8 +488,9 @@ def test_truncation_with_rrsig(family):
              ((True, 1232), False)]
     for mode, tc in cases:
         wire = make_wire(name, "TXT", mode, 42)
-        for who, s in (("xdpdns-server", family.server),
-                       ("knotd", family.knotd)):
+        # knotd first: its passing shows the expectations are right.
+        for who, s in (("knotd", family.knotd),
+                       ("xdpdns-server", family.server)):
             r = s.ask(wire)
             assert r is not None, (who, mode)
             m = dns.message.from_wire(r)
