@@ -5,7 +5,7 @@ included), a nonexistent child of each, names under each wildcard and below
 each zone cut, times a list of types, with and without EDNS, the two
 responses must agree on RCODE, flags, OPT and every section as a set of
 records. The intended difference is listed in docs/answers.md and checked by
-intended_difference() below, with the RFCs that allow it."""
+intended_difference() in dnscompare.py, with the RFCs that allow it."""
 import random
 
 import dns.flags
@@ -16,6 +16,7 @@ import dns.zone
 import pytest
 
 from conftest import zone_files
+from dnscompare import intended_difference, summary
 
 TYPES = ["A", "AAAA", "NS", "SOA", "MX", "TXT", "CNAME", "SRV", "CAA",
          "ANY", "DS", "TYPE1234"]
@@ -51,52 +52,6 @@ def all_names():
     extra.add(dns.name.from_text("www.example.org."))
     extra.add(dns.name.from_text("example."))
     return sorted(names | extra)
-
-
-def rrs(section):
-    out = set()
-    for rrset in section:
-        for rd in rrset:
-            out.add((rrset.name.to_text().lower(), rrset.rdclass,
-                     rrset.rdtype, rrset.ttl, rd.to_text().lower()))
-    return sorted(out)
-
-
-def summary(wire):
-    if wire is None:
-        return None
-    m = dns.message.from_wire(wire)
-    flags = dns.flags.to_text(m.flags & ~dns.flags.CD)
-    opt = None
-    if m.edns >= 0:
-        opt = (m.edns, m.payload, bool(m.ednsflags & dns.flags.DO),
-               sorted((o.otype, o.to_wire()) for o in m.options))
-    return {
-        "rcode": m.rcode(),
-        "flags": flags,
-        "opt": opt,
-        "question": [(r.name.to_text(), r.rdtype) for r in m.question],
-        "answer": rrs(m.answer),
-        "authority": rrs(m.authority),
-        "additional": rrs(m.additional),
-    }
-
-
-def intended_difference(ours, theirs, knot_tcp):
-    """The one difference docs/answers.md lists as intended: when not every
-    additional record fits, knotd also tries later, smaller RRsets after one
-    failed; xdpdns keeps the longest prefix in the same order, so that the
-    XDP path can cut precomputed bytes. Both set TC exactly when mandatory
-    glue is lost (RFC 9471), and the additional section is optional
-    otherwise (RFC 1035 4.1, RFC 2181 9). Allowed only when knotd itself
-    left additional records out, and ours are a subset of its."""
-    if not ours or not theirs or not knot_tcp:
-        return False
-    for k in ("rcode", "flags", "opt", "answer", "authority"):
-        if ours[k] != theirs[k]:
-            return False
-    return (set(ours["additional"]) < set(theirs["additional"]) and
-            len(knot_tcp["additional"]) > len(theirs["additional"]))
 
 
 def queries():
