@@ -200,15 +200,15 @@ bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
 					      nlen, true, out))
 				return false;
 			const struct xd_tmpl *t = out->tmpl;
-			/* knotd answers NSEC at a wildcard's match without
-			 * a proof. */
-			if (dnssec && db->zones[e->zone].denial &&
-			    qtype != XD_TYPE_NSEC)
-				out->proof = t->kind == XD_KIND_NODATA &&
-							     !(t->flags &
-							       XD_TF_CNAME) ?
-						     XD_PROOF_WILDCARD_NODATA :
-						     XD_PROOF_WILDCARD;
+			/* An NSEC query there is answered with the
+			 * wildcard's own NSEC: it is not repeated. */
+			if (dnssec && db->zones[e->zone].denial)
+				out->proof =
+					(t->kind == XD_KIND_NODATA &&
+					 !(t->flags & XD_TF_CNAME)) ||
+							qtype == XD_TYPE_NSEC ?
+						XD_PROOF_WILDCARD_NODATA :
+						XD_PROOF_WILDCARD;
 			return true;
 		}
 		const struct xd_cdb_zone *z = &db->zones[e->zone];
@@ -334,8 +334,8 @@ static long qname_suffix(const uint8_t *m, size_t qlen, const uint8_t *name,
 	for (;;) {
 		if (qlen - at == len) {
 			size_t i = 0;
-			while (i < len && xd_lower8(m[12 + at + i]) ==
-						  xd_lower8(name[i]))
+			while (i < len &&
+			       xd_lower8(m[12 + at + i]) == xd_lower8(name[i]))
 				i++;
 			return i == len ? (long)at : -1;
 		}

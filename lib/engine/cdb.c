@@ -131,8 +131,8 @@ int xd_cdb_add_proof(struct xd_cdb *db, uint32_t key, uint32_t tmpl)
 	    grow((void **)&db->proofs, &db->proofs_cap, db->nproofs + 1,
 		 sizeof(*db->proofs)))
 		return -1;
-	db->proofs[db->nproofs++] = (struct xd_cdb_proof){ .key = key,
-							   .tmpl = tmpl };
+	db->proofs[db->nproofs++] =
+		(struct xd_cdb_proof){ .key = key, .tmpl = tmpl };
 	return 0;
 }
 
@@ -346,8 +346,8 @@ static const char *validate(struct xd_cdb *db)
 		if (z->denial > 2 || z->reserved ||
 		    (size_t)z->proofs_first + z->proofs_count > db->nproofs)
 			return "bad zone record";
-		if (z->denial == 2 && (size_t)z->salt + z->salt_len >
-					      db->names_len)
+		if (z->denial == 2 &&
+		    (size_t)z->salt + z->salt_len > db->names_len)
 			return "NSEC3 salt outside the name table";
 		for (size_t k = 0; k < z->proofs_count; k++) {
 			const struct xd_cdb_proof *p =
@@ -520,8 +520,8 @@ int xd_cdb_load(struct xd_cdb *db, const char *path, const char **err)
 	size_t zsz = (size_t)h->nzones * sizeof(struct xd_cdb_zone);
 	size_t esz = (size_t)h->nentries * sizeof(struct xd_cdb_entry);
 	size_t psz = (size_t)h->nproofs * sizeof(struct xd_cdb_proof);
-	size_t need = off + zsz + esz + psz + h->names_len + pad4(h->names_len) +
-		      h->tmpls_len;
+	size_t need = off + zsz + esz + psz + h->names_len +
+		      pad4(h->names_len) + h->tmpls_len;
 	if (need != db->file_len) {
 		why = "file size does not match its header (truncated?)";
 		goto fail;

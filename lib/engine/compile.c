@@ -175,8 +175,8 @@ static void write_sigs(struct res *r, const uint8_t *owner,
 	bool any = false;
 	for (const struct xd_rr *rr = sigs->rrs; rr; rr = rr->next)
 		if (sig_covers(rr) == type) {
-			xd_tw_rr(r->w, owner, XD_TYPE_RRSIG, ttl ? ttl : rr->ttl,
-				 rr->rdata, rr->rdlen);
+			xd_tw_rr(r->w, owner, XD_TYPE_RRSIG,
+				 ttl ? ttl : rr->ttl, rr->rdata, rr->rdlen);
 			any = true;
 		}
 	if (any)
@@ -551,9 +551,8 @@ static void write_proof(struct res *r, const struct proof_req *p)
 			write_proof_node(r, xd_denial_find(di, p->node->name,
 							   true));
 		} else if (xd_denial_find(di, p->node->name, false)) {
-			write_proof_node(r,
-					 xd_denial_find(di, p->node->name,
-							false));
+			write_proof_node(r, xd_denial_find(di, p->node->name,
+							   false));
 		} else {
 			nsec3_encloser_proof(r, p->node->name);
 		}
@@ -561,19 +560,17 @@ static void write_proof(struct res *r, const struct proof_req *p)
 	case PR_NXDOMAIN:
 		if (di->nsec) {
 			write_proof_node(r, xd_denial_find(di, p->name, true));
-			write_proof_node(r, xd_denial_find(
-						    di, wildcard_of(ce, wbuf),
-						    true));
+			write_proof_node(
+				r, xd_denial_find(di, wildcard_of(ce, wbuf),
+						  true));
 		} else {
 			write_proof_node(r, xd_denial_find(di, ce, false));
-			write_proof_node(r,
-					 xd_denial_find(di,
-							next_closer(p->name,
-								    ce),
-							true));
-			write_proof_node(r, xd_denial_find(
-						    di, wildcard_of(ce, wbuf),
-						    true));
+			write_proof_node(
+				r, xd_denial_find(di, next_closer(p->name, ce),
+						  true));
+			write_proof_node(
+				r, xd_denial_find(di, wildcard_of(ce, wbuf),
+						  true));
 		}
 		break;
 	case PR_WILD_ANSWER:
@@ -584,11 +581,9 @@ static void write_proof(struct res *r, const struct proof_req *p)
 			if (p->kind == PR_WILD_NODATA)
 				write_proof_node(r,
 						 xd_denial_find(di, ce, false));
-			write_proof_node(r,
-					 xd_denial_find(di,
-							next_closer(p->name,
-								    ce),
-							true));
+			write_proof_node(
+				r, xd_denial_find(di, next_closer(p->name, ce),
+						  true));
 		}
 		break;
 	default:
@@ -607,9 +602,9 @@ static void write_proofs(struct res *r)
  * caller initialised for base. Returns the final state.
  */
 static enum state resolve(struct res *r, const struct xd_zone *z,
-			  const struct xd_denial_index *di,
-			  const uint8_t *base, const struct xd_node *start,
-			  uint16_t qtype, struct xd_tw *w)
+			  const struct xd_denial_index *di, const uint8_t *base,
+			  const struct xd_node *start, uint16_t qtype,
+			  struct xd_tw *w)
 {
 	memset(r, 0, offsetof(struct res, tw));
 	r->z = z;
@@ -879,10 +874,10 @@ static int build_proofs(struct cctx *c, const struct xd_zone *z,
 		xd_tw_section(&w, XD_SEC_AUTHORITY);
 		write_proof_node(r, nd);
 		uint32_t t = store_tmpl(c, &w);
-		uint32_t key = di->nsec ? xd_cdb_add_name(c->db, nd->name) :
-					  xd_cdb_add_name_bytes(
-						  c->db, di->n3[i].hash,
-						  XD_NSEC3_HASH_LEN);
+		uint32_t key =
+			di->nsec ? xd_cdb_add_name(c->db, nd->name) :
+				   xd_cdb_add_name_bytes(c->db, di->n3[i].hash,
+							 XD_NSEC3_HASH_LEN);
 		if (t == UINT32_MAX || key == UINT32_MAX ||
 		    xd_cdb_add_proof(c->db, key, t) < 0) {
 			xd_tw_free(&w);
@@ -920,9 +915,9 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 	 * signed zone, with the name's own proof. */
 	bool plain = !deleg && !xd_node_rrset(n, XD_TYPE_CNAME);
 	bool sig = z->is_signed;
-	uint32_t def = plain ? c->nodata :
-			       build(c, z, n->name, n, wild, deleg, c->t_other,
-				     false);
+	uint32_t def =
+		plain ? c->nodata :
+			build(c, z, n->name, n, wild, deleg, c->t_other, false);
 	if (def == UINT32_MAX)
 		return -1;
 	/* What decided the default (the trail) before the DO=1 build. */
@@ -935,9 +930,9 @@ static int emit_node(struct cctx *c, const struct xd_zone *z,
 		ntrail = r->ntrail;
 		memcpy(trail, r->trail, ntrail * sizeof(*trail));
 	}
-	uint32_t ddef = sig ? build(c, z, n->name, n, wild, deleg, c->t_other,
-				    true) :
-			      def;
+	uint32_t ddef =
+		sig ? build(c, z, n->name, n, wild, deleg, c->t_other, true) :
+		      def;
 	if (ddef == UINT32_MAX)
 		return -1;
 	if (xd_cdb_add_entry(c->db, name_off, n->nlen, XD_TYPE_NODE, nflags,
@@ -1033,8 +1028,8 @@ static int emit_parent_ds(struct cctx *c, const struct xd_zone *z,
 
 	c->nodata = p_nodata;
 	c->di = &c->dis[pidx];
-	uint32_t t = build(c, p, z->apex, NULL, false, false, XD_TYPE_DS,
-			   false);
+	uint32_t t =
+		build(c, p, z->apex, NULL, false, false, XD_TYPE_DS, false);
 	uint32_t dt = p->is_signed && t != UINT32_MAX ?
 			      build(c, p, z->apex, NULL, false, false,
 				    XD_TYPE_DS, true) :
@@ -1043,8 +1038,8 @@ static int emit_parent_ds(struct cctx *c, const struct xd_zone *z,
 	c->di = saved_di;
 	if (t == UINT32_MAX || dt == UINT32_MAX)
 		return -1;
-	return xd_cdb_add_entry(c->db, name_off, z->alen, XD_TYPE_DS, 0, t,
-				dt, pidx);
+	return xd_cdb_add_entry(c->db, name_off, z->alen, XD_TYPE_DS, 0, t, dt,
+				pidx);
 }
 
 /* Pass 2: every node each zone serves, then DS at its apex from a

@@ -37,8 +37,9 @@ int xd_denial_build(struct xd_denial_index *di, const struct xd_zone *z)
 		if (!di->nsec)
 			return -1;
 		for (const struct xd_node *nd = z->first; nd; nd = nd->list)
-			if (!(nd->flags & XD_NODE_SHADOWED) &&
-			    xd_node_rrset(nd, XD_TYPE_NSEC))
+			/* A cut to a served child zone is shadowed, and
+			 * still in the parent's chain. */
+			if (xd_node_rrset(nd, XD_TYPE_NSEC))
 				di->nsec[di->nnsec++] = nd;
 		qsort(di->nsec, di->nnsec, sizeof(*di->nsec), cmp_nodes);
 		return 0;

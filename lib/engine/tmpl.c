@@ -311,9 +311,9 @@ size_t xd_tw_finish(struct xd_tw *w, struct xd_tmpl *out)
 		c->ar = w->sets[i].count[XD_SEC_ADDITIONAL];
 		/* 2: TC with the answer section whole, only a signed
 		 * answer's authority section is cut (the RCODE stays). */
-		c->tc = !required_after		       ? 0 :
+		c->tc = !required_after				    ? 0 :
 			c->an == w->count[XD_SEC_ANSWER] && t.rcode ? 2 :
-								       1;
+								      1;
 		if (w->sets[i].required)
 			required_after = true;
 	}

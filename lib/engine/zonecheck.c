@@ -321,8 +321,8 @@ static void check_apex(struct check *c, struct xd_zone *z)
  * else NSEC. */
 static void set_denial(struct xd_zone *z)
 {
-	const struct xd_rrset *p = xd_node_rrset(z->apex_node,
-						 XD_TYPE_NSEC3PARAM);
+	const struct xd_rrset *p =
+		xd_node_rrset(z->apex_node, XD_TYPE_NSEC3PARAM);
 
 	z->denial = XD_DENIAL_NONE;
 	if (!z->is_signed)
@@ -396,8 +396,7 @@ int xd_zoneset_check(struct xd_zoneset *zs, struct xd_diag *d)
 		check_apex(&c, z);
 		if (!c.bad)
 			set_denial(z);
-		if (!c.bad && z->is_signed &&
-		    xd_signcheck(zs, z, d) < 0)
+		if (!c.bad && z->is_signed && xd_signcheck(zs, z, d) < 0)
 			c.bad = true;
 		mark_shadowed(&c, z);
 		if (c.bad) {
