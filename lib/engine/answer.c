@@ -184,12 +184,9 @@ bool xd_lookup(const struct xd_cdb *db, const uint8_t *lname, size_t nlen,
 			return found_tmpl(db, dnssec ? e->dtmpl : e->tmpl, nlen,
 					  true, out);
 		if (e->nflags & XD_NFE_WILDCARD) {
-			uint8_t wname[XD_DNAME_MAX + 2];
-			if (alen + 2 > XD_DNAME_MAX)
+			uint8_t wname[XD_DNAME_MAX];
+			if (!xd_dname_wildcard(wname, anc, alen))
 				return false;
-			wname[0] = 1;
-			wname[1] = '*';
-			memcpy(wname + 2, anc, alen);
 			const struct xd_cdb_entry *w = NULL;
 			if (qtype != XD_TYPE_NODE)
 				w = xd_cdb_find(db, wname, alen + 2, qtype);

@@ -113,13 +113,10 @@ static const struct xd_node *find(const struct xd_zone *z, const uint8_t *name,
 static const struct xd_node *wildcard_child(const struct xd_zone *z,
 					    const struct xd_node *n)
 {
-	uint8_t name[XD_DNAME_MAX + 2];
+	uint8_t name[XD_DNAME_MAX];
 
-	if (n->nlen + 2 > XD_DNAME_MAX)
+	if (!xd_dname_wildcard(name, n->name, n->nlen))
 		return NULL;
-	name[0] = 1;
-	name[1] = '*';
-	memcpy(name + 2, n->name, n->nlen);
 	return xd_zone_find(z, name);
 }
 
@@ -494,28 +491,10 @@ static void write_proof_node(struct res *r, const struct xd_node *n)
 		write_set(r, n->name, n, s, s->ttl, true);
 }
 
-/* name cut to one label more than its ancestor ce: the next closer name
- * of RFC 5155 7.2.1. */
-static const uint8_t *next_closer(const uint8_t *name, const uint8_t *ce)
-{
-	unsigned drop = xd_dname_labels(name) - xd_dname_labels(ce) - 1;
-
-	while (drop--)
-		name += name[0] + 1u;
-	return name;
-}
-
-/* The wildcard name below ce, in buf. */
+/* The wildcard name below ce, in buf (ce itself when too long). */
 static const uint8_t *wildcard_of(const uint8_t *ce, uint8_t *buf)
 {
-	size_t len = xd_dname_len(ce);
-
-	if (len + 2 > XD_DNAME_MAX)
-		return ce;
-	buf[0] = 1;
-	buf[1] = '*';
-	memcpy(buf + 2, ce, len);
-	return buf;
+	return xd_dname_wildcard(buf, ce, xd_dname_len(ce)) ? buf : ce;
 }
 
 /*
@@ -533,14 +512,16 @@ static void nsec3_encloser_proof(struct res *r, const uint8_t *name)
 	if (!ce)
 		return;
 	write_proof_node(r, xd_denial_find(r->di, ce, false));
-	write_proof_node(r, xd_denial_find(r->di, next_closer(name, ce), true));
+	write_proof_node(
+		r, xd_denial_find(r->di, xd_dname_next_closer(name, ce), true));
 }
 
 static void write_proof(struct res *r, const struct proof_req *p)
 {
 	const struct xd_denial_index *di = r->di;
 	const uint8_t *ce = p->node->name;
-	uint8_t wbuf[XD_DNAME_MAX + 2];
+	const struct xd_node *match;
+	uint8_t wbuf[XD_DNAME_MAX];
 
 	switch (p->kind) {
 	case PR_NODATA:
@@ -550,9 +531,8 @@ static void write_proof(struct res *r, const struct proof_req *p)
 			 * it covers it. */
 			write_proof_node(r, xd_denial_find(di, p->node->name,
 							   true));
-		} else if (xd_denial_find(di, p->node->name, false)) {
-			write_proof_node(r, xd_denial_find(di, p->node->name,
-							   false));
+		} else if ((match = xd_denial_find(di, p->node->name, false))) {
+			write_proof_node(r, match);
 		} else {
 			nsec3_encloser_proof(r, p->node->name);
 		}
@@ -565,9 +545,10 @@ static void write_proof(struct res *r, const struct proof_req *p)
 						  true));
 		} else {
 			write_proof_node(r, xd_denial_find(di, ce, false));
-			write_proof_node(
-				r, xd_denial_find(di, next_closer(p->name, ce),
-						  true));
+			write_proof_node(r, xd_denial_find(di,
+							   xd_dname_next_closer(
+								   p->name, ce),
+							   true));
 			write_proof_node(
 				r, xd_denial_find(di, wildcard_of(ce, wbuf),
 						  true));
@@ -581,9 +562,10 @@ static void write_proof(struct res *r, const struct proof_req *p)
 			if (p->kind == PR_WILD_NODATA)
 				write_proof_node(r,
 						 xd_denial_find(di, ce, false));
-			write_proof_node(
-				r, xd_denial_find(di, next_closer(p->name, ce),
-						  true));
+			write_proof_node(r, xd_denial_find(di,
+							   xd_dname_next_closer(
+								   p->name, ce),
+							   true));
 		}
 		break;
 	default:

@@ -196,3 +196,22 @@ uint64_t xd_hash_bytes(const uint8_t *p, size_t len, uint64_t seed)
 	h ^= h >> 31;
 	return h;
 }
+
+size_t xd_dname_wildcard(uint8_t *dst, const uint8_t *name, size_t len)
+{
+	if (len + 2 > XD_DNAME_MAX)
+		return 0;
+	dst[0] = 1;
+	dst[1] = '*';
+	memcpy(dst + 2, name, len);
+	return len + 2;
+}
+
+const uint8_t *xd_dname_next_closer(const uint8_t *name, const uint8_t *ce)
+{
+	unsigned drop = xd_dname_labels(name) - xd_dname_labels(ce) - 1;
+
+	while (drop--)
+		name += name[0] + 1u;
+	return name;
+}

@@ -57,6 +57,16 @@ static inline bool xd_dname_is_wildcard(const uint8_t *name)
 	return name[0] == 1 && name[1] == '*';
 }
 
+/*
+ * "*." followed by name (len bytes) into dst (XD_DNAME_MAX bytes): the
+ * wildcard below name. Returns its length, or 0 when it would be too long.
+ */
+size_t xd_dname_wildcard(uint8_t *dst, const uint8_t *name, size_t len);
+
+/* name cut to one label more than its ancestor ce: the next closer name
+ * of RFC 5155 7.2.1 (a suffix of name). */
+const uint8_t *xd_dname_next_closer(const uint8_t *name, const uint8_t *ce);
+
 /* RFC 4034 6.1 canonical order: <0, 0, >0. */
 int xd_dname_cmp(const uint8_t *a, const uint8_t *b);
 

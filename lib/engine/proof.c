@@ -88,22 +88,15 @@ int xd_proofs(const struct xd_cdb *db, const struct xd_found *f,
 			   .p = db->proofs + z->proofs_first,
 			   .n = z->proofs_count };
 	const uint8_t *ce = lname + (nlen - f->ce_len);
-	uint8_t wild[XD_DNAME_MAX + 2];
+	uint8_t wild[XD_DNAME_MAX];
 	long v[4], have = -1;
 	unsigned n = 0;
 
 	if (f->proof == XD_PROOF_NONE || !z->denial)
 		return 0;
-	if (f->ce_len + 2 > XD_DNAME_MAX)
+	if (!xd_dname_wildcard(wild, ce, f->ce_len))
 		return -1;
-	wild[0] = 1;
-	wild[1] = '*';
-	memcpy(wild + 2, ce, f->ce_len);
-	/* The next closer name: one label more than the closest encloser. */
-	const uint8_t *nc = lname;
-	unsigned drop = xd_dname_labels(lname) - xd_dname_labels(ce) - 1;
-	while (drop--)
-		nc += nc[0] + 1u;
+	const uint8_t *nc = xd_dname_next_closer(lname, ce);
 
 	/* At a wildcard without the type, the template already holds the
 	 * wildcard's own NSEC or NSEC3. */

@@ -51,3 +51,15 @@ def intended_difference(ours, theirs, knot_tcp):
             return False
     return (set(ours["additional"]) < set(theirs["additional"]) and
             len(knot_tcp["additional"]) > len(theirs["additional"]))
+
+
+def differing_sections(ours, theirs):
+    """Report lines for each part of two summaries that differs."""
+    lines = []
+    for k in ("rcode", "flags", "opt", "answer", "authority", "additional"):
+        a = ours.get(k) if ours else None
+        b = theirs.get(k) if theirs else None
+        if a != b:
+            lines.append("   %s: xdpdns %s" % (k, a))
+            lines.append("   %s:  knotd %s" % (k, b))
+    return lines

@@ -16,7 +16,7 @@ import dns.zone
 import pytest
 
 from conftest import zone_files
-from dnscompare import intended_difference, summary
+from dnscompare import differing_sections, intended_difference, summary
 
 TYPES = ["A", "AAAA", "NS", "SOA", "MX", "TXT", "CNAME", "SRV", "CAA",
          "ANY", "DS", "TYPE1234"]
@@ -106,13 +106,7 @@ def test_engine_matches_knotd(engine, knotd):
         lines = ["%d of %d queries differ" % (len(failures), len(qs))]
         for name, t, edns, ours, theirs in failures[:15]:
             lines.append("%s %s edns=%s" % (name, t, edns))
-            for k in ("rcode", "flags", "opt", "answer", "authority",
-                      "additional"):
-                a = ours.get(k) if ours else None
-                b = theirs.get(k) if theirs else None
-                if a != b:
-                    lines.append("   %s: xdpdns %s" % (k, a))
-                    lines.append("   %s:  knotd %s" % (k, b))
+            lines.extend(differing_sections(ours, theirs))
         pytest.fail("\n".join(lines))
 
 

@@ -30,7 +30,7 @@ import pytest
 
 import signing
 from conftest import ZONEC, ZONES, Knotd, Server, need
-from dnscompare import intended_difference, summary
+from dnscompare import differing_sections, intended_difference, summary
 
 SIGNED_ZONES = os.path.join(ZONES, "signed")
 RRSIG = dns.rdatatype.RRSIG
@@ -422,13 +422,7 @@ def report(family, failures, n):
     for name, t, mode, wire, ours, theirs in list(shown.values())[:10]:
         lines.append("")
         lines.append("%s %s DO=%d payload=%s" % (name, t, mode[0], mode[1]))
-        for k in ("rcode", "flags", "opt", "answer", "authority",
-                  "additional"):
-            a = ours.get(k) if ours else None
-            b = theirs.get(k) if theirs else None
-            if a != b:
-                lines.append("   %s: xdpdns %s" % (k, a))
-                lines.append("   %s:  knotd %s" % (k, b))
+        lines.extend(differing_sections(ours, theirs))
         for who, s in (("xdpdns-server", family.server),
                        ("knotd", family.knotd)):
             r = s.ask(wire)
